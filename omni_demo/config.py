@@ -1,0 +1,92 @@
+"""Settings from command-line flags and environment variables (flags win)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PREVIEW = "preview"
+DEFAULT_GPU_MODEL = "Qwen/Qwen3-Omni-30B-A3B-Instruct"
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qwen3-omni-demo"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `app.py` needs to start; documented in the README's flag table."""
+
+    model: str | None = None  # hub id, local folder or "preview"; None: Instruct on CUDA, else preview
+    server_name: str = "127.0.0.1"
+    server_port: int = 7860
+    share: bool = False
+    auth: tuple[str, str] | None = None
+    max_file_size: str = "200mb"  # per upload, enforced by Gradio before our code sees the file
+    max_clip_seconds: float = 180.0  # longest audio or video clip accepted
+    max_media_turns: int = 4  # user turns with media kept in the model's context
+    allow_url_fetch: bool = False  # let API users pass http(s) URLs as media (never to private addresses)
+    cache_dir: Path = _default_cache()  # where the preview model is built once
+    warmup: bool = True  # run one tiny generation at start-up so the first user does not pay for it
+
+    @property
+    def preview_dir(self) -> Path:
+        return self.cache_dir / "preview-model"
+
+
+def _parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise SystemExit("--auth must look like user:password")
+    return user, password
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Qwen3-Omni web demo")
+    p.add_argument(
+        "--model",
+        "-c",
+        "--checkpoint-path",
+        dest="model",
+        default=os.environ.get("OMNI_MODEL"),
+        help="hub id or local folder; 'preview' for the tiny random-weight model "
+        f"(default: {DEFAULT_GPU_MODEL} on a CUDA GPU, else preview)",
+    )
+    p.add_argument("--server-name", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    p.add_argument("--server-port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    p.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    p.add_argument("--auth", default=os.environ.get("OMNI_AUTH"), help="user:password for the page")
+    p.add_argument("--max-file-size", default=os.environ.get("OMNI_MAX_FILE_SIZE", "200mb"))
+    p.add_argument("--max-clip-seconds", type=float, default=float(os.environ.get("OMNI_MAX_CLIP_SECONDS", 180)))
+    p.add_argument("--max-media-turns", type=int, default=int(os.environ.get("OMNI_MAX_MEDIA_TURNS", 4)))
+    p.add_argument(
+        "--allow-url-fetch",
+        action="store_true",
+        default=os.environ.get("OMNI_ALLOW_URL_FETCH") == "1",
+        help="let API callers pass public http(s) media URLs (loopback/private addresses stay refused)",
+    )
+    p.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("OMNI_CACHE_DIR", _default_cache())))
+    p.add_argument("--no-warmup", dest="warmup", action="store_false")
+    return p
+
+
+def parse_settings(argv: list[str] | None = None) -> Settings:
+    a = build_parser().parse_args(argv)
+    return Settings(
+        model=a.model,
+        server_name=a.server_name,
+        server_port=a.server_port,
+        share=a.share,
+        auth=_parse_auth(a.auth),
+        max_file_size=a.max_file_size,
+        max_clip_seconds=a.max_clip_seconds,
+        max_media_turns=a.max_media_turns,
+        allow_url_fetch=a.allow_url_fetch,
+        cache_dir=a.cache_dir,
+        warmup=a.warmup,
+    )

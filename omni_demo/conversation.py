@@ -1,0 +1,112 @@
+"""Chat history -> the messages and media lists the Qwen3-Omni processor takes.
+
+Rules (NOTES §2 and the upstream cookbooks):
+- each user turn puts its media first and its text last;
+- only the newest `max_media_turns` user turns keep their media (older media is dropped, oldest
+  first, and the user is told), so a long chat cannot outgrow GPU memory;
+- with "audio in video" on, each video also fills an audio slot with its own sound track;
+- a Thinking model's earlier reasoning is not fed back, only its final answers;
+- the Captioner takes one audio clip, no text and no history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from omni_demo.answers import split_thinking
+from omni_demo.errors import InputError
+from omni_demo.types import Capabilities, Media, ModelKind, Request, Turn
+
+
+@dataclass(frozen=True)
+class AudioSlot:
+    """One audio input of the processor: a standalone clip, or the sound track of `videos[video_index]`."""
+
+    path: str
+    video_index: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    messages: list[dict[str, object]]
+    images: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+    audio: list[AudioSlot] = field(default_factory=list)
+    notices: tuple[str, ...] = ()
+
+    @property
+    def media(self) -> list[Media]:
+        """Every file the model will read, for validation."""
+        found = [Media("image", p) for p in self.images] + [Media("video", p) for p in self.videos]
+        return found + [Media("audio", s.path) for s in self.audio if s.video_index is None]
+
+
+def _check_last_turn(request: Request, caps: Capabilities) -> Turn:
+    if not request.turns or request.turns[-1].role != "user":
+        raise InputError("Type a message or attach a file before sending.")
+    last = request.turns[-1]
+    if not last.text.strip() and not last.media:
+        raise InputError("Type a message or attach a file before sending.")
+    if caps.kind is ModelKind.CAPTIONER:
+        audio = [m for m in last.media if m.kind == "audio"]
+        if len(audio) != 1 or len(last.media) != 1:
+            raise InputError("The Captioner takes exactly one audio clip and nothing else: attach one audio file.")
+    elif not caps.text_input and last.text.strip():
+        raise InputError("This model takes no text prompt: remove the text and send the media alone.")
+    return last
+
+
+def _keep_media_from(turns: tuple[Turn, ...], max_media_turns: int) -> int:
+    """Index of the oldest user turn that keeps its media; earlier media turns are dropped."""
+    media_turns = [i for i, t in enumerate(turns) if t.role == "user" and t.media]
+    if len(media_turns) <= max_media_turns:
+        return 0
+    return media_turns[len(media_turns) - max_media_turns] if max_media_turns > 0 else len(turns)
+
+
+def build_model_input(request: Request, caps: Capabilities, max_media_turns: int = 4) -> ModelInput:
+    """Turn a request into chat-template messages plus the ordered media lists."""
+    last = _check_last_turn(request, caps)
+    if caps.kind is ModelKind.CAPTIONER:
+        # Single-turn, no system prompt, no text: exactly what the Captioner was trained on.
+        turns: tuple[Turn, ...] = (Turn("user", media=last.media),)
+        system = ""
+    else:
+        turns = request.turns
+        system = request.system_prompt.strip()
+
+    keep_from = _keep_media_from(turns, max_media_turns)
+    dropped = sum(1 for t in turns[:keep_from] if t.role == "user" and t.media)
+    images: list[str] = []
+    videos: list[str] = []
+    audio: list[AudioSlot] = []
+    messages: list[dict[str, object]] = []
+    if system:
+        messages.append({"role": "system", "content": [{"type": "text", "text": system}]})
+    for index, turn in enumerate(turns):
+        if turn.role == "assistant":
+            answer = split_thinking(turn.text)[1] if caps.reasons else turn.text
+            messages.append({"role": "assistant", "content": [{"type": "text", "text": answer}]})
+            continue
+        content: list[dict[str, object]] = []
+        for item in turn.media if index >= keep_from else ():
+            content.append({"type": item.kind, item.kind: item.path})
+            if item.kind == "image":
+                images.append(item.path)
+            elif item.kind == "video":
+                videos.append(item.path)
+                if request.use_audio_in_video:
+                    audio.append(AudioSlot(item.path, video_index=len(videos) - 1))
+            else:
+                audio.append(AudioSlot(item.path))
+        if turn.text.strip():
+            content.append({"type": "text", "text": turn.text})
+        if not content:  # its media was dropped: keep the turn so user/assistant turns still alternate
+            content.append({"type": "text", "text": "(an earlier attachment was left out)"})
+        messages.append({"role": "user", "content": content})
+
+    notices: tuple[str, ...] = ()
+    if dropped:
+        plural = "turns" if dropped > 1 else "turn"
+        notices = (f"The media of {dropped} older {plural} was left out to keep the conversation within memory.",)
+    return ModelInput(messages=messages, images=images, videos=videos, audio=audio, notices=notices)

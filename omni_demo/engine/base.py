@@ -1,0 +1,25 @@
+"""The one interface between the UI and a model back-end.
+
+A back-end takes a `Request` and yields events: `TextDelta`s and `AudioChunk`s as they are made,
+then exactly one `Result`. It raises `OmniError` (before or during the stream) for problems the user
+can fix. The local transformers engine implements it today; a remote vLLM-Omni back-end can later
+implement the same two members without touching the UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from omni_demo.types import Event, ModelInfo, Request
+
+
+class Engine(Protocol):
+    @property
+    def info(self) -> ModelInfo:
+        """What was loaded: name, kind and capabilities, device."""
+        ...
+
+    def stream(self, request: Request) -> Iterator[Event]:
+        """Generate a reply. Closing the iterator early cancels the generation at once."""
+        ...

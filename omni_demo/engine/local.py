@@ -1,0 +1,283 @@
+"""The local transformers engine: one model in this process, streaming text and speech.
+
+generate() runs in a worker thread. Text reaches us through a streamer, speech through a forward
+pre-hook on the talker that sees each frame's 16 codes (NOTES §2) and feeds a StreamingDecoder.
+Both push events into one queue that `stream()` drains, so the caller sees text deltas and ~1 s
+audio chunks in the order they were made. Closing the stream sets a flag that the streamer and the
+hook check on every step: generation stops at the next token, and the lock is released only once
+the worker has really finished, so the next request never shares the GPU with a dying one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from omni_demo import media
+from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.engine.speech import StreamingDecoder
+from omni_demo.errors import GenerationCancelled, InputError, OmniError
+from omni_demo.types import AudioChunk, Event, ModelInfo, Request, Result, TextDelta, Timings
+
+log = logging.getLogger(__name__)
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Knobs of the local engine; the defaults suit the real checkpoints."""
+
+    max_clip_seconds: float = 180.0  # longest audio/video clip accepted
+    max_media_turns: int = 4  # user turns whose media stays in the context
+    video_fps: float = 2.0  # frames sampled per second of video (the evaluation setting)
+    video_max_pixels: int | None = None  # per frame; None keeps the processor's default
+    # Random-weight talkers never emit their end code: bound speech by the text's length (frames per
+    # text token). None trusts the model's own end code, up to `max_speech_frames`.
+    speech_frames_per_token: float | None = None
+    max_speech_frames: int = 4096  # 4096 frames = 5.5 min of speech
+    talker_do_sample: bool = True  # the talker's own sampling (greedy talkers tend to loop)
+    first_chunk_frames: int = 10  # 0.8 s: the first sound comes early
+    chunk_frames: int = 13  # ~1 s per later chunk, so browser players do not stutter
+    left_context_frames: int = 72  # code2wav's attention window: joins are then exact
+    # Extra generate() kwargs applied last, e.g. the benchmark's fixed lengths
+    # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 125, "talker_max_new_tokens": 125}).
+    generate_overrides: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass
+class _Progress:
+    """What the worker has made so far (written by the worker thread, read after it ends)."""
+
+    started: float
+    first_token: float | None = None
+    last_token: float | None = None
+    text_tokens: int = 0
+    first_audio: float | None = None
+    text: list[str] = field(default_factory=list)
+    audio: list[np.ndarray] = field(default_factory=list)
+
+
+class LocalEngine:
+    """Implements `Engine` with a transformers Qwen3-Omni model held in this process."""
+
+    def __init__(
+        self,
+        model: Any,
+        processor: Any,
+        info: ModelInfo,
+        options: EngineOptions | None = None,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        self.model = model
+        self.processor = processor
+        self._info = info
+        self.options = options or EngineOptions()
+        self._lock = lock or threading.Lock()  # one generation at a time on the GPU
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def stream(self, request: Request) -> Iterator[Event]:
+        caps = self._info.capabilities
+        if request.return_audio and caps.speech_output and request.voice:
+            self._check_voice(request.voice)
+        model_input = build_model_input(request, caps, self.options.max_media_turns)
+        self._validate(model_input, request.use_audio_in_video)
+        with self._lock:
+            progress = _Progress(started=time.perf_counter())
+            inputs = self._prepare(model_input, request)
+            yield from self._run(inputs, request, progress)
+            result = self._result(progress, inputs, model_input.notices)
+        log.info("reply: %s", result.timings.summary())
+        yield result
+
+    # -- before the lock: cheap checks that fail fast with one sentence --------------------------
+
+    def _check_voice(self, voice: str) -> None:
+        if voice.lower() not in {v.lower() for v in self._info.capabilities.voices}:
+            names = ", ".join(self._info.capabilities.voices)
+            raise InputError(f"The voice “{voice}” does not exist for this model; choose one of {names}.")
+
+    def _validate(self, model_input: ModelInput, audio_in_video: bool) -> None:
+        limit = self.options.max_clip_seconds
+        for item in model_input.media:
+            media.validate(item, max_seconds=limit, need_video_audio=audio_in_video)
+
+    # -- under the lock ---------------------------------------------------------------------------
+
+    def _prepare(self, model_input: ModelInput, request: Request) -> Any:
+        """Decode the media and run the processor; returns tensors on the model's device."""
+        limit = self.options.max_clip_seconds
+        audio = [
+            media.load_audio(s.path, limit) if s.video_index is None else media.load_video_audio(s.path, limit)
+            for s in model_input.audio
+        ]
+        videos_kwargs: dict[str, Any] = {"fps": self.options.video_fps, "do_sample_frames": True}
+        if self.options.video_max_pixels:
+            videos_kwargs["max_pixels"] = self.options.video_max_pixels
+        kwargs: dict[str, Any] = {"videos_kwargs": videos_kwargs}
+        if request.use_audio_in_video and model_input.videos:
+            kwargs["load_audio_from_video"] = True
+            kwargs["audio_from_video_indices"] = [s.video_index for s in model_input.audio]
+        text = self.processor.apply_chat_template(model_input.messages, add_generation_prompt=True, tokenize=False)
+        try:
+            inputs = self.processor(
+                text=text,
+                audio=audio or None,
+                images=[media.load_image(p) for p in model_input.images] or None,
+                videos=model_input.videos or None,
+                return_tensors="pt",
+                padding=True,
+                **kwargs,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            log.exception("processor failed")
+            raise InputError("The model could not read one of the attached files; try another file.") from exc
+        return inputs.to(self.model.device).to(self.model.dtype)
+
+    def _generate_kwargs(self, request: Request) -> dict[str, Any]:
+        s = request.sampling
+        kwargs: dict[str, Any] = {
+            "use_audio_in_video": request.use_audio_in_video,
+            "thinker_max_new_tokens": s.max_new_tokens,
+            "thinker_do_sample": not s.greedy,
+        }
+        if not s.greedy:
+            kwargs |= {"thinker_temperature": s.temperature, "thinker_top_p": s.top_p, "thinker_top_k": s.top_k}
+        speak = request.return_audio and self._info.capabilities.speech_output
+        kwargs["return_audio"] = speak
+        if speak:
+            kwargs |= {
+                "speaker": request.voice or self._info.capabilities.voices[0],
+                "talker_max_new_tokens": self.options.max_speech_frames,
+                "talker_do_sample": self.options.talker_do_sample,
+            }
+        return kwargs | dict(self.options.generate_overrides)
+
+    def _run(self, inputs: Any, request: Request, progress: _Progress) -> Iterator[Event]:
+        events: queue.Queue[Any] = queue.Queue()
+        cancel = threading.Event()
+        worker = threading.Thread(
+            target=self._work, args=(inputs, request, progress, events, cancel), name="omni-generate", daemon=True
+        )
+        worker.start()
+        try:
+            while (item := events.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            cancel.set()  # the consumer left early (Stop) or failed: stop the model at the next step
+            worker.join()
+
+    def _work(
+        self, inputs: Any, request: Request, progress: _Progress, events: queue.Queue[Any], cancel: threading.Event
+    ) -> None:
+        import torch
+
+        from omni_demo.engine.hooks import SpeechTap, TextTap
+
+        kwargs = self._generate_kwargs(request)
+        text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
+        tap = None
+        if kwargs["return_audio"]:
+            decoder = StreamingDecoder(
+                self.model.code2wav,
+                self.options.first_chunk_frames,
+                self.options.chunk_frames,
+                self.options.left_context_frames,
+            )
+            tap = SpeechTap(self.model.talker, decoder, progress, events, cancel, self._frame_budget(progress))
+            kwargs["talker_stopping_criteria"] = tap.stopping_criteria()
+        try:
+            if torch.cuda.is_available():
+                torch.cuda.reset_peak_memory_stats()
+            with torch.inference_mode():
+                self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
+            if tap is not None:
+                tap.flush()
+        except GenerationCancelled:
+            log.info("generation cancelled")
+        except torch.OutOfMemoryError:
+            log.exception("out of GPU memory")
+            torch.cuda.empty_cache()
+            events.put(OmniError("The GPU ran out of memory for this request; use a shorter clip or clear the chat."))
+        except Exception as exc:  # a bug: log it whole, tell the user in one sentence
+            log.exception("generation failed")
+            events.put(exc)
+        finally:
+            if tap is not None:
+                tap.remove()
+            events.put(_DONE)
+
+    def _frame_budget(self, progress: _Progress) -> Any:
+        """Most speech frames allowed, given the text generated so far."""
+        per_token = self.options.speech_frames_per_token
+        cap = self.options.max_speech_frames
+
+        def budget() -> int:
+            if per_token is None:
+                return cap
+            return min(cap, max(1, math.ceil(per_token * progress.text_tokens)))
+
+        return budget
+
+    def _result(self, progress: _Progress, inputs: Any, notices: tuple[str, ...]) -> Result:
+        audio = np.concatenate(progress.audio) if progress.audio else None
+        timings = Timings(
+            first_token_s=_since(progress.started, progress.first_token),
+            tokens_per_s=_rate(progress),
+            first_audio_s=_since(progress.started, progress.first_audio),
+            speech_s=None if audio is None else len(audio) / 24_000,
+            total_s=time.perf_counter() - progress.started,
+            text_tokens=progress.text_tokens,
+            input_tokens=self._input_sizes(inputs),
+            peak_gpu_gib=_peak_gpu_gib(),
+        )
+        return Result(text="".join(progress.text), audio=audio, timings=timings, notices=notices)
+
+    def _input_sizes(self, inputs: Any) -> dict[str, int]:
+        ids = inputs["input_ids"][0]
+        sizes = {
+            name: int((ids == getattr(self.processor, f"{name}_token_id")).sum())
+            for name in ("audio", "image", "video")
+        }
+        sizes = {k: v for k, v in sizes.items() if v}
+        total = int(ids.numel())
+        return {"text": total - sum(sizes.values()), **sizes, "total": total}
+
+    def with_options(self, **changes: Any) -> LocalEngine:
+        """A second engine over the same model with other options (tests and the benchmark use it)."""
+        return LocalEngine(self.model, self.processor, self._info, replace(self.options, **changes), self._lock)
+
+
+def _since(start: float, moment: float | None) -> float | None:
+    return None if moment is None else moment - start
+
+
+def _rate(progress: _Progress) -> float | None:
+    if progress.first_token is None or progress.last_token is None or progress.text_tokens < 2:
+        return None
+    elapsed = progress.last_token - progress.first_token
+    return (progress.text_tokens - 1) / elapsed if elapsed > 0 else None
+
+
+def _peak_gpu_gib() -> float | None:
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return torch.cuda.max_memory_allocated() / 2**30

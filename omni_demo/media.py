@@ -1,0 +1,738 @@
+"""Checking and converting the user's media before it reaches the model.
+
+Every problem a user can fix (a corrupt upload, a clip that is too long, a video without sound)
+becomes one `InputError` sentence that names the file and says what to do. Nothing here imports
+gradio, torch or transformers: decoding is PyAV (FFmpeg), images are Pillow, WAV output is soundfile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import ipaddress
+import math
+import mimetypes
+import os
+import re
+import socket
+import ssl
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import soundfile as sf
+from PIL import Image, ImageOps
+
+from omni_demo.errors import InputError
+from omni_demo.types import Media, MediaKind
+
+AUDIO_RATE = 16_000  # the audio encoder's rate
+
+MAX_IMAGE_PIXELS = 50_000_000  # bigger photos only cost memory: the processor shrinks them anyway
+MIN_AUDIO_SECONDS = 0.1  # shorter than this is an empty recording, not speech
+_LIMIT_SLACK_S = 0.5  # container durations are estimates; don't refuse a clip trimmed to exactly the limit
+_MAX_ASPECT_RATIO = 200  # the Qwen vision processor refuses images more extreme than this
+_DECODE_DEADLINE_S = 120.0  # a 3-minute clip decodes in about a second; far longer means a pathological file
+_IO_TIMEOUT_S = 15.0  # per FFmpeg open/read call, so a stuck read can't hang a worker
+_PROBE_PACKETS = 300  # packets to try before deciding a video stream can't be decoded
+_MAX_REDIRECTS = 5
+_DOWNLOAD_CHUNK = 64 * 1024
+_DOWNLOAD_WALL_FACTOR = 6  # the whole download may take this many times the per-read timeout
+
+_AUDIO_EXTS = frozenset(
+    {".wav", ".wave", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff", ".wma"}
+    | {".amr", ".weba", ".mka"}
+)
+_IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".jfif", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+_VIDEO_EXTS = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".mpg", ".mpeg", ".flv", ".wmv"}
+)
+# Browsers record microphone audio as .webm, so a webm sent as audio is fine (we decode its sound).
+_AUDIO_CAPABLE_VIDEO_EXTS = frozenset({".webm"})
+
+# Only the demuxers our extensions need. Probing picks the demuxer by content, and some (hls,
+# concat, image2) would open further files or URLs named inside a crafted upload.
+_DEMUXERS = "wav,w64,mp3,flac,ogg,mov,aac,aiff,asf,amr,amrnb,amrwb,matroska,avi,mpeg,mpegts,flv"
+_AV_OPTIONS = {"format_whitelist": _DEMUXERS, "protocol_whitelist": "file"}
+# Pillow also has decoders that shell out (EPS runs Ghostscript); allow only ordinary formats.
+_PIL_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF", "TIFF")
+
+_KIND_WORDS: dict[str, str] = {"audio": "audio", "image": "an image", "video": "a video"}
+_SUPPORTED_HINT = (
+    "attach audio (wav, mp3, flac, ogg, m4a), an image (png, jpg, webp, gif) or a video (mp4, mov, webm, mkv)"
+)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    duration_s: float
+    width: int
+    height: int
+    fps: float  # 0.0 when the file does not say
+    has_audio: bool
+
+
+# --------------------------------------------------------------------------------------------- kinds
+
+
+def media_kind_of(path: str) -> MediaKind:
+    """The kind a file is by its extension (or MIME type); uploads keep their original names."""
+    name = _display_name(path)
+    ext = Path(path).suffix.lower()
+    kind = _kind_of_ext(ext)
+    if kind is not None:
+        return kind
+    if not ext:
+        raise InputError(f"“{name}” has no file extension, so its type is unknown; {_SUPPORTED_HINT}.")
+    raise InputError(
+        f"“{name}” can't be used because files of type {ext} aren't supported; {_SUPPORTED_HINT}."
+    )
+
+
+def _kind_of_ext(ext: str) -> MediaKind | None:
+    if ext in _AUDIO_EXTS:
+        return "audio"
+    if ext in _IMAGE_EXTS:
+        return "image"
+    if ext in _VIDEO_EXTS:
+        return "video"
+    # Rarer spellings (.jpe, .qt, ...) still have a registered MIME type.
+    mime, _ = mimetypes.guess_type(f"x{ext}", strict=False)
+    major = (mime or "").split("/")[0]
+    if major in ("audio", "image", "video"):
+        return major  # type: ignore[return-value]  # narrowed by the tuple check
+    return None
+
+
+def _kind_matches(declared: MediaKind, by_ext: MediaKind, ext: str) -> bool:
+    if declared == by_ext:
+        return True
+    return declared == "audio" and ext in _AUDIO_CAPABLE_VIDEO_EXTS
+
+
+def validate(media: Media, max_seconds: float, need_video_audio: bool) -> None:
+    """Raise `InputError` unless the model can use this file as `media.kind`."""
+    ext = Path(media.path).suffix.lower()
+    by_ext = media_kind_of(media.path)
+    if not _kind_matches(media.kind, by_ext, ext):
+        name = _display_name(media.path)
+        raise InputError(
+            f"“{name}” is {_KIND_WORDS[by_ext]} file but was sent as {_KIND_WORDS[media.kind]}; "
+            f"attach it as {_KIND_WORDS[by_ext]} or choose a different file."
+        )
+    if media.kind == "audio":
+        load_audio(media.path, max_seconds)
+    elif media.kind == "image":
+        load_image(media.path)
+    else:
+        check_video(media.path, max_seconds, need_video_audio)
+
+
+# --------------------------------------------------------------------------------------------- audio
+
+
+def load_audio(path: str, max_seconds: float) -> np.ndarray:
+    """Decode any audio (or the sound of any container) to mono float32 at 16 kHz."""
+    name = _display_name(path)
+    with _open_av(path, "audio clip") as container:
+        stream = _best_audio_stream(container)
+        if stream is None:
+            raise InputError(f"“{name}” contains no sound; choose an audio file or record again.")
+        return _decode_audio(container, stream, path, max_seconds, "audio clip")
+
+
+def load_video_audio(path: str, max_seconds: float) -> np.ndarray:
+    """The video's sound track as mono float32 at 16 kHz."""
+    name = _display_name(path)
+    with _open_av(path, "video") as container:
+        stream = _best_audio_stream(container)
+        if stream is None:
+            raise InputError(_no_sound_message(name))
+        return _decode_audio(container, stream, path, max_seconds, "video")
+
+
+def _no_sound_message(name: str) -> str:
+    return f"The video “{name}” has no sound track; turn off “audio in video” or choose a video with sound."
+
+
+def _best_audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream | None:
+    if not container.streams.audio:
+        return None
+    return container.streams.best("audio")
+
+
+def _decode_audio(
+    container: av.container.InputContainer,
+    stream: av.audio.stream.AudioStream,
+    path: str,
+    max_seconds: float,
+    what: str,
+) -> np.ndarray:
+    name = _display_name(path)
+    # Refuse from the header first, so a 3-hour podcast is never decoded just to be rejected.
+    header_s = _stream_duration_s(container, stream)
+    if header_s is not None and header_s > max_seconds + _LIMIT_SLACK_S:
+        raise InputError(_too_long_message(what, name, header_s, max_seconds))
+    max_samples = int((max_seconds + _LIMIT_SLACK_S) * AUDIO_RATE)
+    try:
+        samples = _resampled_samples(container, stream, max_samples)
+    except _TooLongError:
+        raise InputError(_too_long_message(what, name, None, max_seconds)) from None
+    except _DeadlineError:
+        raise InputError(
+            f"“{name}” took too long to read; convert it to a common format and try again."
+        ) from None
+    if samples.size < MIN_AUDIO_SECONDS * AUDIO_RATE:
+        if samples.size == 0 and what == "audio clip":
+            raise InputError(
+                f"“{name}” could not be decoded as audio; check the file or convert it to wav or mp3."
+            )
+        if what == "video":
+            raise InputError(_no_sound_message(name))
+        raise InputError(f"“{name}” is too short to hear anything; record or choose a longer clip.")
+    # Float files can hold NaN or inf, which would poison the encoder's features.
+    return np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+
+
+class _TooLongError(Exception):
+    pass
+
+
+class _DeadlineError(Exception):
+    pass
+
+
+def _resampled_samples(
+    container: av.container.InputContainer, stream: av.audio.stream.AudioStream, max_samples: int
+) -> np.ndarray:
+    """Decode and resample, stopping as soon as the clip is known to be over the limit."""
+    chunks: list[np.ndarray] = []
+    total = 0
+    resampler: av.AudioResampler | None = None
+    source: tuple[str, str, int] | None = None
+    deadline = time.monotonic() + _DECODE_DEADLINE_S
+    for frame in _decoded_frames(container, stream, deadline):
+        # PyAV's resampler is fixed to its first frame's format; streams may change it midway.
+        frame_source = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if frame_source != source:
+            if resampler is not None:
+                chunks.extend(_frames_to_arrays(resampler.resample(None)))
+            # Keep the channels and average them ourselves: FFmpeg's mono downmix adds them at -3 dB,
+            # which pushes loud identical channels past 1.0 (transformers' loaders also average).
+            resampler = av.AudioResampler(format="fltp", rate=AUDIO_RATE)
+            source = frame_source
+        for array in _frames_to_arrays(resampler.resample(frame)):
+            chunks.append(array)
+            total += array.size
+        if total > max_samples:
+            raise _TooLongError
+    if resampler is not None:
+        chunks.extend(_frames_to_arrays(resampler.resample(None)))
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def _decoded_frames(
+    container: av.container.InputContainer, stream: av.stream.Stream, deadline: float
+) -> Iterator[av.frame.Frame]:
+    """Frames of one stream; a damaged packet is skipped (as ffmpeg does) rather than failing the file."""
+    for packet in container.demux(stream):
+        if time.monotonic() > deadline:
+            raise _DeadlineError
+        try:
+            frames = packet.decode()
+        except (av.FFmpegError, ValueError):
+            continue
+        yield from frames
+
+
+def _frames_to_arrays(frames: list[av.AudioFrame | None]) -> list[np.ndarray]:
+    # A passthrough resampler (input already 16 kHz planar float) answers a flush with [None].
+    # Planar frames are (channels, samples); the mean is the mono mix.
+    return [f.to_ndarray().mean(axis=0, dtype=np.float32) for f in frames if f is not None]
+
+
+def _stream_duration_s(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def _too_long_message(what: str, name: str, seconds: float | None, limit: float) -> str:
+    if seconds is None:
+        return f"The {what} “{name}” is longer than the {limit:g} s limit — trim it and try again."
+    length = math.ceil(seconds)
+    return f"The {what} “{name}” is {length} s long; the limit is {limit:g} s — trim it and try again."
+
+
+# --------------------------------------------------------------------------------------------- video
+
+
+def probe_video(path: str) -> VideoInfo:
+    """Size, length, frame rate and sound of a video, after checking that a frame decodes."""
+    name = _display_name(path)
+    with _open_av(path, "video") as container:
+        stream = _video_stream(container)
+        if stream is None:
+            raise InputError(f"“{name}” contains no video picture; choose a video file (mp4, mov, webm).")
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width <= 0 or height <= 0:
+            raise InputError(f"“{name}” could not be read as a video; check the file or convert it to mp4.")
+        header_s = _stream_duration_s(container, stream)
+        try:
+            decodable, scanned_s = _scan_video(container, stream, need_duration=header_s is None)
+        except _DeadlineError:
+            raise InputError(f"“{name}” took too long to read; convert it to mp4 and try again.") from None
+        if not decodable:
+            raise InputError(
+                f"“{name}” could not be decoded as a video; check the file or convert it to mp4."
+            )
+        return VideoInfo(
+            duration_s=header_s if header_s is not None else scanned_s,
+            width=width,
+            height=height,
+            fps=_frame_rate(stream),
+            has_audio=bool(container.streams.audio),
+        )
+
+
+def check_video(path: str, max_seconds: float, need_audio: bool) -> VideoInfo:
+    """Probe and apply the clip-length limit and, when audio in video is on, the sound requirement."""
+    info = probe_video(path)
+    name = _display_name(path)
+    if info.duration_s > max_seconds + _LIMIT_SLACK_S:
+        raise InputError(_too_long_message("video", name, info.duration_s, max_seconds))
+    if need_audio and not info.has_audio:
+        raise InputError(_no_sound_message(name))
+    return info
+
+
+def _video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream | None:
+    # Cover art in an audio file shows up as a one-picture "video" stream; it is not a video.
+    moving = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
+    return moving[0] if moving else None
+
+
+def _scan_video(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, need_duration: bool
+) -> tuple[bool, float]:
+    """Whether a frame decodes, and (only when the header lacks it) the length from packet times.
+
+    Browser recordings (MediaRecorder webm) carry no duration, so it is read off the packets; that
+    demuxes the file without decoding it, which stays fast even for long files.
+    """
+    decodable = False
+    end_s = 0.0
+    deadline = time.monotonic() + _DECODE_DEADLINE_S
+    for index, packet in enumerate(container.demux(stream)):
+        if time.monotonic() > deadline:
+            raise _DeadlineError
+        if not need_duration and (decodable or index >= _PROBE_PACKETS):
+            break
+        if need_duration and packet.pts is not None and packet.time_base is not None:
+            end_s = max(end_s, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+        if not decodable and index < _PROBE_PACKETS:
+            with contextlib.suppress(av.FFmpegError, ValueError):
+                decodable = bool(packet.decode())
+    return decodable, end_s
+
+
+def _frame_rate(stream: av.video.stream.VideoStream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            return float(rate)
+    return 0.0
+
+
+# --------------------------------------------------------------------------------------------- image
+
+
+def load_image(path: str) -> Image.Image:
+    """An RGB image, fully decoded, upright (camera EXIF rotation applied) and on white if transparent."""
+    name = _display_name(path)
+    _require_file(path, "image")
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel limit below is stricter than Pillow's bomb warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=_PIL_FORMATS)
+    except Image.DecompressionBombError:
+        raise InputError(_image_too_big_message(name, None)) from None
+    except (OSError, SyntaxError, ValueError):
+        raise InputError(f"“{name}” is not an image we can read; choose a png, jpg or webp file.") from None
+    with image:
+        _check_image_shape(name, image.size)
+        try:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            return _to_rgb(upright if upright is not None else image)
+        except (OSError, SyntaxError, ValueError):
+            raise InputError(
+                f"“{name}” is damaged or incomplete; open it and save it again, then retry."
+            ) from None
+
+
+def _check_image_shape(name: str, size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InputError(_image_too_big_message(name, size))
+    if max(width, height) > _MAX_ASPECT_RATIO * min(width, height):
+        raise InputError(
+            f"“{name}” is {width} × {height} pixels, too long and thin to use; crop it and try again."
+        )
+
+
+def _image_too_big_message(name: str, size: tuple[int, int] | None) -> str:
+    limit = MAX_IMAGE_PIXELS // 1_000_000
+    if size is None:
+        return f"The image “{name}” is too large (the limit is {limit} megapixels); shrink it and try again."
+    width, height = size
+    return (
+        f"The image “{name}” is {width} × {height} pixels, over the {limit} megapixel limit; "
+        "shrink it and try again."
+    )
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image.copy()  # a copy survives closing the file
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if not has_alpha:
+        return image.convert("RGB")
+    # Transparent pixels often hold black; the model should see them as the white page they show as.
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+# --------------------------------------------------------------------------------------------- output
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as 16-bit PCM; louder samples are clipped instead of wrapping around."""
+    if samples.dtype == np.int16:
+        return samples
+    clean = np.nan_to_num(np.asarray(samples, dtype=np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
+    return np.round(np.clip(clean, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> Path:
+    """Write mono float samples as a 16-bit PCM WAV file and return its path."""
+    if samples.ndim != 1:
+        raise ValueError(f"write_wav expects mono samples, got shape {samples.shape}")
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    # libsndfile wraps float overshoot around instead of clipping, so convert ourselves.
+    sf.write(str(path), to_int16(samples), sample_rate, subtype="PCM_16", format="WAV")
+    return path
+
+
+# --------------------------------------------------------------------------------------------- files
+
+
+def _display_name(path: str) -> str:
+    """The base name only: the user chose it, while the temp folder means nothing to them."""
+    return Path(path).name or str(path)
+
+
+def _require_file(path: str, what: str) -> None:
+    name = _display_name(path)
+    if not os.path.isfile(path):
+        raise InputError(f"The {what} “{name}” was not found; attach it again.")
+    if os.path.getsize(path) == 0:
+        raise InputError(f"The {what} “{name}” is empty; attach the file again or choose another one.")
+
+
+@contextlib.contextmanager
+def _open_av(path: str, what: str) -> Iterator[av.container.InputContainer]:
+    """Open with FFmpeg, turning every failure to read the file into one sentence."""
+    _require_file(path, what)
+    name = _display_name(path)
+    try:
+        container = av.open(
+            path,
+            options=_AV_OPTIONS,
+            metadata_errors="replace",
+            timeout=(_IO_TIMEOUT_S, _IO_TIMEOUT_S),
+        )
+    except (av.FFmpegError, OSError, ValueError, UnicodeError):
+        as_what, fix = ("audio", "wav or mp3") if what == "audio clip" else ("a video", "mp4")
+        raise InputError(
+            f"“{name}” could not be read as {as_what}; check the file or convert it to {fix}."
+        ) from None
+    try:
+        yield container
+    except (av.FFmpegError, ValueError):
+        # Damage past the header that the per-packet skipping could not absorb.
+        raise InputError(
+            f"“{name}” is damaged and could not be fully read; check the file or choose another."
+        ) from None
+    finally:
+        container.close()
+
+
+# --------------------------------------------------------------------------------------------- URLs
+
+
+class _BlockedAddressError(OSError):
+    """Raised at connect time when a host resolves to an address we must not reach."""
+
+
+def _is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        # ::ffff:127.0.0.1 and 6to4/Teredo wrappers reach the embedded IPv4 address.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and not _is_public_ip(embedded):
+            return False
+        if ip.is_site_local:
+            return False
+    # is_global alone misses multicast (224/4 counts as global), hence the explicit list.
+    return ip.is_global and not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def _resolve_public(host: str, port: int) -> list[tuple]:
+    """getaddrinfo results for host, or raise if it resolves to nothing or to ANY non-public address."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise _BlockedAddressError(f"cannot resolve {host!r}") from error
+    if not infos:
+        raise _BlockedAddressError(f"{host!r} has no addresses")
+    for info in infos:
+        address = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 scope id ("fe80::1%eth0")
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError as error:
+            raise _BlockedAddressError(f"odd address {address!r}") from error
+        if not _is_public_ip(ip):
+            raise _BlockedAddressError(f"{host!r} resolves to non-public {ip}")
+    return infos
+
+
+_BAD_URL_CHARS = re.compile(r"[\s\\\x00-\x1f\x7f]")
+
+
+def _url_host_port(url: str) -> tuple[str, int] | None:
+    """(host, port) of a plain http(s) URL, or None for other schemes, credentials or odd spellings."""
+    if not isinstance(url, str) or _BAD_URL_CHARS.search(url):
+        return None  # backslashes and whitespace are parsed differently by different libraries
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    if "@" in parts.netloc:
+        return None  # "http://good.com@127.0.0.1/" style tricks
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if not host:
+        return None
+    return host, port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def is_public_url(url: str) -> bool:
+    """True for http(s) URLs whose host resolves only to public internet addresses."""
+    target = _url_host_port(url)
+    if target is None:
+        return False
+    try:
+        _resolve_public(*target)
+    except _BlockedAddressError:
+        return False
+    return True
+
+
+def _public_create_connection(
+    address: tuple[str, int], timeout: float | None = None, source_address: tuple | None = None, **_: object
+) -> socket.socket:
+    """socket.create_connection that re-checks the addresses it connects to.
+
+    Checking only before the request would let a DNS answer change in between (rebinding); here the
+    address we validate is the one we connect to.
+    """
+    last_error: OSError = _BlockedAddressError("no address to connect to")
+    for family, kind, proto, _name, sockaddr in _resolve_public(*address):
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not None and timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:  # type: ignore[attr-defined]
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+        except OSError as error:
+            sock.close()
+            last_error = error
+            continue
+        return sock
+    raise last_error
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._create_connection = _public_create_connection
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._create_connection = _public_create_connection
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPSConnection, req, context=ssl.create_default_context())
+
+
+class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
+    max_redirections = _MAX_REDIRECTS
+
+    def redirect_request(  # noqa: PLR0917 - the signature is urllib's
+        self,
+        req: urllib.request.Request,
+        fp: object,
+        code: int,
+        msg: str,
+        headers: object,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        # The stock handler would follow http -> ftp; only public http(s) targets are allowed.
+        if _url_host_port(newurl) is None:
+            raise _BlockedAddressError(f"redirect to {newurl!r} refused")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)  # type: ignore[arg-type]
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    # Built by hand so no file:, ftp: or data: handler and no environment proxy is ever involved.
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        _PublicHTTPHandler(),
+        _PublicHTTPSHandler(),
+        _CheckedRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def fetch_url(url: str, dest_dir: Path, max_bytes: int, timeout_s: float = 20) -> str:
+    """Download a public http(s) media file into a fresh folder under dest_dir; return its path."""
+    target = _url_host_port(url)
+    host = target[0] if target else ""
+    if target is None or not is_public_url(url):
+        where = f"Links to {host}" if host else "This link"
+        raise InputError(
+            f"{where} can't be used; give a public http or https address or upload the file instead."
+        )
+    request = urllib.request.Request(url, headers={"User-Agent": "qwen3-omni-demo"})
+    try:
+        with _opener().open(request, timeout=timeout_s) as response:
+            ext = _download_ext(response.geturl(), response.headers.get_content_type(), host)
+            path = _new_download_path(dest_dir, response.geturl(), ext)
+            _copy_capped(response, path, max_bytes, timeout_s, host)
+    except urllib.error.HTTPError as error:
+        raise InputError(
+            f"The server at {host} answered with error {error.code}; check the link and try again."
+        ) from None
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, _BlockedAddressError):
+            raise InputError(
+                f"The link to {host} leads to a private or local address; "
+                "use a public link or upload the file."
+            ) from None
+        raise InputError(
+            f"Could not download from {host}; check the link and your connection, then try again."
+        ) from None
+    except _BlockedAddressError:
+        raise InputError(
+            f"The link to {host} redirects to an address that can't be used; upload the file instead."
+        ) from None
+    except (OSError, http.client.HTTPException):
+        raise InputError(
+            f"The download from {host} failed or timed out; try again or upload the file instead."
+        ) from None
+    return str(path)
+
+
+def _download_ext(final_url: str, content_type: str, host: str) -> str:
+    """The URL's own extension when we know it, else one derived from the server's Content-Type."""
+    ext = Path(urllib.parse.urlsplit(final_url).path).suffix.lower()
+    if _kind_of_ext(ext) is not None:
+        return ext
+    guessed = mimetypes.guess_extension(content_type, strict=False) or ""
+    if content_type.startswith(("audio/", "image/", "video/")) and _kind_of_ext(guessed) is not None:
+        return guessed
+    raise InputError(
+        f"The file at {host} is not recognisable audio, image or video ({content_type}); "
+        "link to such a file instead."
+    )
+
+
+def _new_download_path(dest_dir: Path, final_url: str, ext: str) -> Path:
+    # A private folder per download keeps the user-visible name clean ("photo.jpg", not "tmpa8x3.jpg").
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="url-", dir=dest_dir))
+    stem = Path(urllib.parse.unquote(urllib.parse.urlsplit(final_url).path)).stem
+    safe_stem = re.sub(r"[^\w.-]+", "_", stem).strip("._")[:80] or "download"
+    return folder / f"{safe_stem}{ext}"
+
+
+def _copy_capped(
+    response: http.client.HTTPResponse, path: Path, max_bytes: int, timeout_s: float, host: str
+) -> None:
+    limit_mb = max_bytes / 1_000_000
+    too_big = f"The file at {host} is larger than {limit_mb:g} MB; link to a smaller file or trim it first."
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise InputError(too_big)
+    # Socket timeouts only bound each read; a server dripping bytes needs an overall deadline too.
+    deadline = time.monotonic() + timeout_s * _DOWNLOAD_WALL_FACTOR
+    written = 0
+    try:
+        with path.open("wb") as out:
+            while chunk := response.read(_DOWNLOAD_CHUNK):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise InputError(too_big)
+                if time.monotonic() > deadline:
+                    raise InputError(
+                        f"The download from {host} is too slow; try again later or upload the file."
+                    )
+                out.write(chunk)
+    except BaseException:
+        _discard_download(path)
+        raise
+    if written == 0:
+        _discard_download(path)
+        raise InputError(f"The file at {host} is empty; check the link and try again.")
+
+
+def _discard_download(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # the per-download folder made by _new_download_path
