@@ -63,7 +63,7 @@ _AUDIO_CAPABLE_VIDEO_EXTS = frozenset({".webm"})
 _DEMUXERS = "wav,w64,mp3,flac,ogg,mov,aac,aiff,asf,amr,amrnb,amrwb,matroska,avi,mpeg,mpegts,flv"
 _AV_OPTIONS = {"format_whitelist": _DEMUXERS, "protocol_whitelist": "file"}
 # Pillow also has decoders that shell out (EPS runs Ghostscript); allow only ordinary formats.
-_PIL_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF", "TIFF")
+_PIL_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # JPEG also opens camera MPO files
 
 _KIND_WORDS: dict[str, str] = {"audio": "audio", "image": "an image", "video": "a video"}
 _SUPPORTED_HINT = (
@@ -318,6 +318,42 @@ def check_video(path: str, max_seconds: float, need_audio: bool) -> VideoInfo:
     return info
 
 
+def load_video_frames(path: str, fps: float, max_frames: int = 768, max_pixels: int = 1280 * 720) -> np.ndarray:
+    """Frames sampled at `fps` by timestamp, as uint8 [frames, height, width, 3].
+
+    We sample here rather than in the processor: its default decoder needs torchcodec, and
+    browser recordings (webm) often carry no frame count. The count is made even (two frames
+    per temporal patch) and at least 4, repeating the last frame, as the processor expects.
+    """
+    name = _display_name(path)
+    frames: list[np.ndarray] = []
+    with _open_av(path, "video") as container:
+        stream = _video_stream(container)
+        if stream is None:
+            raise InputError(f"“{name}” contains no video picture; choose a video file (mp4, mov, webm).")
+        next_time = 0.0
+        for frame in container.decode(stream):
+            moment = frame.time if frame.time is not None else len(frames) / fps
+            if moment + 1e-6 < next_time:
+                continue
+            frames.append(_rgb_frame(frame, max_pixels))
+            next_time += 1.0 / fps
+            if len(frames) >= max_frames:
+                break
+    if not frames:
+        raise InputError(f"“{name}” could not be decoded as a video; check the file or convert it to mp4.")
+    while len(frames) < 4 or len(frames) % 2:
+        frames.append(frames[-1])
+    return np.stack(frames)
+
+
+def _rgb_frame(frame: av.VideoFrame, max_pixels: int) -> np.ndarray:
+    # Shrink huge frames now: the processor resizes them anyway, and 4K frames would cost GBs here.
+    scale = min(1.0, math.sqrt(max_pixels / max(1, frame.width * frame.height)))
+    width, height = max(2, int(frame.width * scale) // 2 * 2), max(2, int(frame.height * scale) // 2 * 2)
+    return frame.to_ndarray(format="rgb24", width=width, height=height)
+
+
 def _video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream | None:
     # Cover art in an audio file shows up as a one-picture "video" stream; it is not a video.
     moving = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
@@ -379,7 +415,7 @@ def load_image(path: str) -> Image.Image:
             return _to_rgb(upright if upright is not None else image)
         except (OSError, SyntaxError, ValueError):
             raise InputError(
-                f"“{name}” is damaged or incomplete; open it and save it again, then retry."
+                f"“{name}” is damaged or incomplete; export it again or choose another image."
             ) from None
 
 

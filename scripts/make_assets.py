@@ -42,6 +42,7 @@ MANDARIN_VOICE = "cmn-latn-pinyin"
 RGB = tuple[int, int, int]
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 Frames = Iterator[Image.Image]
+Stems = list[tuple[Path, float]]  # (wav, mix weight)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -191,9 +192,9 @@ CHORDS: dict[str, tuple[str, str, str]] = {
 BASS: dict[str, str] = {"C": "C3", "G": "G2", "Am": "A2", "F": "F2"}
 
 
-def backing(audio: Audio, progression: Sequence[str], bar: float, strums: int = 2) -> list[tuple[Path, float]]:
+def backing(audio: Audio, progression: Sequence[str], bar: float, strums: int = 2) -> Stems:
     """Pluck chord voices (one stem per chord tone) + a triangle bass on every beat."""
-    stems: list[tuple[Path, float]] = []
+    stems: Stems = []
     for voice in range(3):
         notes = [CHORDS[c][voice] for c in progression for _ in range(strums)]
         stems.append((pluck_line(audio, notes, bar / strums), 0.5))
@@ -202,10 +203,11 @@ def backing(audio: Audio, progression: Sequence[str], bar: float, strums: int = 
     return stems
 
 
-def drums(audio: Audio, bars: int, bar: float) -> list[tuple[Path, float]]:
+def drums(audio: Audio, bars: int, bar: float) -> Stems:
     """Kick on beats 1 and 3, noise snare on 2 and 4, closed hi-hat on every eighth."""
     beat = bar / 4
-    kick = ["synth", "0.12", "sine", "160:45", "fade", "q", "0.002", "0.12", "0.1", "pad", "0", f"{beat - 0.12:g}"]
+    kick = ["synth", "0.12", "sine", "160:45", "fade", "q", "0.002", "0.12", "0.1"]
+    kick += ["pad", "0", f"{beat - 0.12:g}"]
     snare = ["synth", "0.15", "whitenoise", "highpass", "300", "fade", "q", "0.002", "0.15", "0.14"]
     snare += ["pad", "0", f"{beat - 0.15:g}"]
     hat = ["synth", "0.04", "whitenoise", "highpass", "5000", "fade", "q", "0.001", "0.04", "0.035"]
@@ -217,17 +219,23 @@ def drums(audio: Audio, bars: int, bar: float) -> list[tuple[Path, float]]:
 
 # ------------------------------------------------------------------------------------------ audio assets
 
-MELODY = (
-    "E5 G5 C6 G5 E5 D5 C5 D5 "  # C
-    "D5 G5 B5 G5 D5 C5 B4 D5 "  # G
-    "E5 A5 C6 A5 E5 D5 C5 B4 "  # Am
-    "A4 C5 F5 C5 A5 G5 F5 E5"  # F
-).split()
+MELODY_BARS = (  # eighth notes over C - G - Am - F
+    "E5 G5 C6 G5 E5 D5 C5 D5",
+    "D5 G5 B5 G5 D5 C5 B4 D5",
+    "E5 A5 C6 A5 E5 D5 C5 B4",
+    "A4 C5 F5 C5 A5 G5 F5 E5",
+)
+SPEECH_EN = "The quick brown fox jumps over the lazy dog. Qwen three omni can listen, see and speak."
+SPEECH_ZH = "今天天气很好，我们一起去公园散步吧。"
+FUNCTION_CALL = (
+    "What will the weather be like in Hangzhou tomorrow? And please also find me a nearby Italian restaurant."
+)
 
 
 def make_music(audio: Audio, out: Path) -> None:
     progression, bar = ["C", "G", "Am", "F"], 2.0  # 120 bpm, 4 bars = 8 s
-    stems = [(pluck_line(audio, MELODY, bar / 8), 1.0), *backing(audio, progression, bar)]
+    melody = [note for notes in MELODY_BARS for note in notes.split()]
+    stems = [(pluck_line(audio, melody, bar / 8), 1.0), *backing(audio, progression, bar)]
     stems += drums(audio, len(progression), bar)
     audio.mix(stems, out)
 
@@ -235,6 +243,18 @@ def make_music(audio: Audio, out: Path) -> None:
 def make_speech(audio: Audio, out: Path, text: str, voice: str = "en-us", speed: int = 150) -> None:
     speech = audio.speak(text, voice=voice, speed=speed)
     audio.effect(speech, "pad", "0.3", "0.4", "norm", "-1", out=out)
+
+
+def make_speech_en(audio: Audio, out: Path) -> None:
+    make_speech(audio, out, SPEECH_EN)
+
+
+def make_speech_zh(audio: Audio, out: Path) -> None:
+    make_speech(audio, out, SPEECH_ZH, voice=MANDARIN_VOICE, speed=140)
+
+
+def make_function_call(audio: Audio, out: Path) -> None:
+    make_speech(audio, out, FUNCTION_CALL)
 
 
 SONG_LINES = (
@@ -246,17 +266,15 @@ SONG_LINES = (
 
 
 def make_song(audio: Audio, out: Path) -> None:
-    parts = [audio.silence(1.0)]
+    """One lyric line per 3 s bar (80 bpm, C-G-Am-F), each line at its own pitch, over a plucked backing."""
+    bar, slots = 3.0, []
     for text, pitch in SONG_LINES:
-        line = audio.speak(text, voice="en+f2", speed=115, pitch=pitch)
-        parts += [audio.effect(line, "chorus", "0.7", "0.9", "55", "0.4", "0.25", "2", "-t"), audio.silence(0.3)]
-    vocals = audio.concat(parts)
-    bar = 2.5
-    bars = math.ceil((wav_duration(vocals) + 0.5) / bar)
-    progression = [("C", "G", "Am", "F")[i % 4] for i in range(bars)]
-    total = bars * bar
-    vocals = audio.effect(audio.place(vocals, 0, total), "reverb", "30", "trim", "0", f"{total:g}")
-    audio.mix([(vocals, 1.6), *backing(audio, progression, bar, strums=4)], out)
+        line = audio.speak(text, voice="en+f2", speed=130, pitch=pitch)
+        line = audio.effect(line, "chorus", "0.7", "0.9", "55", "0.4", "0.25", "2", "-t")
+        slots.append(audio.place(line, 0.35, bar))  # a line that ran over its bar would be cut here
+    total = bar * len(slots)
+    vocals = audio.effect(audio.concat(slots), "reverb", "30", "trim", "0", f"{total:g}")
+    audio.mix([(vocals, 1.6), *backing(audio, ["C", "G", "Am", "F"], bar, strums=4)], out)
 
 
 def siren(audio: Audio, total: float) -> Path:
@@ -294,8 +312,8 @@ def make_mixed(audio: Audio, out: Path) -> None:
     speech = audio.speak(
         "Good evening, and welcome to the show. Oh, someone is at the door.", voice="en-us", speed=155
     )
-    stems = [(music, 0.3), (audio.place(speech, 0.4, total), 1.0), (audio.place(doorbell(audio), 5.6, total), 0.7)]
-    audio.mix(stems, out)
+    bell = audio.place(doorbell(audio), 5.6, total)
+    audio.mix([(music, 0.3), (audio.place(speech, 0.4, total), 1.0), (bell, 0.7)], out)
 
 
 def make_caption(audio: Audio, out: Path) -> None:
@@ -303,10 +321,10 @@ def make_caption(audio: Audio, out: Path) -> None:
     rain = audio.synth(total, "pinknoise", effects=("highpass", "900", "lowpass", "6000"))
     drops = audio.synth(total, "whitenoise", effects=("highpass", "3000", "tremolo", "13", "90"))
     thunder = audio.synth(3.8, "brownnoise", effects=("lowpass", "160", "tremolo", "3", "60"))
-    thunder = audio.effect(thunder, "fade", "q", "0.15", "3.8", "3.0", "gain", "6")
+    thunder = audio.effect(thunder, "fade", "q", "0.15", "3.8", "3.0", "norm", "-1")
     speech = audio.speak("Oh no, it is raining again.", voice="en-us", speed=150)
-    stems = [(rain, 0.8), (drops, 0.12), (audio.place(thunder, 0.8, total), 1.2)]
-    audio.mix([*stems, (audio.place(speech, 4.3, total), 1.3)], out)
+    stems = [(rain, 0.35), (drops, 0.06), (audio.place(thunder, 0.8, total), 1.0)]
+    audio.mix([*stems, (audio.place(speech, 4.2, total), 0.9)], out)
 
 
 # -------------------------------------------------------------------------------------------- pictures
@@ -316,7 +334,8 @@ def draw_receipt(img: Image.Image) -> None:
     draw = ImageDraw.Draw(img)
     title, body, bold = load_font(30, bold=True), load_font(19), load_font(21, bold=True)
     width, y = img.width, 30
-    for text, font in (("GREEN LEAF CAFE", title), ("88 Harbour Road, Hangzhou", body), ("Tel: 0571-8888 1234", body)):
+    header = (("GREEN LEAF CAFE", title), ("88 Harbour Road, Hangzhou", body), ("Tel: 0571-8888 1234", body))
+    for text, font in header:
         draw.text((width // 2, y), text, font=font, fill=(25, 25, 25), anchor="mt")
         y += 44 if font is title else 30
     rows: list[tuple[str, str, Font] | None] = [
@@ -346,7 +365,7 @@ def draw_receipt(img: Image.Image) -> None:
     draw.text((width // 2, y + 8), "Thank you! Please come again.", font=body, fill=(25, 25, 25), anchor="mt")
 
 
-def make_ocr(out: Path) -> None:
+def make_ocr(_: Audio, out: Path) -> None:
     img = Image.new("RGB", (480, 640), (250, 248, 240))
     draw_receipt(img)
     img.save(out, optimize=True)
@@ -363,7 +382,7 @@ def draw_sun(draw: ImageDraw.ImageDraw, cx: int, cy: int, r: int) -> None:
 
 def draw_tree(draw: ImageDraw.ImageDraw, x: int, ground: int) -> None:
     draw.rectangle((x - 30, ground - 240, x + 30, ground), fill=(110, 70, 35))
-    for dx, dy, r in ((-60, -270, 75), (40, -290, 80), (-10, -350, 80), (70, -220, 60), (-80, -200, 55)):
+    for dx, dy, r in ((-60, -260, 70), (40, -280, 75), (-10, -330, 75), (70, -215, 55), (-80, -195, 50)):
         draw.ellipse((x + dx - r, ground + dy - r, x + dx + r, ground + dy + r), fill=(50, 140, 60))
 
 
@@ -382,14 +401,14 @@ def draw_bird(draw: ImageDraw.ImageDraw, x: int, y: int) -> None:
     draw.polygon([(x - 40, y - 52), (x + 8, y - 75), (x + 35, y - 48), (x - 8, y - 28)], fill=dark)  # wing
 
 
-def make_grounding(out: Path) -> None:
+def make_grounding(_: Audio, out: Path) -> None:
     img = Image.new("RGB", (640, 480))
     draw = ImageDraw.Draw(img)
     gradient(draw, (0, 0, 640, 400), (110, 180, 240), (200, 230, 250))
     draw.rectangle((0, 400, 640, 480), fill=(95, 170, 70))
     draw_sun(draw, 560, 80, 42)
-    draw_tree(draw, 95, 420)
-    draw.line([(110, 322), (540, 298)], fill=(105, 65, 30), width=16)  # branch
+    draw_tree(draw, 125, 420)
+    draw.line([(140, 320), (540, 298)], fill=(105, 65, 30), width=16)  # branch
     draw.line([(470, 302), (520, 270)], fill=(105, 65, 30), width=7)
     draw.ellipse((505, 250, 545, 280), fill=(60, 150, 60))
     draw_bird(draw, 360, 301)
@@ -411,8 +430,8 @@ def draw_storm_sky(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
 
 
 def draw_landscape(draw: ImageDraw.ImageDraw) -> None:
-    back = [(0, 300), (90, 190), (170, 250), (260, 150), (360, 240), (450, 170), (560, 250), (640, 200), (640, 340)]
-    draw.polygon([*back, (0, 340)], fill=(95, 105, 125))
+    back = [(0, 300), (90, 190), (170, 250), (260, 150), (360, 240), (450, 170), (560, 250), (640, 200)]
+    draw.polygon([*back, (640, 340), (0, 340)], fill=(95, 105, 125))
     draw.polygon([(260, 150), (238, 175), (282, 172)], fill=(225, 230, 235))  # snow cap
     front = [(0, 330), (120, 260), (230, 310), (340, 250), (470, 320), (580, 270), (640, 300), (640, 360)]
     draw.polygon([*front, (0, 360)], fill=(60, 85, 80))
@@ -429,7 +448,7 @@ def draw_house(draw: ImageDraw.ImageDraw, x: int, y: int) -> None:
     draw.rectangle((x + 64, y + 16, x + 84, y + 36), fill=(255, 220, 110), outline=(90, 60, 40), width=2)
 
 
-def make_scene(out: Path) -> None:
+def make_scene(_: Audio, out: Path) -> None:
     rng = random.Random(SEED)
     img = Image.new("RGB", (640, 480))
     draw = ImageDraw.Draw(img)
@@ -439,19 +458,24 @@ def make_scene(out: Path) -> None:
     img.save(out, optimize=True)
 
 
-def make_math(out: Path) -> None:
+def make_math(_: Audio, out: Path) -> None:
     img = Image.new("RGB", (640, 480), (255, 255, 255))
     draw = ImageDraw.Draw(img)
     unit, (bx, by) = 75, (170, 400)  # 75 px per unit: legs 3 (vertical) and 4 (horizontal)
     a, c = (bx, by - 3 * unit), (bx + 4 * unit, by)
-    draw.polygon([a, (bx, by), c], outline=(20, 20, 20), width=4)
+    draw.line([a, (bx, by), c, a], fill=(20, 20, 20), width=4, joint="curve")
     draw.line([(bx, by - 26), (bx + 26, by - 26), (bx + 26, by)], fill=(20, 20, 20), width=3)  # right angle
     label, small = load_font(40), load_font(26)
     draw.text((bx - 22, by - 1.5 * unit), "3", font=label, fill=(0, 0, 0), anchor="rm")
     draw.text((bx + 2 * unit, by + 16), "4", font=label, fill=(0, 0, 0), anchor="mt")
     mid = ((a[0] + c[0]) / 2, (a[1] + c[1]) / 2)
     draw.text((mid[0] + 0.6 * 34, mid[1] - 0.8 * 34), "x", font=label, fill=(200, 0, 0), anchor="mm")
-    for text, pos, anchor in (("A", (a[0] - 8, a[1] - 8), "rb"), ("B", (bx - 8, by + 8), "rt"), ("C", (c[0] + 8, c[1] + 8), "lt")):
+    vertices = (
+        ("A", (a[0] - 8, a[1] - 8), "rb"),
+        ("B", (bx - 8, by + 8), "rt"),
+        ("C", (c[0] + 8, c[1] + 8), "lt"),
+    )
+    for text, pos, anchor in vertices:
         draw.text(pos, text, font=small, fill=(70, 70, 70), anchor=anchor)
     draw.text((40, 30), "Find x.", font=load_font(44, bold=True), fill=(0, 0, 0))
     draw.text((40, 90), "The triangle has a right angle at B.", font=small, fill=(40, 40, 40))
@@ -590,9 +614,10 @@ def draw_forest(draw: ImageDraw.ImageDraw, t: float, rng: random.Random) -> None
             draw.rectangle((x - 4 * scale, base - 10, x + 4 * scale, base + 8), fill=(90, 60, 30))
             for k in range(3):
                 top = base - h + k * h // 4
-                draw.polygon([(x, top), (x - w + k * 3, top + h // 2), (x + w - k * 3, top + h // 2)], fill=shade)
-    bx = 40 + t * 90
-    draw.line([(bx - 10, 50 + 4 * math.sin(t * 12)), (bx, 56), (bx + 10, 50 + 4 * math.sin(t * 12))], fill=(30, 30, 30), width=2)
+                half = w - k * 3
+                draw.polygon([(x, top), (x - half, top + h // 2), (x + half, top + h // 2)], fill=shade)
+    bx, wing = 40 + t * 90, 50 + 4 * math.sin(t * 12)  # a bird flapping across the sky
+    draw.line([(bx - 10, wing), (bx, 56), (bx + 10, wing)], fill=(30, 30, 30), width=2)
 
 
 def scenes_frames(per_scene: float) -> Frames:
@@ -629,11 +654,12 @@ def draw_person(draw: ImageDraw.ImageDraw, p: Person, ground: int, mouth_open: b
         draw.rectangle((x - 30, ground - 200, x + 30, ground - 140), fill=hair)  # long hair behind the head
     else:
         draw.rounded_rectangle((x - 28, ground - 150, x + 28, ground - 65), radius=10, fill=p.shirt)
-    draw.line([(x, ground - 140), (x + f * 40, ground - 95)], fill=skin, width=8)  # arm toward the other person
+    draw.line([(x, ground - 140), (x + f * 40, ground - 95)], fill=skin, width=8)  # arm toward the other
     draw.ellipse((x - 30, ground - 215, x + 30, ground - 150), fill=skin)
     draw.chord((x - 32, ground - 220, x + 32, ground - 165), 180, 360, fill=hair)
     if p.girl:
-        draw.ellipse((x - f * 38 - 10, ground - 200, x - f * 38 + 10, ground - 170), fill=(230, 80, 130))  # bow
+        bow = x - f * 38
+        draw.ellipse((bow - 10, ground - 200, bow + 10, ground - 170), fill=(230, 80, 130))
     ex = x + f * 14
     draw.ellipse((ex - 4, ground - 190, ex + 4, ground - 182), fill=(20, 20, 20))
     mx = x + f * 16
@@ -648,7 +674,7 @@ def park_background() -> Image.Image:
     draw = ImageDraw.Draw(img)
     gradient(draw, (0, 0, VW, 190), (130, 195, 240), (215, 235, 250))
     gradient(draw, (0, 190, VW, VH), (110, 180, 80), (80, 150, 60))
-    for cx, cy in ((70, 40), (330, 55)):
+    for cx, cy in ((60, 40), (240, 30)):
         for dx, r in ((-25, 18), (0, 24), (25, 18)):
             draw.ellipse((cx + dx - r, cy - r, cx + dx + r, cy + r), fill=(250, 250, 250))
     draw.rectangle((430, 120, 444, 200), fill=(110, 70, 35))
@@ -709,7 +735,8 @@ def make_av_dialogue(audio: Audio, out: Path) -> None:
     lily = audio.speak("Hello Tom, I'm Lily.", voice="en+f3", speed=150, pitch=65)
     tom_start, gap = 0.4, 0.5
     lily_start = tom_start + wav_duration(tom) + gap
-    track = audio.mix([(audio.place(tom, tom_start, total), 1.0), (audio.place(lily, lily_start, total), 1.0)])
+    lines = [audio.place(tom, tom_start, total), audio.place(lily, lily_start, total)]
+    track = audio.mix([(line, 1.0) for line in lines])
     spans = ((tom_start, lily_start - gap), (lily_start, lily_start + wav_duration(lily)))
     encode_video(dialogue_frames(total, spans[0], spans[1]), out, audio=track)
 
@@ -732,26 +759,51 @@ class Asset:
 
 
 def build_assets() -> list[Asset]:
-    en = "The quick brown fox jumps over the lazy dog. Qwen three omni can listen, see and speak."
-    zh = "今天天气很好，我们一起去公园散步吧。"
-    fc = "What will the weather be like in Hangzhou tomorrow? And please also find me a nearby Italian restaurant."
     return [
-        Asset("speech_en.wav", f'English speech (espeak-ng): "{en}"', lambda a, o: make_speech(a, o, en)),
-        Asset("speech_zh.wav", f"Mandarin speech (espeak-ng): {zh}", lambda a, o: make_speech(a, o, zh, MANDARIN_VOICE, 140)),
-        Asset("song.wav", "Four short sung/spoken lyric lines over a plucked C-G-Am-F backing.", make_song),
-        Asset("music.wav", "8 s instrumental: plucked melody and chords, bass and a drum pattern (120 bpm).", make_music),
-        Asset("sound.wav", "5 s street scene: traffic rumble, a passing car, a wailing siren and car horns.", make_sound),
+        Asset("speech_en.wav", f'English speech (espeak-ng): "{SPEECH_EN}"', make_speech_en),
+        Asset("speech_zh.wav", f"Mandarin speech (espeak-ng): {SPEECH_ZH}", make_speech_zh),
+        Asset(
+            "song.wav",
+            "12 s: four short sung lyric lines, one per bar, over a plucked C-G-Am-F backing.",
+            make_song,
+        ),
+        Asset(
+            "music.wav", "8 s instrumental: plucked melody and chords, bass and drums (120 bpm).", make_music
+        ),
+        Asset(
+            "sound.wav", "5 s street scene: traffic rumble, a passing car, a siren and car horns.", make_sound
+        ),
         Asset("mixed.wav", "8 s mix: a spoken radio-host line over music, then a doorbell.", make_mixed),
-        Asset("caption.wav", "6 s ambience: rain, a rolling thunder rumble and a short spoken remark.", make_caption),
-        Asset("function_call.wav", f'English speech request: "{fc}"', lambda a, o: make_speech(a, o, fc)),
-        Asset("ocr.png", "A cafe receipt with several lines of dark text (480x640).", lambda _a, o: make_ocr(o)),
-        Asset("grounding.png", "A bird on a branch next to a tree, with the sun (640x480).", lambda _a, o: make_grounding(o)),
-        Asset("scene.png", "Flat-style landscape: storm clouds, lightning, rain, mountains, a small house.", lambda _a, o: make_scene(o)),
-        Asset("math.png", "Right triangle with legs 3 and 4 and hypotenuse x: 'Find x.'", lambda _a, o: make_math(o)),
-        Asset("video_room.mp4", "6 s silent clip panning across a room: door (left), table, window (right).", make_video_room),
-        Asset("video_scenes.mp4", "6 s silent clip: beach, city at night, forest (2 s each, hard cuts).", make_video_scenes),
-        Asset("av_dialogue.mp4", "6 s clip with audio: Tom and Lily introduce themselves to each other.", make_av_dialogue),
-        Asset("av_question.mp4", "5 s clip with audio: a red ball and a blue cup on a table; the voice asks the ball's colour.", make_av_question),
+        Asset("caption.wav", "6 s ambience: rain, rolling thunder and a short spoken remark.", make_caption),
+        Asset("function_call.wav", f'English spoken request: "{FUNCTION_CALL}"', make_function_call),
+        Asset("ocr.png", "A cafe receipt with several lines of dark text (480x640).", make_ocr),
+        Asset("grounding.png", "A bird on a branch next to a tree, with the sun (640x480).", make_grounding),
+        Asset(
+            "scene.png",
+            "Flat landscape: storm clouds, lightning, rain, mountains, a small house.",
+            make_scene,
+        ),
+        Asset("math.png", "Right triangle with legs 3 and 4 and hypotenuse x: 'Find x.'", make_math),
+        Asset(
+            "video_room.mp4",
+            "6 s silent pan across a room: door (left), table, window (right).",
+            make_video_room,
+        ),
+        Asset(
+            "video_scenes.mp4",
+            "6 s silent: beach, city at night, forest (2 s each, hard cuts).",
+            make_video_scenes,
+        ),
+        Asset(
+            "av_dialogue.mp4",
+            "6 s with audio: Tom and Lily introduce themselves to each other.",
+            make_av_dialogue,
+        ),
+        Asset(
+            "av_question.mp4",
+            "5 s with audio: red ball and blue cup on a table; asks the ball's colour.",
+            make_av_question,
+        ),
     ]
 
 
@@ -833,7 +885,9 @@ def verify(out: Path, assets: Sequence[Asset]) -> list[str]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     repo = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=repo / "assets", help="output folder (default: %(default)s)")
+    parser.add_argument(
+        "--out", type=Path, default=repo / "assets", help="output folder (default: repo assets/)"
+    )
     parser.add_argument("--only", nargs="+", metavar="NAME", help="rebuild only these files (e.g. music.wav)")
     return parser.parse_args(argv)
 
@@ -852,14 +906,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    selected = [a for a in assets if args.only is None or a.name in args.only]
     with tempfile.TemporaryDirectory(prefix="make_assets_") as tmp:
         audio = Audio(Path(tmp))
-        for asset in assets:
-            if args.only is None or asset.name in args.only:
-                print(f"building {asset.name} ...", flush=True)
-                asset.build(audio, out / asset.name)
+        for asset in selected:
+            print(f"building {asset.name} ...", flush=True)
+            asset.build(audio, out / asset.name)
     write_docs(out, assets)
-    problems = verify(out, assets)
+    problems = verify(out, selected)
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0

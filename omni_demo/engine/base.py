@@ -3,7 +3,7 @@
 A back-end takes a `Request` and yields events: `TextDelta`s and `AudioChunk`s as they are made,
 then exactly one `Result`. It raises `OmniError` (before or during the stream) for problems the user
 can fix. The local transformers engine implements it today; a remote vLLM-Omni back-end can later
-implement the same two members without touching the UI.
+implement the same three members without touching the UI.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ class Engine(Protocol):
     @property
     def info(self) -> ModelInfo:
         """What was loaded: name, kind and capabilities, device."""
+        ...
+
+    def check(self, request: Request) -> None:
+        """Raise OmniError now if the request can't be served (bad media, empty message, ...)."""
         ...
 
     def stream(self, request: Request) -> Iterator[Event]:

@@ -25,7 +25,7 @@ from omni_demo import media
 from omni_demo.conversation import ModelInput, build_model_input
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
-from omni_demo.types import AudioChunk, Event, ModelInfo, Request, Result, TextDelta, Timings
+from omni_demo.types import Event, ModelInfo, Request, Result, Sampling, Timings, Turn
 
 log = logging.getLogger(__name__)
 _DONE = object()
@@ -90,12 +90,11 @@ class LocalEngine:
     def busy(self) -> bool:
         return self._lock.locked()
 
+    def check(self, request: Request) -> None:
+        self._checked_input(request)
+
     def stream(self, request: Request) -> Iterator[Event]:
-        caps = self._info.capabilities
-        if request.return_audio and caps.speech_output and request.voice:
-            self._check_voice(request.voice)
-        model_input = build_model_input(request, caps, self.options.max_media_turns)
-        self._validate(model_input, request.use_audio_in_video)
+        model_input = self._checked_input(request)
         with self._lock:
             progress = _Progress(started=time.perf_counter())
             inputs = self._prepare(model_input, request)
@@ -105,6 +104,14 @@ class LocalEngine:
         yield result
 
     # -- before the lock: cheap checks that fail fast with one sentence --------------------------
+
+    def _checked_input(self, request: Request) -> ModelInput:
+        caps = self._info.capabilities
+        if request.return_audio and caps.speech_output and request.voice:
+            self._check_voice(request.voice)
+        model_input = build_model_input(request, caps, self.options.max_media_turns)
+        self._validate(model_input, request.use_audio_in_video)
+        return model_input
 
     def _check_voice(self, voice: str) -> None:
         if voice.lower() not in {v.lower() for v in self._info.capabilities.voices}:
@@ -125,7 +132,8 @@ class LocalEngine:
             media.load_audio(s.path, limit) if s.video_index is None else media.load_video_audio(s.path, limit)
             for s in model_input.audio
         ]
-        videos_kwargs: dict[str, Any] = {"fps": self.options.video_fps, "do_sample_frames": True}
+        fps = self.options.video_fps
+        videos_kwargs: dict[str, Any] = {"fps": fps, "do_sample_frames": False}  # sampled at `fps` below
         if self.options.video_max_pixels:
             videos_kwargs["max_pixels"] = self.options.video_max_pixels
         kwargs: dict[str, Any] = {"videos_kwargs": videos_kwargs}
@@ -138,7 +146,7 @@ class LocalEngine:
                 text=text,
                 audio=audio or None,
                 images=[media.load_image(p) for p in model_input.images] or None,
-                videos=model_input.videos or None,
+                videos=[media.load_video_frames(p, fps) for p in model_input.videos] or None,
                 return_tensors="pt",
                 padding=True,
                 **kwargs,
@@ -258,6 +266,20 @@ class LocalEngine:
         sizes = {k: v for k, v in sizes.items() if v}
         total = int(ids.numel())
         return {"text": total - sum(sizes.values()), **sizes, "total": total}
+
+    def warm_up(self) -> None:
+        """One tiny generation at start-up, so the first user does not pay for kernel set-up."""
+        if not self._info.capabilities.text_input:
+            return  # the Captioner needs an audio clip; its first request warms it up instead
+        request = Request(
+            turns=(Turn("user", "Hi"),),
+            return_audio=self._info.capabilities.speech_output,
+            sampling=Sampling(temperature=0, max_new_tokens=2),
+        )
+        started = time.perf_counter()
+        for _ in self.with_options(max_speech_frames=4).stream(request):
+            pass
+        log.info("warm-up took %.1f s", time.perf_counter() - started)
 
     def with_options(self, **changes: Any) -> LocalEngine:
         """A second engine over the same model with other options (tests and the benchmark use it)."""

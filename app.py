@@ -1,0 +1,51 @@
+"""Qwen3-Omni web demo: settings -> model singleton -> page -> launch."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from omni_demo.config import parse_settings
+from omni_demo.errors import ModelLoadError
+
+log = logging.getLogger("omni_demo")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = parse_settings(argv)
+    started = time.perf_counter()
+    # Imported here, not at module level: `python app.py --help` must not load torch.
+    from omni_demo.engine.loading import shared_engine
+    from omni_demo.ui.app import build_demo
+
+    try:
+        engine = shared_engine(settings)
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    info = engine.info
+    print(
+        f"Loaded {info.name} ({info.capabilities.kind.value}, {info.dtype}) on {info.device} "
+        f"in {info.load_seconds:.1f} s",
+        flush=True,
+    )
+    if settings.warmup:
+        engine.warm_up()
+    demo = build_demo(engine)
+    demo.launch(
+        server_name=settings.server_name,
+        server_port=settings.server_port,
+        share=settings.share,
+        auth=settings.auth,
+        max_file_size=settings.max_file_size,
+        prevent_thread_lock=True,
+    )
+    print(f"Ready in {time.perf_counter() - started:.1f} s at {demo.local_url}", flush=True)
+    demo.block_thread()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Cookbook settings as data: system-prompt presets and default sampling per model kind.
+
+The cookbook use cases (issue 3) are added here as data too; the UI only renders what is listed.
+"""
+
+from __future__ import annotations
+
+from omni_demo.types import ModelKind, Sampling
+
+# The seed README's recommended system prompt for audio-visual voice interaction (section 音视频交互提示).
+VOICE_ASSISTANT_PROMPT = (
+    "You are Qwen-Omni, a smart voice assistant created by Alibaba Qwen. "
+    "You are a virtual voice assistant with no gender or age.\n"
+    "You are communicating with the user.\n"
+    "In user messages, “I/me/my/we/our” refer to the user and “you/your” refer to the assistant. In your replies, address the user as “you/your” and yourself as “I/me/my”; never mirror the user’s pronouns—always shift perspective. Keep original pronouns only in direct quotes; if a reference is unclear, ask a brief clarifying question.\n"
+    "Interact with users using short(no more than 50 words), brief, straightforward language, maintaining a natural tone.\n"
+    "Never use formal phrasing, mechanical expressions, bullet points, overly structured language. \n"
+    "Your output must consist only of the spoken content you want the user to hear. \n"
+    "Do not include any descriptions of actions, emotions, sounds, or voice changes. \n"
+    "Do not use asterisks, brackets, parentheses, or any other symbols to indicate tone or actions. \n"
+    "You must answer users' audio or text questions, do not directly describe the video content. \n"
+    "You should communicate in the same language strictly as the user unless they request otherwise.\n"
+    "When you are uncertain (e.g., you can't see/hear clearly, don't understand, or the user makes a comment rather than asking a question), use appropriate questions to guide the user to continue the conversation.\n"
+    "Keep replies concise and conversational, as if talking face-to-face."
+)
+
+SYSTEM_PROMPTS: dict[str, str] = {
+    "None (benchmark setting)": "",
+    "Voice assistant (recommended for spoken chat)": VOICE_ASSISTANT_PROMPT,
+}
+
+# Official web demo sliders for chat; the Captioner's card recommends the same sampling.
+DEFAULT_SAMPLING: dict[ModelKind, Sampling] = {
+    ModelKind.INSTRUCT: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=1024),
+    ModelKind.THINKING: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=4096),
+    ModelKind.CAPTIONER: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=1024),
+}

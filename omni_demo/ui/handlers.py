@@ -1,0 +1,115 @@
+"""Event handlers of the chat tab, and the one place where OmniError becomes gr.Error.
+
+Handlers never mutate the history they receive (`list(history)`), so a failed or cancelled
+request leaves every other session and the conversation so far untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from omni_demo import media
+from omni_demo.engine.base import Engine
+from omni_demo.errors import OmniError
+from omni_demo.types import AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
+from omni_demo.ui.render import Message, notice_message, reply_messages, user_messages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """The settings column of the chat tab, in the order of its inputs."""
+
+    system_prompt: str
+    voice: str | None
+    speak: bool
+    audio_in_video: bool
+    temperature: float
+    top_p: float
+    top_k: int
+    max_new_tokens: int
+
+    def request(self, turns: list[Turn]) -> Request:
+        return Request(
+            turns=tuple(turns),
+            system_prompt=self.system_prompt,
+            voice=self.voice or None,
+            return_audio=self.speak,
+            use_audio_in_video=self.audio_in_video,
+            sampling=Sampling(self.temperature, self.top_p, int(self.top_k), int(self.max_new_tokens)),
+        )
+
+
+def user_error(exc: OmniError) -> gr.Error:
+    """The single translation of our error type into the UI's."""
+    return gr.Error(str(exc), print_exception=False)
+
+
+def new_user_turn(text: str, files: list[str]) -> Turn:
+    """A turn from the message box; raises OmniError for files of a type the model can't take."""
+    items = tuple(Media(media.media_kind_of(path), path) for path in files)
+    return Turn("user", text=text.strip(), media=items)
+
+
+def add_user_turn(
+    engine: Engine,
+    turn: Turn,
+    history: list[Message],
+    turns: list[Turn],
+    locked_audio_in_video: bool | None,
+    options: ChatOptions,
+) -> tuple[list[Message], list[Turn], bool]:
+    """Validate the new turn against the whole conversation, then append it (to copies)."""
+    if locked_audio_in_video is not None and locked_audio_in_video != options.audio_in_video:
+        raise OmniError(
+            "“Audio in video” can't change in the middle of a conversation; "
+            "switch it back, or press Clear to start over with the new setting."
+        )
+    new_turns = [*turns, turn]
+    engine.check(options.request(new_turns))
+    return [*history, *user_messages(turn)], new_turns, options.audio_in_video
+
+
+def respond(
+    engine: Engine, history: list[Message], turns: list[Turn], options: ChatOptions
+) -> Iterator[tuple[Any, Any, Any]]:
+    """Stream the reply: (chat history, turns, speech chunk) updates; gr.skip() where nothing changed."""
+    caps = engine.info.capabilities
+    base, text = list(history), ""
+    try:
+        for event in engine.stream(options.request(list(turns))):
+            if isinstance(event, TextDelta):
+                text += event.text
+                messages = reply_messages(text, caps, done=False)
+                yield [*base, *messages], [*turns, Turn("assistant", text)], gr.skip()
+            elif isinstance(event, AudioChunk):
+                yield gr.skip(), gr.skip(), (event.sample_rate, media.to_int16(event.samples))
+            elif isinstance(event, Result):
+                yield _final(base, turns, event, caps), [*turns, Turn("assistant", event.text)], gr.skip()
+    except OmniError as exc:
+        # Take the failed turn back out, so the conversation can go on without it.
+        yield base[: len(base) - len(user_messages(turns[-1]))], list(turns[:-1]), gr.skip()
+        raise user_error(exc) from exc
+
+
+def _final(base: list[Message], turns: list[Turn], result: Result, caps: Any) -> list[Message]:
+    audio_path = None
+    if result.audio is not None and len(result.audio):
+        audio_path = str(_save_wav(result.audio, result.sample_rate))
+    messages = reply_messages(result.text, caps, done=True, audio_path=audio_path, timings=result.timings)
+    return [*base, *(notice_message(n) for n in result.notices), *messages]
+
+
+def _save_wav(samples: Any, sample_rate: int) -> Path:
+    # Gradio copies returned files into its own cache, so a temp file is enough here.
+    with tempfile.NamedTemporaryFile(prefix="reply-", suffix=".wav", delete=False) as f:
+        path = Path(f.name)
+    return media.write_wav(path, samples, sample_rate)

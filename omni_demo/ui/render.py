@@ -1,0 +1,54 @@
+"""Turns and replies -> Gradio chat messages (plain dicts; no model code here)."""
+
+from __future__ import annotations
+
+from omni_demo.answers import split_thinking
+from omni_demo.types import Capabilities, Timings, Turn
+
+Message = dict[str, object]
+
+
+def user_messages(turn: Turn) -> list[Message]:
+    """One bubble per attachment (shown as a player or picture), then the text."""
+    messages: list[Message] = [{"role": "user", "content": {"path": m.path}} for m in turn.media]
+    if turn.text.strip():
+        messages.append({"role": "user", "content": turn.text})
+    return messages
+
+
+def reply_messages(
+    text: str,
+    caps: Capabilities,
+    *,
+    done: bool,
+    audio_path: str | None = None,
+    timings: Timings | None = None,
+) -> list[Message]:
+    """The assistant's reply: reasoning collapsed above the answer, then the speech, then the timings."""
+    messages: list[Message] = []
+    answer = text
+    if caps.reasons:
+        # The Thinking template opens <think> in the prompt, so the answer starts inside it.
+        reasoning, answer = split_thinking(text if "<think>" in text else "<think>" + text)
+        if reasoning:
+            status = "done" if done or answer else "pending"
+            messages.append(
+                {"role": "assistant", "content": reasoning, "metadata": {"title": "Reasoning", "status": status}}
+            )
+    if answer or not messages:
+        messages.append({"role": "assistant", "content": answer or ("…" if not done else "(no text)")})
+    if audio_path:
+        messages.append({"role": "assistant", "content": {"path": audio_path, "mime_type": "audio/wav"}})
+    if timings is not None:
+        messages.append(
+            {
+                "role": "assistant",
+                "content": timings.summary(),
+                "metadata": {"title": "⏱ Timings", "status": "done", "duration": round(timings.total_s, 2)},
+            }
+        )
+    return messages
+
+
+def notice_message(text: str) -> Message:
+    return {"role": "assistant", "content": text, "metadata": {"title": "ℹ️ Note", "status": "done"}}
