@@ -17,8 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse_settings(argv)
     started = time.perf_counter()
     # Imported here, not at module level: `python app.py --help` must not load torch.
-    from omni_demo.engine.loading import shared_engine
-    from omni_demo.ui.app import build_demo
+    from omni_demo.engine.loading import shared_engine  # noqa: PLC0415
+    from omni_demo.ui.app import build_demo  # noqa: PLC0415
 
     try:
         engine = shared_engine(settings)

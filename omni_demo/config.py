@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PREVIEW = "preview"
@@ -29,7 +29,7 @@ class Settings:
     max_clip_seconds: float = 180.0  # longest audio or video clip accepted
     max_media_turns: int = 4  # user turns with media kept in the model's context
     allow_url_fetch: bool = False  # let API users pass http(s) URLs as media (never to private addresses)
-    cache_dir: Path = _default_cache()  # where the preview model is built once
+    cache_dir: Path = field(default_factory=_default_cache)  # where the preview model is built once
     warmup: bool = True  # run one tiny generation at start-up so the first user does not pay for it
 
     @property
@@ -62,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--share", action="store_true", help="create a public gradio.live link")
     p.add_argument("--auth", default=os.environ.get("OMNI_AUTH"), help="user:password for the page")
     p.add_argument("--max-file-size", default=os.environ.get("OMNI_MAX_FILE_SIZE", "200mb"))
-    p.add_argument("--max-clip-seconds", type=float, default=float(os.environ.get("OMNI_MAX_CLIP_SECONDS", 180)))
-    p.add_argument("--max-media-turns", type=int, default=int(os.environ.get("OMNI_MAX_MEDIA_TURNS", 4)))
+    p.add_argument(
+        "--max-clip-seconds", type=float, default=float(os.environ.get("OMNI_MAX_CLIP_SECONDS", "180"))
+    )
+    p.add_argument("--max-media-turns", type=int, default=int(os.environ.get("OMNI_MAX_MEDIA_TURNS", "4")))
     p.add_argument(
         "--allow-url-fetch",
         action="store_true",

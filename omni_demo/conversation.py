@@ -50,7 +50,9 @@ def _check_last_turn(request: Request, caps: Capabilities) -> Turn:
     if caps.kind is ModelKind.CAPTIONER:
         audio = [m for m in last.media if m.kind == "audio"]
         if len(audio) != 1 or len(last.media) != 1:
-            raise InputError("The Captioner takes exactly one audio clip and nothing else: attach one audio file.")
+            raise InputError(
+                "The Captioner takes exactly one audio clip and nothing else: attach one audio file."
+            )
     elif not caps.text_input and last.text.strip():
         raise InputError("This model takes no text prompt: remove the text and send the media alone.")
     return last
@@ -64,22 +66,53 @@ def _keep_media_from(turns: tuple[Turn, ...], max_media_turns: int) -> int:
     return media_turns[len(media_turns) - max_media_turns] if max_media_turns > 0 else len(turns)
 
 
+class _Collector:
+    """Gathers the processor's ordered media lists while the messages are written."""
+
+    def __init__(self, audio_in_video: bool) -> None:
+        self.audio_in_video = audio_in_video
+        self.images: list[str] = []
+        self.videos: list[str] = []
+        self.audio: list[AudioSlot] = []
+
+    def add(self, item: Media) -> dict[str, object]:
+        if item.kind == "image":
+            self.images.append(item.path)
+        elif item.kind == "video":
+            self.videos.append(item.path)
+            if self.audio_in_video:
+                self.audio.append(AudioSlot(item.path, video_index=len(self.videos) - 1))
+        else:
+            self.audio.append(AudioSlot(item.path))
+        return {"type": item.kind, item.kind: item.path}
+
+
+def _user_content(turn: Turn, keep_media: bool, collector: _Collector) -> list[dict[str, object]]:
+    content = [collector.add(item) for item in (turn.media if keep_media else ())]
+    if turn.text.strip():
+        content.append({"type": "text", "text": turn.text})
+    if not content:  # its media was dropped: keep the turn so user/assistant turns still alternate
+        content.append({"type": "text", "text": "(an earlier attachment was left out)"})
+    return content
+
+
+def _dropped_notice(dropped: int) -> tuple[str, ...]:
+    if not dropped:
+        return ()
+    plural = "turns" if dropped > 1 else "turn"
+    return (f"The media of {dropped} older {plural} was left out to keep the conversation within memory.",)
+
+
 def build_model_input(request: Request, caps: Capabilities, max_media_turns: int = 4) -> ModelInput:
     """Turn a request into chat-template messages plus the ordered media lists."""
     last = _check_last_turn(request, caps)
+    turns, system = request.turns, request.system_prompt.strip()
     if caps.kind is ModelKind.CAPTIONER:
         # Single-turn, no system prompt, no text: exactly what the Captioner was trained on.
-        turns: tuple[Turn, ...] = (Turn("user", media=last.media),)
-        system = ""
-    else:
-        turns = request.turns
-        system = request.system_prompt.strip()
+        turns, system = (Turn("user", media=last.media),), ""
 
     keep_from = _keep_media_from(turns, max_media_turns)
-    dropped = sum(1 for t in turns[:keep_from] if t.role == "user" and t.media)
-    images: list[str] = []
-    videos: list[str] = []
-    audio: list[AudioSlot] = []
+    collector = _Collector(request.use_audio_in_video)
     messages: list[dict[str, object]] = []
     if system:
         messages.append({"role": "system", "content": [{"type": "text", "text": system}]})
@@ -87,26 +120,13 @@ def build_model_input(request: Request, caps: Capabilities, max_media_turns: int
         if turn.role == "assistant":
             answer = split_thinking(turn.text)[1] if caps.reasons else turn.text
             messages.append({"role": "assistant", "content": [{"type": "text", "text": answer}]})
-            continue
-        content: list[dict[str, object]] = []
-        for item in turn.media if index >= keep_from else ():
-            content.append({"type": item.kind, item.kind: item.path})
-            if item.kind == "image":
-                images.append(item.path)
-            elif item.kind == "video":
-                videos.append(item.path)
-                if request.use_audio_in_video:
-                    audio.append(AudioSlot(item.path, video_index=len(videos) - 1))
-            else:
-                audio.append(AudioSlot(item.path))
-        if turn.text.strip():
-            content.append({"type": "text", "text": turn.text})
-        if not content:  # its media was dropped: keep the turn so user/assistant turns still alternate
-            content.append({"type": "text", "text": "(an earlier attachment was left out)"})
-        messages.append({"role": "user", "content": content})
-
-    notices: tuple[str, ...] = ()
-    if dropped:
-        plural = "turns" if dropped > 1 else "turn"
-        notices = (f"The media of {dropped} older {plural} was left out to keep the conversation within memory.",)
-    return ModelInput(messages=messages, images=images, videos=videos, audio=audio, notices=notices)
+        else:
+            messages.append({"role": "user", "content": _user_content(turn, index >= keep_from, collector)})
+    dropped = sum(1 for t in turns[:keep_from] if t.role == "user" and t.media)
+    return ModelInput(
+        messages=messages,
+        images=collector.images,
+        videos=collector.videos,
+        audio=collector.audio,
+        notices=_dropped_notice(dropped),
+    )

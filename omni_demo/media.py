@@ -318,7 +318,9 @@ def check_video(path: str, max_seconds: float, need_audio: bool) -> VideoInfo:
     return info
 
 
-def load_video_frames(path: str, fps: float, max_frames: int = 768, max_pixels: int = 1280 * 720) -> np.ndarray:
+def load_video_frames(
+    path: str, fps: float, max_frames: int = 768, max_pixels: int = 1280 * 720
+) -> np.ndarray:
     """Frames sampled at `fps` by timestamp, as uint8 [frames, height, width, 3].
 
     We sample here rather than in the processor: its default decoder needs torchcodec, and
@@ -647,7 +649,7 @@ class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
 class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
     max_redirections = _MAX_REDIRECTS
 
-    def redirect_request(  # noqa: PLR0917 - the signature is urllib's
+    def redirect_request(
         self,
         req: urllib.request.Request,
         fp: object,

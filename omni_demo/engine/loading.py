@@ -45,7 +45,9 @@ def resolve_model(settings: Settings, cuda: bool) -> tuple[str, Path | str]:
     if name == PREVIEW or name.startswith(PREVIEW + "-"):
         variant = name.removeprefix(PREVIEW).lstrip("-") or "instruct"
         if variant not in VARIANTS:
-            raise ModelLoadError(f"Unknown preview model “{name}”; use preview, preview-thinking or preview-captioner.")
+            raise ModelLoadError(
+                f"Unknown preview model “{name}”; use preview, preview-thinking or preview-captioner."
+            )
         return name, ensure_preview(settings.cache_dir, variant)  # type: ignore[arg-type]
     return name, name
 
@@ -86,7 +88,9 @@ def _patch_known_bugs(model: Any) -> None:
 
 
 def _options(settings: Settings, is_preview: bool) -> EngineOptions:
-    options = EngineOptions(max_clip_seconds=settings.max_clip_seconds, max_media_turns=settings.max_media_turns)
+    options = EngineOptions(
+        max_clip_seconds=settings.max_clip_seconds, max_media_turns=settings.max_media_turns
+    )
     # Random weights never emit the end code: speak ~1.25 frames (0.1 s) per text token.
     return replace(options, speech_frames_per_token=1.25) if is_preview else options
 

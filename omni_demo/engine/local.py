@@ -129,7 +129,9 @@ class LocalEngine:
         """Decode the media and run the processor; returns tensors on the model's device."""
         limit = self.options.max_clip_seconds
         audio = [
-            media.load_audio(s.path, limit) if s.video_index is None else media.load_video_audio(s.path, limit)
+            media.load_audio(s.path, limit)
+            if s.video_index is None
+            else media.load_video_audio(s.path, limit)
             for s in model_input.audio
         ]
         fps = self.options.video_fps
@@ -140,7 +142,9 @@ class LocalEngine:
         if request.use_audio_in_video and model_input.videos:
             kwargs["load_audio_from_video"] = True
             kwargs["audio_from_video_indices"] = [s.video_index for s in model_input.audio]
-        text = self.processor.apply_chat_template(model_input.messages, add_generation_prompt=True, tokenize=False)
+        text = self.processor.apply_chat_template(
+            model_input.messages, add_generation_prompt=True, tokenize=False
+        )
         try:
             inputs = self.processor(
                 text=text,
@@ -164,7 +168,11 @@ class LocalEngine:
             "thinker_do_sample": not s.greedy,
         }
         if not s.greedy:
-            kwargs |= {"thinker_temperature": s.temperature, "thinker_top_p": s.top_p, "thinker_top_k": s.top_k}
+            kwargs |= {
+                "thinker_temperature": s.temperature,
+                "thinker_top_p": s.top_p,
+                "thinker_top_k": s.top_k,
+            }
         speak = request.return_audio and self._info.capabilities.speech_output
         kwargs["return_audio"] = speak
         if speak:
@@ -179,7 +187,10 @@ class LocalEngine:
         events: queue.Queue[Any] = queue.Queue()
         cancel = threading.Event()
         worker = threading.Thread(
-            target=self._work, args=(inputs, request, progress, events, cancel), name="omni-generate", daemon=True
+            target=self._work,
+            args=(inputs, request, progress, events, cancel),
+            name="omni-generate",
+            daemon=True,
         )
         worker.start()
         try:
@@ -192,7 +203,12 @@ class LocalEngine:
             worker.join()
 
     def _work(
-        self, inputs: Any, request: Request, progress: _Progress, events: queue.Queue[Any], cancel: threading.Event
+        self,
+        inputs: Any,
+        request: Request,
+        progress: _Progress,
+        events: queue.Queue[Any],
+        cancel: threading.Event,
     ) -> None:
         import torch
 
@@ -208,7 +224,9 @@ class LocalEngine:
                 self.options.chunk_frames,
                 self.options.left_context_frames,
             )
-            tap = SpeechTap(self.model.talker, decoder, progress, events, cancel, self._frame_budget(progress))
+            tap = SpeechTap(
+                self.model.talker, decoder, progress, events, cancel, self._frame_budget(progress)
+            )
             kwargs["talker_stopping_criteria"] = tap.stopping_criteria()
         try:
             if torch.cuda.is_available():
@@ -222,7 +240,9 @@ class LocalEngine:
         except torch.OutOfMemoryError:
             log.exception("out of GPU memory")
             torch.cuda.empty_cache()
-            events.put(OmniError("The GPU ran out of memory for this request; use a shorter clip or clear the chat."))
+            events.put(
+                OmniError("The GPU ran out of memory for this request; use a shorter clip or clear the chat.")
+            )
         except Exception as exc:  # a bug: log it whole, tell the user in one sentence
             log.exception("generation failed")
             events.put(exc)
@@ -283,7 +303,9 @@ class LocalEngine:
 
     def with_options(self, **changes: Any) -> LocalEngine:
         """A second engine over the same model with other options (tests and the benchmark use it)."""
-        return LocalEngine(self.model, self.processor, self._info, replace(self.options, **changes), self._lock)
+        return LocalEngine(
+            self.model, self.processor, self._info, replace(self.options, **changes), self._lock
+        )
 
 
 def _since(start: float, moment: float | None) -> float | None:

@@ -70,7 +70,9 @@ def _chat_template(thinking: bool) -> str:
     The generation prompt must be exactly "<|im_start|>assistant\\n" (3 tokens): generate() relies on it.
     The Thinking variant then opens the reasoning block, as the Thinking checkpoint's template does.
     """
-    opening = "{{- '<|im_start|>assistant\\n<think>\\n' -}}" if thinking else "{{- '<|im_start|>assistant\\n' -}}"
+    opening = (
+        "{{- '<|im_start|>assistant\\n<think>\\n' -}}" if thinking else "{{- '<|im_start|>assistant\\n' -}}"
+    )
     return (
         "{%- for message in messages -%}"
         "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
@@ -89,7 +91,11 @@ def _chat_template(thinking: bool) -> str:
 
 def _byte_alphabet() -> list[str]:
     """GPT-2 / Qwen byte-level symbols in the order of ids 0..255 ("\\n" -> "Ċ" -> 198)."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    printable = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("¡"), ord("¬") + 1),
+        *range(ord("®"), ord("ÿ") + 1),
+    ]
     codes = printable[:]
     extra = 0
     for b in range(256):
@@ -131,7 +137,9 @@ def _vocab_and_merges() -> tuple[dict[str, int], list[tuple[str, str]]]:
         if token_id in used:
             continue
         while True:
-            word = "Ġ" + "".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.randint(1, 3)))
+            word = "Ġ" + "".join(
+                rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.randint(1, 3))
+            )
             if rng.random() < 0.05:
                 word = rng.choice([".", ",", "!", "?"]) + str(token_id)
             if word not in vocab:
@@ -186,7 +194,13 @@ def _processor(tokenizer: Any) -> Any:
         return_attention_mask=True,
         dither=0.0,
     )
-    vision = {"patch_size": 16, "temporal_patch_size": 2, "merge_size": 2, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}
+    vision = {
+        "patch_size": 16,
+        "temporal_patch_size": 2,
+        "merge_size": 2,
+        "image_mean": [0.5] * 3,
+        "image_std": [0.5] * 3,
+    }
     # Small pixel budgets keep the preview's vision token counts (and CPU time) tiny.
     images = Qwen2VLImageProcessor(min_pixels=32 * 32 * 4, max_pixels=32 * 32 * 64, **vision)
     videos = Qwen2VLVideoProcessor(
@@ -345,7 +359,7 @@ def _config(with_talker: bool, hidden: int = 32, layers: int = 2) -> Any:
 
 
 def _make_audible(model: Any) -> None:
-    """Random code2wav weights give ~1e-7 amplitude; scale the last conv so the preview plays audible noise."""
+    """Random code2wav weights give ~1e-7 amplitude; scale the last conv so the preview is audible."""
     import torch
 
     with torch.no_grad():
@@ -385,7 +399,7 @@ def build_preview(out_dir: Path, variant: Variant = "instruct") -> Path:
 
 
 def ensure_preview(cache_dir: Path, variant: Variant = "instruct") -> Path:
-    """Return the cached preview folder, building it first if needed (atomically, so two processes are safe)."""
+    """The cached preview folder, built first if needed (atomically: two processes are safe)."""
     target = cache_dir / f"preview-{variant}"
     marker = target / "PREVIEW"
     if marker.is_file() and marker.read_text().split() == [variant, _FORMAT_VERSION]:

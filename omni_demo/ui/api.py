@@ -36,7 +36,9 @@ def _request(
     top_k: float,
     max_new_tokens: float,
 ) -> Request:
-    items = [Media(kind, path) for kind, path in (("audio", audio), ("image", image), ("video", video)) if path]
+    items = [
+        Media(kind, path) for kind, path in (("audio", audio), ("image", image), ("video", video)) if path
+    ]
     return Request(
         turns=(Turn("user", text=(text or "").strip(), media=tuple(items)),),
         system_prompt=system_prompt or "",

@@ -20,9 +20,9 @@ def banner(info: ModelInfo) -> str:
         return line
     return (
         f"{line}\n\n"
-        "⚠️ **Preview model: answers are random.** This is a tiny random-weight Qwen3-Omni that runs on any CPU, "
-        "so every control works but the text and speech are noise. To load a real checkpoint, start the demo "
-        f"on a GPU with `python app.py --model {DEFAULT_GPU_MODEL}` (or a local folder)."
+        "⚠️ **Preview model: answers are random.** This is a tiny random-weight Qwen3-Omni that runs on any "
+        "CPU, so every control works but the text and speech are noise. To load a real checkpoint, "
+        f"start the demo on a GPU with `python app.py --model {DEFAULT_GPU_MODEL}` (or a local folder)."
     )
 
 

@@ -56,10 +56,16 @@ def settings_panel(engine: Engine) -> SettingsPanel:
     sampling = DEFAULT_SAMPLING[caps.kind]
     max_tokens = PREVIEW_MAX_TOKENS if engine.info.is_preview else sampling.max_new_tokens
     with gr.Column(scale=1, min_width=280):
-        preset = gr.Dropdown(list(SYSTEM_PROMPTS), value=None, label="System prompt preset", visible=caps.text_input)
-        system_prompt = gr.Textbox(label="System prompt", lines=4, visible=caps.text_input, placeholder="(none)")
+        preset = gr.Dropdown(
+            list(SYSTEM_PROMPTS), value=None, label="System prompt preset", visible=caps.text_input
+        )
+        system_prompt = gr.Textbox(
+            label="System prompt", lines=4, visible=caps.text_input, placeholder="(none)"
+        )
         preset.change(lambda name: SYSTEM_PROMPTS.get(name, ""), preset, system_prompt, queue=False)
-        voice = gr.Dropdown(list(caps.voices), value=default_voice(caps), label="Voice", visible=caps.speech_output)
+        voice = gr.Dropdown(
+            list(caps.voices), value=default_voice(caps), label="Voice", visible=caps.speech_output
+        )
         speak = gr.Checkbox(value=caps.speech_output, label="Speak the reply", visible=caps.speech_output)
         audio_in_video = gr.Checkbox(
             value=False,
@@ -68,11 +74,15 @@ def settings_panel(engine: Engine) -> SettingsPanel:
             visible=caps.kind.value != "captioner",
         )
         with gr.Accordion("Sampling", open=False):
-            temperature = gr.Slider(0, 1.5, value=sampling.temperature, step=0.05, label="Temperature (0 = greedy)")
+            temperature = gr.Slider(
+                0, 1.5, value=sampling.temperature, step=0.05, label="Temperature (0 = greedy)"
+            )
             top_p = gr.Slider(0.05, 1, value=sampling.top_p, step=0.05, label="Top-p")
             top_k = gr.Slider(1, 100, value=sampling.top_k, step=1, label="Top-k")
             max_new_tokens = gr.Slider(8, 8192, value=max_tokens, step=8, label="Max new tokens")
-    return SettingsPanel(system_prompt, voice, speak, audio_in_video, temperature, top_p, top_k, max_new_tokens)
+    return SettingsPanel(
+        system_prompt, voice, speak, audio_in_video, temperature, top_p, top_k, max_new_tokens
+    )
 
 
 def _options(values: tuple[Any, ...]) -> ChatOptions:
@@ -96,26 +106,36 @@ def build_chat_tab(engine: Engine) -> None:
             )
             if caps.text_input:
                 box = gr.MultimodalTextbox(
-                    placeholder="Type a message, attach audio / images / videos, or record from the microphone",
+                    placeholder="Type a message, attach audio, images or videos, or record your voice",
                     file_types=["audio", "image", "video"],
                     file_count="multiple",
                     sources=["upload", "microphone"],
                     show_label=False,
                     elem_id="chat-input",
                 )
-                webcam = gr.Video(
-                    sources=["webcam"], include_audio=True, format="mp4", label="Record from the webcam (attached)"
-                )
             else:
-                box = gr.Audio(sources=["upload", "microphone"], type="filepath", label="One audio clip (≤ 30 s)")
-                webcam = gr.State(None)
+                box = gr.Audio(
+                    sources=["upload", "microphone"], type="filepath", label="One audio clip (≤ 30 s)"
+                )
             with gr.Row():
                 send = gr.Button("Send" if caps.text_input else "Describe the audio", variant="primary")
                 stop = gr.Button("Stop", variant="stop", elem_id="stop-button")
-                clear = gr.Button("Clear")
+                clear = gr.Button("Clear", elem_id="clear-button")
+            if caps.text_input:
+                with gr.Accordion("Record from the webcam (with sound)", open=False):
+                    webcam = gr.Video(
+                        sources=["webcam"],
+                        include_audio=True,
+                        format="mp4",
+                        label="The recording is attached to your next message",
+                    )
+            else:
+                webcam = gr.State(None)
         panel = settings_panel(engine)
 
-    def submit(message: Any, cam: str | None, history: list, state: list, locked: bool | None, *values: Any) -> Any:
+    def submit(
+        message: Any, cam: str | None, history: list, state: list, locked: bool | None, *values: Any
+    ) -> Any:
         try:
             turn = _turn_from_inputs(message, cam, caps)
             result = handlers.add_user_turn(engine, turn, history, state, locked, _options(values))

@@ -33,7 +33,11 @@ def reply_messages(
         if reasoning:
             status = "done" if done or answer else "pending"
             messages.append(
-                {"role": "assistant", "content": reasoning, "metadata": {"title": "Reasoning", "status": status}}
+                {
+                    "role": "assistant",
+                    "content": reasoning,
+                    "metadata": {"title": "Reasoning", "status": status},
+                }
             )
     if answer or not messages:
         messages.append({"role": "assistant", "content": answer or ("…" if not done else "(no text)")})
@@ -44,11 +48,11 @@ def reply_messages(
             {
                 "role": "assistant",
                 "content": timings.summary(),
-                "metadata": {"title": "⏱ Timings", "status": "done", "duration": round(timings.total_s, 2)},
+                "metadata": {"title": "Timings", "status": "done", "duration": round(timings.total_s, 2)},
             }
         )
     return messages
 
 
 def notice_message(text: str) -> Message:
-    return {"role": "assistant", "content": text, "metadata": {"title": "ℹ️ Note", "status": "done"}}
+    return {"role": "assistant", "content": text, "metadata": {"title": "Note", "status": "done"}}
