@@ -125,6 +125,13 @@ class Timings:
             return None
         return self.total_s / self.speech_s
 
+    def headline(self) -> str:
+        """The two numbers a listener feels: when the first sound came, and how long it all took."""
+        first = self.first_audio_s if self.first_audio_s is not None else self.first_token_s
+        label = "first audio" if self.first_audio_s is not None else "first token"
+        lead = f"{label} {first:.2f} s · " if first is not None else ""
+        return f"{lead}total {self.total_s:.1f} s"
+
     def summary(self) -> str:
         """One line for the UI and the log."""
         parts: list[str] = []

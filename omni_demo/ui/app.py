@@ -9,6 +9,7 @@ from omni_demo.engine.base import Engine
 from omni_demo.types import ModelInfo
 from omni_demo.ui.api import build_api
 from omni_demo.ui.chat import build_chat_tab
+from omni_demo.ui.cookbook import build_cookbook_tabs
 
 TITLE = "Qwen3-Omni demo"
 
@@ -29,8 +30,10 @@ def banner(info: ModelInfo) -> str:
 def build_demo(engine: Engine) -> gr.Blocks:
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{banner(engine.info)}", elem_id="banner")
-        with gr.Tabs(), gr.Tab("Chat", id="chat"):
-            build_chat_tab(engine)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                build_chat_tab(engine)
+            build_cookbook_tabs(engine)
         build_api(engine)
     demo.queue(default_concurrency_limit=1)
     return demo

@@ -150,7 +150,11 @@ def build_chat_tab(engine: Engine) -> None:
     submit_inputs = [box, webcam, chatbot, turns, locked_aiv, *panel.inputs]
     submit_outputs = [box, webcam, chatbot, turns, locked_aiv]
     triggers = [send.click, box.submit] if caps.text_input else [send.click]
-    started = gr.on(triggers, submit, submit_inputs, submit_outputs, queue=False, show_progress="hidden")
+    # Validation runs in the queue (not queue=False) so that its gr.Error shows as a toast; it is
+    # cheap and thread-safe, so it needs no concurrency limit.
+    started = gr.on(
+        triggers, submit, submit_inputs, submit_outputs, show_progress="hidden", concurrency_limit=None
+    )
     running = started.success(
         reply,
         [chatbot, turns, *panel.inputs],

@@ -48,7 +48,7 @@ def reply_messages(
             {
                 "role": "assistant",
                 "content": timings.summary(),
-                "metadata": {"title": "Timings", "status": "done", "duration": round(timings.total_s, 2)},
+                "metadata": {"title": "Timings", "log": timings.headline(), "status": "done"},
             }
         )
     return messages

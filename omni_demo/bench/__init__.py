@@ -1,0 +1,1 @@
+"""Benchmark of the demo's engine against plain `generate()`: `python -m omni_demo.bench --help`."""

@@ -1,0 +1,383 @@
+"""One workload, two paths, same process, same inputs: plain generate() (baseline) and the demo's engine.
+
+Baseline: what the upstream web demo does: run the processor, call `model.generate(**inputs, ...)`
+once, take the text and the whole waveform at the end. A streamer that only timestamps tokens is
+attached so that its first-token time and decode speed can be measured; its audio arrives only with
+the end of generate(), so its time to first audio is its total time.
+
+Engine: `LocalEngine.stream(Request(...))` as the UI drives it, with the fixed lengths passed through
+`EngineOptions.generate_overrides`; figures come from the final `Result.timings`, shifted so that
+both paths count from the moment the request is made.
+
+Both paths run the same decoding settings (the app's defaults: temperature 0.6, top-p 0.95, top-k 20;
+the talker's own defaults) and the same fixed output lengths, with end tokens suppressed until then.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import statistics
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from transformers import TextStreamer
+
+from omni_demo.bench.workloads import Workload, decode_audio, sample_video_frames
+from omni_demo.engine.local import LocalEngine
+from omni_demo.types import Media, Request, Result, Sampling, Turn
+
+log = logging.getLogger(__name__)
+
+SPEECH_RATE = 24_000
+SAMPLES_PER_FRAME = 1920  # one 12.5 Hz codec frame at 24 kHz
+PATHS = ("baseline", "engine")
+FIGURES = (
+    "first_token_s",
+    "tokens_per_s",
+    "first_audio_s",
+    "real_time_factor",
+    "total_s",
+    "peak_allocated_gib",
+    "peak_reserved_gib",
+    "text_tokens",
+    "speech_s",
+)
+
+
+@dataclass
+class Run:
+    """One measured reply. Times in seconds from the moment the request is made."""
+
+    first_token_s: float | None = None
+    tokens_per_s: float | None = None  # thinker decode speed after the first token
+    first_audio_s: float | None = None
+    speech_s: float | None = None
+    total_s: float | None = None
+    text_tokens: int = 0
+    speech_frames: int = 0
+    input_tokens: dict[str, int] = field(default_factory=dict)
+    peak_allocated_gib: float | None = None
+    peak_reserved_gib: float | None = None
+    prep_s: float | None = None  # baseline only: media decoding + processor
+    exact: bool = False  # the output lengths came out exactly as asked
+    error: str | None = None
+
+    @property
+    def real_time_factor(self) -> float | None:
+        if not self.speech_s or self.total_s is None:
+            return None
+        return self.total_s / self.speech_s
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "real_time_factor": self.real_time_factor}
+
+
+# ------------------------------------------------------------------------------------- baseline
+
+
+class _TokenClock(TextStreamer):
+    """Timestamps the thinker's new tokens; decodes nothing, prints nothing."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        super().__init__(tokenizer, skip_prompt=True)
+        self.first: float | None = None
+        self.last: float | None = None
+        self.count = 0
+
+    def put(self, value: Any) -> None:
+        if self.next_tokens_are_prompt:  # generate() first hands over the prompt
+            self.next_tokens_are_prompt = False
+            return
+        now = time.perf_counter()
+        self.first = self.first or now
+        self.last = now
+        self.count += int(value.numel())
+
+    def end(self) -> None:
+        self.next_tokens_are_prompt = True
+
+
+def _messages(workload: Workload, media_path: Path | None) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = []
+    if media_path is not None:
+        content.append({"type": workload.media, workload.media: str(media_path)})
+    content.append({"type": "text", "text": workload.prompt})
+    return [{"role": "user", "content": content}]
+
+
+def baseline_inputs(processor: Any, workload: Workload, media_path: Path | None, fps: float) -> Any:
+    """The processor call of the upstream demo, with media decoded by the bench's own PyAV loaders."""
+    text = processor.apply_chat_template(
+        _messages(workload, media_path), add_generation_prompt=True, tokenize=False
+    )
+    audio = videos = None
+    kwargs: dict[str, Any] = {}
+    if workload.media == "audio" and media_path is not None:
+        audio = [decode_audio(media_path)]
+    elif workload.media == "video" and media_path is not None:
+        videos = [sample_video_frames(media_path, fps)]
+        kwargs["videos_kwargs"] = {"fps": fps, "do_sample_frames": False}
+        if workload.audio_in_video:
+            audio = [decode_audio(media_path)]
+            kwargs |= {"load_audio_from_video": True, "audio_from_video_indices": [0]}
+    return processor(text=text, audio=audio, videos=videos, return_tensors="pt", padding=True, **kwargs)
+
+
+def baseline_generate_kwargs(workload: Workload, voice: str) -> dict[str, Any]:
+    """generate() as the upstream demo calls it, plus the fixed lengths."""
+    sampling = Sampling()  # the app's defaults, so both paths decode alike
+    kwargs: dict[str, Any] = {
+        "use_audio_in_video": workload.audio_in_video,
+        "return_audio": workload.speaks,
+        "thinker_return_dict_in_generate": True,
+        "thinker_do_sample": True,
+        "thinker_temperature": sampling.temperature,
+        "thinker_top_p": sampling.top_p,
+        "thinker_top_k": sampling.top_k,
+        **fixed_lengths(workload),
+    }
+    if workload.speaks:
+        kwargs["speaker"] = voice
+    return kwargs
+
+
+def fixed_lengths(workload: Workload) -> dict[str, int]:
+    """Suppress the end tokens until the target: exactly N text tokens and F speech frames.
+
+    The talker makes one frame fewer than its new tokens (its last code never gets its 15 residual
+    codes), so F frames need F + 1 talker tokens.
+    """
+    n = workload.text_tokens
+    lengths = {"thinker_min_new_tokens": n, "thinker_max_new_tokens": n}
+    if workload.speaks:
+        f = workload.speech_frames + 1
+        lengths |= {"talker_min_new_tokens": f, "talker_max_new_tokens": f}
+    return lengths
+
+
+def run_baseline(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:
+    import torch
+
+    model, processor = engine.model, engine.processor
+    started = time.perf_counter()
+    batch = baseline_inputs(processor, workload, media_path, engine.options.video_fps)
+    batch = batch.to(model.device).to(model.dtype)
+    prepared = time.perf_counter()
+    clock = _TokenClock(processor.tokenizer)
+    with torch.inference_mode():
+        output = model.generate(**batch, thinker_streamer=clock, **baseline_generate_kwargs(workload, voice))
+    _sync()
+    total = time.perf_counter() - started
+    wav = output[1] if isinstance(output, tuple) else None
+    samples = 0 if wav is None else int(wav.shape[-1])
+    return Run(
+        first_token_s=None if clock.first is None else clock.first - started,
+        tokens_per_s=_rate(clock.count, clock.first, clock.last),
+        first_audio_s=total if samples else None,  # the stock generate() returns audio only at the end
+        speech_s=samples / SPEECH_RATE if samples else None,
+        total_s=total,
+        text_tokens=clock.count,
+        speech_frames=math.ceil(samples / SAMPLES_PER_FRAME),
+        input_tokens=input_sizes(processor, batch["input_ids"][0]),
+        prep_s=prepared - started,
+    )
+
+
+def input_sizes(processor: Any, ids: Any) -> dict[str, int]:
+    sizes = {
+        name: int((ids == getattr(processor, f"{name}_token_id")).sum())
+        for name in ("audio", "image", "video")
+    }
+    sizes = {k: v for k, v in sizes.items() if v}
+    total = int(ids.numel())
+    return {"text": total - sum(sizes.values()), **sizes, "total": total}
+
+
+def _rate(count: int, first: float | None, last: float | None) -> float | None:
+    if first is None or last is None or count < 2 or last <= first:
+        return None
+    return (count - 1) / (last - first)
+
+
+# --------------------------------------------------------------------------------------- engine
+
+
+def engine_request(workload: Workload, media_path: Path | None, voice: str) -> Request:
+    media = () if media_path is None else (Media(workload.media, str(media_path)),)  # type: ignore[arg-type]
+    return Request(
+        turns=(Turn("user", workload.prompt, media),),
+        voice=voice if workload.speaks else None,
+        return_audio=workload.speaks,
+        use_audio_in_video=workload.audio_in_video,
+        sampling=Sampling(max_new_tokens=workload.text_tokens),
+    )
+
+
+def engine_for(engine: LocalEngine, workload: Workload) -> LocalEngine:
+    frames = workload.speech_frames or engine.options.max_speech_frames
+    return engine.with_options(
+        generate_overrides=tuple(fixed_lengths(workload).items()),
+        speech_frames_per_token=None,
+        max_speech_frames=frames,
+    )
+
+
+def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:
+    fixed = engine_for(engine, workload)
+    request = engine_request(workload, media_path, voice)
+    started = time.perf_counter()
+    result: Result | None = None
+    for event in fixed.stream(request):
+        if isinstance(event, Result):
+            result = event
+    wall = time.perf_counter() - started
+    if result is None:
+        raise RuntimeError("the engine's stream ended without a Result")
+    t = result.timings
+    offset = wall - t.total_s  # the engine's checks before its own clock starts
+    samples = 0 if result.audio is None else int(result.audio.size)
+    return Run(
+        first_token_s=None if t.first_token_s is None else t.first_token_s + offset,
+        tokens_per_s=t.tokens_per_s,
+        first_audio_s=None if t.first_audio_s is None else t.first_audio_s + offset,
+        speech_s=samples / SPEECH_RATE if samples else None,
+        total_s=wall,
+        text_tokens=t.text_tokens,
+        speech_frames=math.ceil(samples / SAMPLES_PER_FRAME),
+        input_tokens=dict(t.input_tokens),
+    )
+
+
+# ------------------------------------------------------------------------------------- measuring
+
+
+def _sync() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def _fresh_memory() -> None:
+    """Empty the allocator's cache and reset its peaks, so each run's peaks are its own."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peaks(run: Run) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        run.peak_allocated_gib = torch.cuda.max_memory_allocated() / 2**30
+        run.peak_reserved_gib = torch.cuda.max_memory_reserved() / 2**30
+
+
+def measure(
+    path: str, engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str, seed: int
+) -> Run:
+    """One run of one path; an error (out of memory included) is recorded, not raised."""
+    import torch
+
+    _fresh_memory()
+    torch.manual_seed(seed)
+    try:
+        run = (run_baseline if path == "baseline" else run_engine)(engine, workload, media_path, voice)
+    except Exception as exc:  # one failed run (out of memory, above all) must not end the whole benchmark
+        log.exception("%s run of %s failed", path, workload.name)
+        oom = isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+        run = Run(error=f"{'out of GPU memory' if oom else type(exc).__name__}: {str(exc)[:300]}")
+    _peaks(run)
+    _fresh_memory()
+    run.exact = run.error is None and run.text_tokens == workload.text_tokens
+    run.exact = run.exact and run.speech_frames == workload.speech_frames
+    return run
+
+
+def _warmup_shape(workload: Workload) -> Workload:
+    """Same inputs, short outputs: the prefill and every kernel and chunk size get exercised once."""
+    return replace(
+        workload, text_tokens=min(workload.text_tokens, 8), speech_seconds=min(workload.speech_seconds, 2.4)
+    )
+
+
+def run_workload(
+    engine: LocalEngine, workload: Workload, media_path: Path | None, runs: int, warmup: bool
+) -> dict[str, Any]:
+    """Warm-up (both paths), then `runs` rounds of baseline then engine, interleaved against drift."""
+    voice = engine.info.capabilities.voices[0] if engine.info.capabilities.voices else ""
+    results: dict[str, list[Run]] = {path: [] for path in PATHS}
+    warmups: dict[str, Run] = {}
+    if warmup:
+        for path in PATHS:
+            warmups[path] = measure(path, engine, _warmup_shape(workload), media_path, voice, seed=0)
+            log.info("%s %s warm-up: %s", workload.name, path, _line(warmups[path]))
+    for index in range(runs):
+        for path in PATHS:
+            if warmup and warmups[path].error and "memory" in warmups[path].error:
+                results[path].append(replace(warmups[path], exact=False))  # it cannot fit: don't retry
+                continue
+            run = measure(path, engine, workload, media_path, voice, seed=1 + index)
+            log.info("%s %s run %d: %s", workload.name, path, index + 1, _line(run))
+            results[path].append(run)
+    return summarize(workload, results, warmups)
+
+
+def _line(run: Run) -> str:
+    if run.error:
+        return f"ERROR {run.error}"
+    figures = {k: v for k, v in run.as_dict().items() if k in FIGURES and v is not None}
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+
+
+def median_of(runs: list[Run]) -> dict[str, Any]:
+    good = [r.as_dict() for r in runs if r.error is None]
+    if not good:
+        return {"error": runs[0].error if runs else "no runs"}
+    summary: dict[str, Any] = {}
+    for name in FIGURES:
+        values = [g[name] for g in good if g[name] is not None]
+        summary[name] = statistics.median(values) if values else None
+    summary["speech_frames"] = statistics.median(g["speech_frames"] for g in good)
+    summary["input_tokens"] = good[0]["input_tokens"]
+    summary["runs_ok"] = len(good)
+    summary["error"] = None if len(good) == len(runs) else next(r.error for r in runs if r.error)
+    return summary
+
+
+def ratios(baseline: dict[str, Any], engine: dict[str, Any]) -> dict[str, float | None]:
+    """engine / baseline for every figure both paths have."""
+    out: dict[str, float | None] = {}
+    for name in FIGURES:
+        b, e = baseline.get(name), engine.get(name)
+        out[name] = e / b if isinstance(b, (int, float)) and isinstance(e, (int, float)) and b else None
+    return out
+
+
+def summarize(workload: Workload, results: dict[str, list[Run]], warmups: dict[str, Run]) -> dict[str, Any]:
+    medians = {path: median_of(runs) for path, runs in results.items()}
+    return {
+        "spec": workload.as_dict(),
+        "fixed_lengths": fixed_lengths(workload),
+        "all_exact": all(r.exact for runs in results.values() for r in runs),
+        **{
+            path: {
+                "median": medians[path],
+                "runs": [r.as_dict() for r in runs],
+                "warmup": _warm(warmups, path),
+            }
+            for path, runs in results.items()
+        },
+        "ratio": ratios(medians["baseline"], medians["engine"]),
+    }
+
+
+def _warm(warmups: dict[str, Run], path: str) -> dict[str, Any] | None:
+    return warmups[path].as_dict() if path in warmups else None

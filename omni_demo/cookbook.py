@@ -1,0 +1,595 @@
+"""The 18 upstream cookbooks as data: what each case takes, asks and expects (issue 3).
+
+The UI (`omni_demo.ui.cookbook`) renders one generic panel per `Case`; nothing here imports gradio or
+torch. Prompts and settings follow the upstream cookbooks and the README's evaluation settings (NOTES §4):
+greedy decoding for the Instruct model, no system prompt unless the case is a spoken interaction, media
+first and the text prompt last, audio-in-video on only for the audio-visual cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image
+
+from omni_demo import media
+from omni_demo.answers import (
+    DEFAULT_TOOLS,
+    draw_boxes,
+    parse_grounding,
+    parse_tool_calls,
+    parse_tools_json,
+    pretty_tool_calls,
+    split_thinking,
+    tools_system_prompt,
+)
+from omni_demo.errors import InputError, OmniError
+from omni_demo.presets import VOICE_ASSISTANT_PROMPT
+from omni_demo.types import Capabilities, Media, MediaKind, ModelKind, Request, Sampling, Turn
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+Category = Literal["Audio", "Visual", "Audio-Visual", "Agent", "Captioner"]
+CATEGORIES: tuple[Category, ...] = ("Audio", "Visual", "Audio-Visual", "Agent", "Captioner")
+Renderer = Literal["text", "grounding", "tools", "thinking"]
+Task = Literal["", "asr", "translation"]
+
+CAPTIONER_MAX_SECONDS = 30.0  # the Captioner's model card: one clip of at most 30 s
+
+CHECKPOINTS: dict[ModelKind, str] = {
+    ModelKind.INSTRUCT: "Qwen/Qwen3-Omni-30B-A3B-Instruct",
+    ModelKind.THINKING: "Qwen/Qwen3-Omni-30B-A3B-Thinking",
+    ModelKind.CAPTIONER: "Qwen/Qwen3-Omni-30B-A3B-Captioner",
+}
+PREVIEW_CHECKPOINTS: dict[ModelKind, str] = {
+    ModelKind.INSTRUCT: "preview",
+    ModelKind.THINKING: "preview-thinking",
+    ModelKind.CAPTIONER: "preview-captioner",
+}
+
+# --------------------------------------------------------------------------------------------------
+# Languages and task prompts
+# --------------------------------------------------------------------------------------------------
+
+# The 19 speech-input languages. The README names 18 (this order); the technical report's multilingual
+# ASR benchmark (Fleurs-avg, 19 languages) adds Thai, the 19th.
+SPEECH_LANGUAGES: tuple[str, ...] = (
+    "English",
+    "Chinese",
+    "Korean",
+    "Japanese",
+    "German",
+    "Russian",
+    "Italian",
+    "French",
+    "Spanish",
+    "Portuguese",
+    "Malay",
+    "Dutch",
+    "Indonesian",
+    "Turkish",
+    "Vietnamese",
+    "Cantonese",
+    "Arabic",
+    "Urdu",
+    "Thai",
+)
+
+# Translation targets: the model writes 119 text languages; a picker of 119 names helps nobody, so it
+# offers the 19 languages it hears (which include the 15 of the report's speech-translation benchmark)
+# plus widely used written languages with many speakers.
+TEXT_LANGUAGES: tuple[str, ...] = (
+    *SPEECH_LANGUAGES,
+    "Hindi",
+    "Bengali",
+    "Persian",
+    "Polish",
+    "Ukrainian",
+    "Czech",
+    "Romanian",
+    "Hungarian",
+    "Greek",
+    "Swedish",
+    "Danish",
+    "Norwegian",
+    "Finnish",
+    "Hebrew",
+    "Filipino",
+    "Swahili",
+)
+
+ASR_PROMPT_ZH = "请将这段中文语音转换为纯文本。"
+# Back-translated from the seed README's Chinese; the upstream English wording is unconfirmed (NOTES §4).
+LYRICS_PROMPT = (
+    "Transcribe the song lyrics into text without any punctuation, separate lines with line breaks, "
+    "and output only the lyrics without additional explanation."
+)
+
+
+def asr_prompt(language: str) -> str:
+    """The README's evaluation prompt for speech recognition in `language`."""
+    if language == "Chinese":
+        return ASR_PROMPT_ZH
+    return f"Transcribe the {language} audio into text."
+
+
+def translation_prompt(source: str, target: str) -> str:
+    """The README's evaluation prompt for speech-to-text translation."""
+    return f"Listen to the provided {source} speech and produce a translation in {target} text."
+
+
+# Persona system prompts for Audio-Visual Interaction. The Beijing one is the cookbook's, verbatim; the
+# poet paraphrases the cookbook's "romantic and artistic" persona.
+ROMANTIC_POET_PROMPT = (
+    "You are a romantic poet. Answer what you hear and see in a few warm, poetic sentences, "
+    "rich in metaphor and personification, as if talking face-to-face."
+)
+BEIJING_PROMPT = "你是一个北京大爷，说话很幽默，说这地道北京话。"
+
+# --------------------------------------------------------------------------------------------------
+# The cases
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One upstream cookbook as a ready-to-run page."""
+
+    id: str  # stable, used in element ids: run-<id>, example-<id>
+    title: str
+    category: Category
+    description: str
+    inputs: tuple[MediaKind, ...]
+    prompts: tuple[str, ...]  # presets, the first is the default; () = no text prompt
+    system_prompt: str = ""  # "" = none (the benchmark setting)
+    audio_in_video: bool = False
+    greedy: bool = True
+    speak: bool = False  # speech out by default
+    needs: ModelKind | None = None  # the model kind the case is made for; None = Instruct or Thinking
+    example: Mapping[MediaKind, str] = field(default_factory=dict)  # kind -> file name in assets/
+    renderer: Renderer = "text"
+    task: Task = ""  # task controls: ASR language picker and lyrics mode, translation pickers
+    speech_option: bool = False  # offer speech out although the case answers in text by default
+    system_presets: tuple[tuple[str, str], ...] = ()  # (label, prompt) personas to pick from
+
+    @property
+    def offers_speech(self) -> bool:
+        return self.speak or self.speech_option
+
+    def settings_line(self) -> str:
+        """The upstream settings in one plain line."""
+        parts = ["greedy decoding" if self.greedy else "sampled decoding (temperature 0.6, top-p 0.95)"]
+        if self.needs is ModelKind.CAPTIONER:
+            parts.append("no prompt, no system prompt, one clip of up to 30 s")
+        else:
+            parts.append(self._system_words())
+        if "video" in self.inputs:
+            parts.append("audio in video " + ("on" if self.audio_in_video else "off"))
+        parts.append("spoken answer" if self.speak else "text answer")
+        return " · ".join(parts)
+
+    def _system_words(self) -> str:
+        if self.renderer == "tools":
+            return "the tools written into the system prompt"
+        if self.system_presets:
+            return "optional persona system prompt"
+        if self.system_prompt == VOICE_ASSISTANT_PROMPT:
+            return "voice-assistant system prompt"
+        return "a system prompt" if self.system_prompt else "no system prompt"
+
+
+_MUSIC_PROMPT = (
+    "Describe the style, rhythm, dynamics, and expressed emotions of this piece of music. Identify the "
+    "instruments used and suggest possible scenarios from which this music might originate."
+)
+
+CASES: tuple[Case, ...] = (
+    # ------------------------------------------------------------------------------------- Audio
+    Case(
+        id="speech-recognition",
+        title="Speech Recognition",
+        category="Audio",
+        description="Speech recognition in 19 languages, long audio included. Pick the language to get "
+        "the exact evaluation prompt, or switch on lyrics mode for songs.",
+        inputs=("audio",),
+        prompts=(asr_prompt("English"), ASR_PROMPT_ZH, LYRICS_PROMPT),
+        example={"audio": "speech_en.wav"},
+        task="asr",
+    ),
+    Case(
+        id="speech-translation",
+        title="Speech Translation",
+        category="Audio",
+        description="Speech-to-text translation from any of the 19 spoken languages into a written "
+        "language. Tick “Speak the answer” to hear the translation too (speech-to-speech).",
+        inputs=("audio",),
+        prompts=(translation_prompt("Chinese", "English"), translation_prompt("English", "Chinese")),
+        example={"audio": "speech_zh.wav"},
+        task="translation",
+        speech_option=True,
+    ),
+    Case(
+        id="music-analysis",
+        title="Music Analysis",
+        category="Audio",
+        description="Detailed analysis and appreciation of any music: style, genre, rhythm, instruments "
+        "and mood.",
+        inputs=("audio",),
+        prompts=(_MUSIC_PROMPT,),
+        example={"audio": "music.wav"},
+    ),
+    Case(
+        id="sound-analysis",
+        title="Sound Analysis",
+        category="Audio",
+        description="Description and analysis of sound effects and audio signals: what happened, what "
+        "made the sound, where it was recorded.",
+        inputs=("audio",),
+        prompts=(
+            "What happened in the audio?",
+            "What is this sound? In what kind of situation might it occur?",
+            "Guess where I am?",
+        ),
+        example={"audio": "sound.wav"},
+    ),
+    Case(
+        id="audio-caption",
+        title="Audio Caption",
+        category="Audio",
+        description="A detailed description of any audio: speech, music, sounds and the scene they suggest.",
+        inputs=("audio",),
+        prompts=("Give the detailed description of the audio.",),
+        example={"audio": "caption.wav"},
+    ),
+    Case(
+        id="mixed-audio-analysis",
+        title="Mixed Audio Analysis",
+        category="Audio",
+        description="Analysis of audio that mixes speech, music and environmental sounds.",
+        inputs=("audio",),
+        prompts=("Determine which sound effects and musical instruments are present in the audio.",),
+        example={"audio": "mixed.wav"},
+    ),
+    # ------------------------------------------------------------------------------------ Visual
+    Case(
+        id="ocr",
+        title="OCR",
+        category="Visual",
+        description="Reads the text of complex images: documents, receipts, signs.",
+        inputs=("image",),
+        prompts=("Extract the text from the image.", "请提取图片中的文字。"),
+        example={"image": "ocr.png"},
+    ),
+    Case(
+        id="object-grounding",
+        title="Object Grounding",
+        category="Visual",
+        description="Finds objects and answers with boxes, which are drawn on the image with their "
+        "labels. Change the object after “Locate the object:”.",
+        inputs=("image",),
+        prompts=("Locate the object: bird.",),
+        example={"image": "grounding.png"},
+        renderer="grounding",
+    ),
+    Case(
+        id="image-question",
+        title="Image Question",
+        category="Visual",
+        description="Answers any question about an image.",
+        inputs=("image",),
+        prompts=(
+            "What style does this image depict?",
+            "Based on this image, what do you think will happen next?",
+        ),
+        example={"image": "scene.png"},
+    ),
+    Case(
+        id="image-math",
+        title="Image Math",
+        category="Visual",
+        description="Solves math problems shown in images, the showcase of the Thinking model: its "
+        "reasoning is folded above the final answer.",
+        inputs=("image",),
+        prompts=("Solve the math problem in the image. Reason step by step and give the final answer.",),
+        greedy=False,  # the Thinking model decodes with its own generation_config (sampled)
+        needs=ModelKind.THINKING,
+        example={"image": "math.png"},
+        renderer="thinking",
+    ),
+    Case(
+        id="video-description",
+        title="Video Description",
+        category="Visual",
+        description="A detailed description of what a video shows.",
+        inputs=("video",),
+        prompts=("Describe the video.",),
+        example={"video": "video_room.mp4"},
+    ),
+    Case(
+        id="video-navigation",
+        title="Video Navigation",
+        category="Visual",
+        description="Navigation directions from a first-person video of moving through a place.",
+        inputs=("video",),
+        prompts=("If I want to stop at the window. Which direction should I take?",),
+        example={"video": "video_room.mp4"},
+    ),
+    Case(
+        id="video-scene-transition",
+        title="Video Scene Transition",
+        category="Visual",
+        description="How the scenes of a video change from one to the next.",
+        inputs=("video",),
+        prompts=("How the scenes in the video change?",),
+        example={"video": "video_scenes.mp4"},
+    ),
+    # ------------------------------------------------------------------------------ Audio-Visual
+    Case(
+        id="audio-visual-question",
+        title="Audio-Visual Question",
+        category="Audio-Visual",
+        description="Questions about what is seen and heard together, in time: who said what, and when.",
+        inputs=("video",),
+        prompts=("What was the first sentence the boy said when he met the girl?",),
+        audio_in_video=True,
+        example={"video": "av_dialogue.mp4"},
+    ),
+    Case(
+        id="audio-visual-interaction",
+        title="Audio-Visual Interaction",
+        category="Audio-Visual",
+        description="The question is spoken in the video itself; there is no text prompt. Pick a persona "
+        "to change how the model answers.",
+        inputs=("video",),
+        prompts=(),
+        audio_in_video=True,
+        speak=True,
+        example={"video": "av_question.mp4"},
+        system_presets=(
+            ("None", ""),
+            ("Romantic poet", ROMANTIC_POET_PROMPT),
+            ("Beijing grandpa (北京大爷)", BEIJING_PROMPT),
+        ),
+    ),
+    Case(
+        id="audio-visual-dialogue",
+        title="Audio-Visual Dialogue",
+        category="Audio-Visual",
+        description="Casual spoken chat with a video assistant, using the README's recommended "
+        "voice-assistant system prompt. Record yourself with the webcam to talk to it.",
+        inputs=("video",),
+        prompts=(),
+        system_prompt=VOICE_ASSISTANT_PROMPT,
+        audio_in_video=True,
+        speak=True,
+        example={"video": "av_dialogue.mp4"},
+    ),
+    # ------------------------------------------------------------------------------------- Agent
+    Case(
+        id="audio-function-call",
+        title="Audio Function Call",
+        category="Agent",
+        description="A spoken request becomes function calls. The tools below go into the system prompt "
+        "the way the Qwen3 chat template writes them; each call is shown as JSON.",
+        inputs=("audio",),
+        prompts=(),
+        example={"audio": "function_call.wav"},
+        renderer="tools",
+    ),
+    # --------------------------------------------------------------------------------- Captioner
+    Case(
+        id="omni-captioner",
+        title="Omni Captioner",
+        category="Captioner",
+        description="Qwen3-Omni-30B-A3B-Captioner, fine-tuned from the Instruct model, writes detailed, "
+        "low-hallucination captions of any audio. It takes one clip of up to 30 s and no prompt.",
+        inputs=("audio",),
+        prompts=(),
+        greedy=False,  # the Captioner's card: temperature 0.6, top-p 0.95, top-k 20
+        needs=ModelKind.CAPTIONER,
+        example={"audio": "caption.wav"},
+    ),
+)
+
+_BY_ID = {case.id: case for case in CASES}
+
+
+def cases_in(category: Category) -> tuple[Case, ...]:
+    return tuple(case for case in CASES if case.category == category)
+
+
+def case_by_id(case_id: str) -> Case:
+    return _BY_ID[case_id]
+
+
+def example_path(name: str) -> str:
+    return str(ASSETS_DIR / name)
+
+
+def asr_example(language: str, lyrics: bool) -> tuple[str, str]:
+    """(example file, language to show) for the ASR controls; shipped clips exist for English, Chinese, song."""
+    if lyrics:
+        return "song.wav", language
+    if language == "Chinese":
+        return "speech_zh.wav", language
+    return "speech_en.wav", "English"
+
+
+def translation_example(source: str, target: str) -> tuple[str, str, str]:
+    """(example file, source, target) for the translation controls; shipped clips are English and Chinese."""
+    if source == "English":
+        return "speech_en.wav", source, target if target != source else "Chinese"
+    return "speech_zh.wav", "Chinese", target if target != "Chinese" else "English"
+
+
+# --------------------------------------------------------------------------------------------------
+# Model kind checks
+# --------------------------------------------------------------------------------------------------
+
+_KIND_NAMES = {
+    ModelKind.INSTRUCT: "Instruct",
+    ModelKind.THINKING: "Thinking",
+    ModelKind.CAPTIONER: "Captioner",
+}
+
+
+def _start_with(kind: ModelKind, preview: bool) -> str:
+    line = f"start the demo with --model {CHECKPOINTS[kind]}"
+    return f"{line} (or --model {PREVIEW_CHECKPOINTS[kind]} for the CPU preview)" if preview else line
+
+
+def runs_on(case: Case, caps: Capabilities) -> bool:
+    """False when the loaded model can't run the case at all (then `kind_note` says why)."""
+    if case.needs is ModelKind.CAPTIONER:
+        return caps.kind is ModelKind.CAPTIONER
+    return caps.kind is not ModelKind.CAPTIONER
+
+
+def kind_note(case: Case, caps: Capabilities, preview: bool = False) -> str:
+    """Empty when the loaded model suits the case; else one or two plain sentences for the user."""
+    loaded = _KIND_NAMES[caps.kind]
+    if case.needs is ModelKind.CAPTIONER and caps.kind is not ModelKind.CAPTIONER:
+        return (
+            f"This case needs the Captioner model: {_start_with(ModelKind.CAPTIONER, preview)}. "
+            f"With the {loaded} model loaded, use Audio Caption in the Audio tab instead."
+        )
+    if caps.kind is ModelKind.CAPTIONER and case.needs is not ModelKind.CAPTIONER:
+        return (
+            "The Captioner model loaded takes one audio clip and no prompt, so it can't run this case: "
+            f"{_start_with(ModelKind.INSTRUCT, preview)}, or use the Captioner tab."
+        )
+    if case.needs is ModelKind.THINKING and caps.kind is not ModelKind.THINKING:
+        return (
+            f"{case.title} is made for the Thinking model, which shows its reasoning step by step: "
+            f"{_start_with(ModelKind.THINKING, preview)}. The {loaded} model loaded runs it too, "
+            "answering without the reasoning."
+        )
+    if case.speak and not caps.speech_output:
+        return (
+            f"The {loaded} model has no voice, so this case answers in text only; to hear it, "
+            f"{_start_with(ModelKind.INSTRUCT, preview)}."
+        )
+    return ""
+
+
+# --------------------------------------------------------------------------------------------------
+# Requests
+# --------------------------------------------------------------------------------------------------
+
+_INPUT_WORDS: dict[MediaKind, str] = {"audio": "an audio clip", "image": "an image", "video": "a video"}
+
+
+def check_media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> None:
+    """Raise `InputError` now for what the engine would not catch: the Captioner's 30 s limit."""
+    if case.needs is not ModelKind.CAPTIONER:
+        return
+    path = media_paths.get("audio")
+    if not path:
+        return  # build_request says what is missing
+    try:
+        media.load_audio(path, max_seconds=CAPTIONER_MAX_SECONDS)
+    except InputError as exc:
+        raise InputError(f"The Captioner takes one clip of up to 30 s. {exc}") from exc
+
+
+def _media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> tuple[Media, ...]:
+    items = []
+    for kind in case.inputs:
+        path = media_paths.get(kind)
+        if not path:
+            raise InputError(f"Add {_INPUT_WORDS[kind]} first, or press “Load example”.")
+        items.append(Media(kind, path))
+    return tuple(items)
+
+
+def _sampling(case: Case, max_new_tokens: int, model_kind: ModelKind | None) -> Sampling:
+    # The Thinking model always decodes with its generation_config (sampled), as the README says.
+    if case.greedy and model_kind is not ModelKind.THINKING:
+        return Sampling(temperature=0.0, max_new_tokens=int(max_new_tokens))
+    return Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=int(max_new_tokens))
+
+
+def build_request(
+    case: Case,
+    media_paths: Mapping[MediaKind, str | None],
+    prompt: str,
+    system_prompt: str,
+    voice: str | None,
+    speak: bool,
+    tools_json: str | None,
+    max_new_tokens: int,
+    model_kind: ModelKind | None = None,
+) -> Request:
+    """The case's settings applied to the user's media, prompt and options (raises `InputError`)."""
+    captioner = case.needs is ModelKind.CAPTIONER
+    text = prompt.strip() if case.prompts else ""
+    system = "" if captioner else system_prompt.strip()
+    if case.renderer == "tools":
+        tools = DEFAULT_TOOLS if tools_json is None else parse_tools_json(tools_json)
+        system = tools_system_prompt(tools, base=system)
+    return Request(
+        turns=(Turn("user", text=text, media=_media(case, media_paths)),),
+        system_prompt=system,
+        voice=voice or None,
+        return_audio=bool(speak) and case.offers_speech,
+        use_audio_in_video=case.audio_in_video,
+        sampling=_sampling(case, max_new_tokens, model_kind),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Rendering the answer
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An answer split into what the page shows; every field may be empty."""
+
+    reasoning: str = ""
+    answer: str = ""
+    image: Image.Image | None = None  # the grounding boxes drawn on the input image
+    tool_calls: str = ""  # Markdown, one titled JSON block per call
+    note: str = ""  # one plain sentence about what could not be read
+
+
+def render_answer(
+    case: Case,
+    caps: Capabilities,
+    text: str,
+    media_paths: Mapping[MediaKind, str | None] | None = None,
+    done: bool = True,
+) -> Rendered:
+    """Split reasoning off, then draw boxes or read tool calls (only once the answer is complete)."""
+    reasoning, answer = _split(case, caps, text)
+    if not done:
+        return Rendered(reasoning, answer)
+    if case.renderer == "grounding":
+        return _render_grounding(reasoning, answer, (media_paths or {}).get("image"))
+    if case.renderer == "tools":
+        calls = parse_tool_calls(answer)
+        return Rendered(reasoning, calls.text, tool_calls=pretty_tool_calls(calls), note=calls.note)
+    return Rendered(reasoning, answer)
+
+
+def _split(case: Case, caps: Capabilities, text: str) -> tuple[str, str]:
+    if caps.reasons:
+        # The Thinking template opens <think> in the prompt, so the answer starts inside it.
+        return split_thinking(text if "<think>" in text else "<think>" + text)
+    if case.renderer == "thinking":
+        return split_thinking(text)
+    return "", text.strip()
+
+
+def _render_grounding(reasoning: str, answer: str, image_path: str | None) -> Rendered:
+    grounding = parse_grounding(answer)
+    if not grounding.boxes or not image_path:
+        return Rendered(reasoning, answer, note=grounding.note)
+    try:
+        image = media.load_image(image_path)
+    except OmniError as exc:
+        return Rendered(reasoning, answer, note=f"The boxes could not be drawn: {exc}")
+    return Rendered(reasoning, answer, image=draw_boxes(image, grounding.boxes), note=grounding.note)

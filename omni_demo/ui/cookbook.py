@@ -1,0 +1,463 @@
+"""The cookbook tabs: every upstream use case as a ready-to-run page (issue 3).
+
+One tab per category; in it, a radio picks the case and one generic panel per case, built from the
+`Case` data, shows its description, its inputs (prefilled with the shipped example), its prompt presets
+and task controls, and its answer. The panels run on the chat tab's engine singleton and share its
+"gpu" concurrency slot, so the page still runs one generation at a time.
+
+Stable element ids for browser tests: tabs `tab-<category>`, case pickers `cases-<category>`, and per
+case `run-<case.id>`, `example-<case.id>`, `stop-<case.id>`, `answer-<case.id>`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from omni_demo import media
+from omni_demo.answers import DEFAULT_TOOLS, parse_tools_json, tools_system_prompt
+from omni_demo.cookbook import (
+    CATEGORIES,
+    LYRICS_PROMPT,
+    SPEECH_LANGUAGES,
+    TEXT_LANGUAGES,
+    Case,
+    Category,
+    Rendered,
+    asr_example,
+    asr_prompt,
+    build_request,
+    cases_in,
+    check_media,
+    example_path,
+    kind_note,
+    render_answer,
+    runs_on,
+    translation_example,
+    translation_prompt,
+)
+from omni_demo.engine.base import Engine
+from omni_demo.errors import OmniError
+from omni_demo.presets import DEFAULT_SAMPLING
+from omni_demo.types import AudioChunk, MediaKind, ModelKind, Request, Result, TextDelta
+from omni_demo.ui import handlers
+from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, default_voice
+
+Component = gr.components.Component
+DEFAULT_TOOLS_JSON = json.dumps(DEFAULT_TOOLS, indent=2, ensure_ascii=False)
+_EXAMPLES_DIR = Path(tempfile.gettempdir()) / "omni-cookbook-examples"
+
+
+def slug(category: Category) -> str:
+    return category.lower()
+
+
+def build_cookbook_tabs(engine: Engine) -> None:
+    """One `gr.Tab` per category; call inside the page's `gr.Tabs()`."""
+    for category in CATEGORIES:
+        with gr.Tab(category, id=slug(category), elem_id=f"tab-{slug(category)}"):
+            _category(engine, category)
+
+
+def _category(engine: Engine, category: Category) -> None:
+    cases = cases_in(category)
+    if len(cases) == 1:
+        _case_panel(engine, cases[0], visible=True)
+        return
+    picker = gr.Radio(
+        [(case.title, case.id) for case in cases],
+        value=cases[0].id,
+        label="Pick a case",
+        elem_id=f"cases-{slug(category)}",
+    )
+    columns = [_case_panel(engine, case, visible=index == 0) for index, case in enumerate(cases)]
+    ids = [case.id for case in cases]
+    picker.change(
+        lambda chosen: [gr.Column(visible=case_id == chosen) for case_id in ids],
+        picker,
+        columns,
+        queue=False,
+        show_progress="hidden",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# One case
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """The panel's input components; absent controls are `gr.State`s so one handler fits every case."""
+
+    media: dict[MediaKind, Component]
+    prompt: Component
+    system: Component
+    speak: Component
+    voice: Component
+    max_tokens: Component
+    tools: Component
+    preset: gr.Dropdown | None = None
+    task: list[Component] = field(default_factory=list)  # ASR: language, lyrics; translation: source, target
+
+    def for_run(self) -> list[Component]:
+        return [
+            *self.media.values(),
+            self.prompt,
+            self.system,
+            self.speak,
+            self.voice,
+            self.max_tokens,
+            self.tools,
+        ]
+
+
+@dataclass
+class Outputs:
+    answer: gr.Markdown
+    notes: gr.Markdown
+    timings: gr.Markdown
+    reasoning_box: gr.Accordion | None = None
+    reasoning: gr.Markdown | None = None
+    speech: gr.Audio | None = None
+    image: gr.Image | None = None
+    tool_calls: gr.Markdown | None = None
+
+    def components(self) -> list[Component]:
+        found = [self.answer, self.notes, self.timings, self.reasoning_box, self.reasoning]
+        return [c for c in [*found, self.speech, self.image, self.tool_calls] if c is not None]
+
+    def cleared(self) -> dict[Component, Any]:
+        updates: dict[Component, Any] = {self.answer: "…", self.notes: "", self.timings: "Running…"}
+        if self.reasoning_box is not None:
+            updates[self.reasoning_box] = gr.Accordion(visible=False)
+        if self.image is not None:
+            updates[self.image] = gr.Image(value=None, visible=False)
+        if self.tool_calls is not None:
+            updates[self.tool_calls] = ""
+        return updates
+
+    def shown(self, rendered: Rendered, done: bool) -> dict[Component, Any]:
+        """The answer so far; boxes and tool calls only once it is complete."""
+        answer = rendered.answer or ("(no text)" if done else "…")
+        updates: dict[Component, Any] = {self.answer: answer}
+        if self.reasoning_box is not None and self.reasoning is not None and rendered.reasoning:
+            label = "Reasoning" if done or rendered.answer else "Reasoning (thinking…)"
+            updates[self.reasoning_box] = gr.Accordion(label=label, visible=True)
+            updates[self.reasoning] = rendered.reasoning
+        if done and self.image is not None:
+            updates[self.image] = gr.Image(value=rendered.image, visible=rendered.image is not None)
+        if done and self.tool_calls is not None:
+            updates[self.tool_calls] = rendered.tool_calls or "(no tool calls in the answer)"
+        return updates
+
+
+def _case_panel(engine: Engine, case: Case, visible: bool) -> gr.Column:
+    caps = engine.info.capabilities
+    with gr.Column(visible=visible, elem_id=f"case-{case.id}") as column:
+        gr.Markdown(f"### {case.title}\n{case.description}\n\n*Upstream settings:* {case.settings_line()}")
+        note = kind_note(case, caps, preview=engine.info.is_preview)
+        if note:
+            gr.Markdown(f"**⚠ Model:** {note}", elem_id=f"kind-note-{case.id}")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                inputs = _inputs(engine, case)
+                with gr.Row():
+                    example = gr.Button("Load example", elem_id=f"example-{case.id}")
+                    run = gr.Button("Run", variant="primary", elem_id=f"run-{case.id}")
+                    stop = gr.Button("Stop", variant="stop", elem_id=f"stop-{case.id}")
+            with gr.Column(scale=1, min_width=320):
+                outputs = _outputs(engine, case)
+    _wire_example(case, inputs, example)
+    running = run.click(
+        _runner(engine, case, outputs),
+        inputs.for_run(),
+        outputs.components(),
+        concurrency_id=GPU,
+        concurrency_limit=1,
+        show_progress="minimal",
+    )
+    stop.click(None, None, None, cancels=[running], queue=False)
+    return column
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------------
+
+
+def _inputs(engine: Engine, case: Case) -> Inputs:
+    widgets = {kind: _media_widget(case, kind) for kind in case.inputs}
+    task, preset, prompt = _prompt_controls(case)
+    tools = _tools_editor(case)
+    system, speak, voice, max_tokens = _settings(engine, case, tools)
+    inputs = Inputs(widgets, prompt, system, speak, voice, max_tokens, tools, preset, task)
+    if case.system_presets:
+        _persona_picker(case, system)
+    return inputs
+
+
+def _media_widget(case: Case, kind: MediaKind) -> Component:
+    name = case.example.get(kind)
+    value = example_path(name) if name else None
+    elem_id = f"{kind}-{case.id}"
+    if kind == "audio":
+        label = "Audio clip (≤ 30 s): upload or record" if case.needs else "Audio: upload or record"
+        return gr.Audio(
+            value, sources=["upload", "microphone"], type="filepath", label=label, elem_id=elem_id
+        )
+    if kind == "image":
+        return gr.Image(
+            value, type="filepath", sources=["upload", "webcam", "clipboard"], label="Image", elem_id=elem_id
+        )
+    return gr.Video(
+        value,
+        sources=["upload", "webcam"],
+        include_audio=True,
+        format="mp4",
+        label="Video: upload or record with the webcam",
+        elem_id=elem_id,
+    )
+
+
+def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, Component]:
+    if not case.prompts:
+        return [], None, gr.State("")
+    if case.task == "asr":
+        language = gr.Dropdown(list(SPEECH_LANGUAGES), value="English", label="Language spoken")
+        lyrics = gr.Checkbox(False, label="Lyrics mode (songs)", info="Transcribe sung lyrics line by line.")
+        prompt = _prompt_box(case, asr_prompt("English"))
+        gr.on(
+            [language.change, lyrics.change],
+            _asr_controls,
+            [language, lyrics],
+            [language, prompt],
+            queue=False,
+            show_progress="hidden",
+        )
+        return [language, lyrics], None, prompt
+    if case.task == "translation":
+        with gr.Row():
+            source = gr.Dropdown(list(SPEECH_LANGUAGES), value="Chinese", label="From (speech)")
+            target = gr.Dropdown(list(TEXT_LANGUAGES), value="English", label="To (text)")
+        prompt = _prompt_box(case, translation_prompt("Chinese", "English"))
+        gr.on([source.change, target.change], translation_prompt, [source, target], prompt, queue=False)
+        return [source, target], None, prompt
+    preset = None
+    if len(case.prompts) > 1:
+        preset = gr.Dropdown(list(case.prompts), value=case.prompts[0], label="Prompt preset")
+    prompt = _prompt_box(case, case.prompts[0])
+    if preset is not None:
+        preset.change(lambda chosen: chosen, preset, prompt, queue=False, show_progress="hidden")
+    return [], preset, prompt
+
+
+def _prompt_box(case: Case, value: str) -> gr.Textbox:
+    return gr.Textbox(value, label="Prompt (edit freely)", lines=2, elem_id=f"prompt-{case.id}")
+
+
+def _asr_controls(language: str, lyrics: bool) -> tuple[Any, str]:
+    prompt = LYRICS_PROMPT if lyrics else asr_prompt(language)
+    return gr.Dropdown(interactive=not lyrics), prompt
+
+
+def _tools_editor(case: Case) -> Component:
+    if case.renderer != "tools":
+        return gr.State(None)
+    tools = gr.Code(
+        DEFAULT_TOOLS_JSON, language="json", label="Tools (JSON list, editable)", lines=12, interactive=True
+    )
+    reset = gr.Button("Reset to the default tools", size="sm")
+    reset.click(lambda: DEFAULT_TOOLS_JSON, None, tools, queue=False)
+    return tools
+
+
+def _settings(engine: Engine, case: Case, tools: Component) -> tuple[Component, ...]:
+    caps = engine.info.capabilities
+    info = engine.info
+    default_tokens = DEFAULT_SAMPLING[caps.kind].max_new_tokens
+    tokens = min(PREVIEW_MAX_TOKENS, default_tokens) if info.is_preview else default_tokens
+    spoken = case.offers_speech and caps.speech_output
+    with gr.Accordion("Settings", open=False):
+        if case.needs is not ModelKind.CAPTIONER:
+            system: Component = gr.Textbox(
+                case.system_prompt, label="System prompt", lines=3, placeholder="(none)"
+            )
+        else:
+            system = gr.State("")
+        speak: Component = gr.Checkbox(case.speak, label="Speak the answer") if spoken else gr.State(False)
+        voice: Component = (
+            gr.Dropdown(list(caps.voices), value=default_voice(caps), label="Voice")
+            if spoken
+            else gr.State(None)
+        )
+        max_tokens = gr.Slider(8, 8192, value=tokens, step=8, label="Max new tokens")
+    if case.renderer == "tools":
+        _tools_prompt_preview(tools, system)
+    return system, speak, voice, max_tokens
+
+
+def _tools_prompt_preview(tools: Component, system: Component) -> None:
+    with gr.Accordion("System prompt sent to the model", open=False):
+        preview = gr.Code(
+            _tools_prompt(DEFAULT_TOOLS_JSON, ""), language=None, lines=8, interactive=False, show_label=False
+        )
+    gr.on([tools.change, system.change], _tools_prompt, [tools, system], preview, queue=False)
+
+
+def _tools_prompt(tools_json: str, system: str) -> str:
+    try:
+        return tools_system_prompt(parse_tools_json(tools_json), base=system or "")
+    except OmniError as exc:
+        return f"(not valid yet: {exc})"
+
+
+def _persona_picker(case: Case, system: Component) -> None:
+    labels = dict(case.system_presets)
+    persona = gr.Dropdown(list(labels), value=next(iter(labels)), label="Persona (system prompt)")
+    persona.change(lambda label: labels.get(label, ""), persona, system, queue=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Outputs
+# --------------------------------------------------------------------------------------------------
+
+
+def _outputs(engine: Engine, case: Case) -> Outputs:
+    caps = engine.info.capabilities
+    reasoning_box = reasoning = None
+    if caps.reasons or case.renderer == "thinking":
+        with gr.Accordion("Reasoning", open=False, visible=False) as reasoning_box:
+            reasoning = gr.Markdown()
+    gr.Markdown("**Answer**")
+    answer = gr.Markdown("", min_height=80, container=True, elem_id=f"answer-{case.id}")
+    speech = None
+    if case.offers_speech and caps.speech_output:
+        speech = gr.Audio(
+            label="Spoken answer (streams as it is made)",
+            streaming=True,
+            autoplay=True,
+            interactive=False,
+            elem_id=f"speech-{case.id}",
+        )
+    image = None
+    if case.renderer == "grounding":
+        image = gr.Image(label="Boxes found", interactive=False, visible=False, elem_id=f"boxes-{case.id}")
+    tool_calls = None
+    if case.renderer == "tools":
+        gr.Markdown("**Tool calls**")
+        tool_calls = gr.Markdown("", container=True, elem_id=f"tool-calls-{case.id}")
+    notes = gr.Markdown("", elem_id=f"notes-{case.id}")
+    timings = gr.Markdown("", elem_id=f"timings-{case.id}")
+    return Outputs(answer, notes, timings, reasoning_box, reasoning, speech, image, tool_calls)
+
+
+# --------------------------------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------------------------------
+
+
+def _example_file(name: str) -> str:
+    """A copy of the shipped example in the temp dir, which Gradio serves wherever the app was started."""
+    target = _EXAMPLES_DIR / name
+    if not target.exists():
+        _EXAMPLES_DIR.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{name}.partial")
+        shutil.copyfile(example_path(name), partial)
+        partial.replace(target)
+    return str(target)
+
+
+def _wire_example(case: Case, inputs: Inputs, button: gr.Button) -> None:
+    media_out = list(inputs.media.values())
+    if case.task == "asr":
+        language, lyrics = inputs.task
+
+        def load_asr(lang: str, sing: bool) -> tuple[Any, ...]:
+            name, lang = asr_example(lang, sing)
+            return _example_file(name), lang, LYRICS_PROMPT if sing else asr_prompt(lang)
+
+        button.click(load_asr, [language, lyrics], [*media_out, language, inputs.prompt], queue=False)
+    elif case.task == "translation":
+        source, target = inputs.task
+
+        def load_translation(src: str, tgt: str) -> tuple[Any, ...]:
+            name, src, tgt = translation_example(src, tgt)
+            return _example_file(name), src, tgt, translation_prompt(src, tgt)
+
+        button.click(
+            load_translation, [source, target], [*media_out, source, target, inputs.prompt], queue=False
+        )
+    else:
+        button.click(_example_loader(case, inputs), None, _example_outputs(inputs), queue=False)
+
+
+def _example_outputs(inputs: Inputs) -> list[Component]:
+    extra = [inputs.prompt] if isinstance(inputs.prompt, gr.Textbox) else []
+    return [*inputs.media.values(), *extra, *([inputs.preset] if inputs.preset else [])]
+
+
+def _example_loader(case: Case, inputs: Inputs) -> Callable[[], tuple[Any, ...]]:
+    def load() -> tuple[Any, ...]:
+        files = [_example_file(case.example[kind]) for kind in inputs.media]
+        prompts = [case.prompts[0]] if isinstance(inputs.prompt, gr.Textbox) else []
+        return (*files, *prompts, *([case.prompts[0]] if inputs.preset else []))
+
+    return load
+
+
+def _runner(engine: Engine, case: Case, outputs: Outputs) -> Callable[..., Iterator[dict[Component, Any]]]:
+    count = len(case.inputs)
+
+    def run(*values: Any) -> Iterator[dict[Component, Any]]:
+        paths: dict[MediaKind, str | None] = dict(zip(case.inputs, values[:count], strict=True))
+        try:
+            request = _prepare(engine, case, paths, values[count:])
+            yield outputs.cleared()
+            yield from _stream(engine, case, request, paths, outputs)
+        except OmniError as exc:
+            raise handlers.user_error(exc) from exc
+
+    return run
+
+
+def _prepare(
+    engine: Engine, case: Case, paths: dict[MediaKind, str | None], options: Sequence[Any]
+) -> Request:
+    caps = engine.info.capabilities
+    if not runs_on(case, caps):
+        raise OmniError(kind_note(case, caps, preview=engine.info.is_preview))
+    prompt, system, speak, voice, max_tokens, tools = options
+    check_media(case, paths)
+    request = build_request(
+        case, paths, prompt or "", system or "", voice, speak, tools, int(max_tokens), model_kind=caps.kind
+    )
+    engine.check(request)
+    return request
+
+
+def _stream(
+    engine: Engine, case: Case, request: Request, paths: dict[MediaKind, str | None], outputs: Outputs
+) -> Iterator[dict[Component, Any]]:
+    caps = engine.info.capabilities
+    text = ""
+    for event in engine.stream(request):
+        if isinstance(event, TextDelta):
+            text += event.text
+            yield outputs.shown(render_answer(case, caps, text, paths, done=False), done=False)
+        elif isinstance(event, AudioChunk) and outputs.speech is not None:
+            yield {outputs.speech: (event.sample_rate, media.to_int16(event.samples))}
+        elif isinstance(event, Result):
+            rendered = render_answer(case, caps, event.text, paths, done=True)
+            updates = outputs.shown(rendered, done=True)
+            notes = [n for n in (rendered.note, *event.notices) if n]
+            updates[outputs.notes] = "\n\n".join(f"**Note:** {n}" for n in notes)
+            updates[outputs.timings] = f"**Timings:** {event.timings.summary()}"
+            yield updates

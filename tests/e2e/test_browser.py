@@ -1,0 +1,82 @@
+"""A real browser (Debian's Chromium driven by Playwright) uses the page as a tester would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",  # the sandboxed network refuses Chromium's own requests
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app_url: str) -> Iterator[Page]:
+    viewport = {"width": 1400, "height": 1100}
+    context = browser.new_context(viewport=viewport, permissions=["microphone", "camera"])
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#banner")).to_contain_text("Preview model")
+    yield page
+    context.close()
+
+
+def _send(page: Page, text: str) -> None:
+    box = page.locator("#chat-input textarea")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_chat_streams_text_and_speech(page: Page) -> None:
+    _send(page, "Hello, please introduce yourself.")
+    bot = page.locator(".message-row.bot-row").first
+    expect(bot).to_be_visible(timeout=60_000)
+    expect(bot).not_to_be_empty()
+    # The streamed player starts: an <audio> with a blob source and a growing, non-zero duration.
+    audio = page.locator("#speech-stream audio")
+    page.wait_for_function(
+        """() => {
+            const a = document.querySelector('#speech-stream audio');
+            return a && a.src && a.duration > 0;
+        }""",
+        timeout=60_000,
+    )
+    # When the reply is done, the whole speech stays in the history as a player, with the timings.
+    history_player = page.locator(".message-wrap audio, .message-wrap .audio-container").first
+    expect(history_player).to_be_attached(timeout=60_000)
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+    assert audio.count() == 1
+
+
+def test_empty_message_gets_a_sentence_and_keeps_the_chat(page: Page) -> None:
+    _send(page, "First message")
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
+    page.locator("#chat-input textarea").fill("")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Type a message or attach a file before sending.")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("First message")).to_be_visible()

@@ -1,0 +1,313 @@
+"""omni_demo.cookbook: the 18 cases as data, their prompts, requests, kind notes and rendering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from omni_demo.answers import DEFAULT_TOOLS, tools_system_prompt
+from omni_demo.cookbook import (
+    ASSETS_DIR,
+    CASES,
+    CATEGORIES,
+    LYRICS_PROMPT,
+    SPEECH_LANGUAGES,
+    TEXT_LANGUAGES,
+    asr_example,
+    asr_prompt,
+    build_request,
+    case_by_id,
+    cases_in,
+    kind_note,
+    render_answer,
+    runs_on,
+    translation_example,
+    translation_prompt,
+)
+from omni_demo.errors import InputError
+from omni_demo.presets import VOICE_ASSISTANT_PROMPT
+from omni_demo.types import Capabilities, ModelKind
+
+INSTRUCT = Capabilities(ModelKind.INSTRUCT, voices=("Chelsie", "Ethan", "Aiden"))
+THINKING = Capabilities(ModelKind.THINKING)
+CAPTIONER = Capabilities(ModelKind.CAPTIONER, text_input=False, multi_turn=False, max_audio_items=1)
+
+EXPECTED = {
+    "Audio": [
+        "Speech Recognition",
+        "Speech Translation",
+        "Music Analysis",
+        "Sound Analysis",
+        "Audio Caption",
+        "Mixed Audio Analysis",
+    ],
+    "Visual": [
+        "OCR",
+        "Object Grounding",
+        "Image Question",
+        "Image Math",
+        "Video Description",
+        "Video Navigation",
+        "Video Scene Transition",
+    ],
+    "Audio-Visual": ["Audio-Visual Question", "Audio-Visual Interaction", "Audio-Visual Dialogue"],
+    "Agent": ["Audio Function Call"],
+    "Captioner": ["Omni Captioner"],
+}
+
+
+def _paths(case):
+    return {kind: str(ASSETS_DIR / name) for kind, name in case.example.items()}
+
+
+def _request(case, **overrides):
+    args = {
+        "prompt": case.prompts[0] if case.prompts else "",
+        "system_prompt": case.system_prompt,
+        "voice": None,
+        "speak": case.speak,
+        "tools_json": None,
+        "max_new_tokens": 16,
+    }
+    args.update(overrides)
+    return build_request(case, _paths(case), **args)
+
+
+# ------------------------------------------------------------------------------------------ the data
+
+
+def test_eighteen_cases_in_five_categories_in_order():
+    assert len(CASES) == 18
+    assert CATEGORIES == ("Audio", "Visual", "Audio-Visual", "Agent", "Captioner")
+    assert {category: [c.title for c in cases_in(category)] for category in CATEGORIES} == EXPECTED
+
+
+def test_ids_are_unique_and_safe_for_element_ids():
+    ids = [case.id for case in CASES]
+    assert len(set(ids)) == len(ids)
+    assert all(case_id.replace("-", "").isalnum() and case_id.islower() for case_id in ids)
+    assert case_by_id("ocr").title == "OCR"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_every_case_has_a_shipped_example_for_each_input(case):
+    assert case.description
+    assert case.inputs
+    assert set(case.example) == set(case.inputs)
+    for name in case.example.values():
+        assert (ASSETS_DIR / name).is_file(), name
+
+
+def test_upstream_settings():
+    by_id = {case.id: case for case in CASES}
+    for case_id in ("video-description", "video-navigation", "video-scene-transition"):
+        assert by_id[case_id].audio_in_video is False
+    for case in cases_in("Audio-Visual"):
+        assert case.audio_in_video is True
+    assert by_id["audio-visual-dialogue"].system_prompt == VOICE_ASSISTANT_PROMPT
+    assert by_id["audio-visual-dialogue"].speak and by_id["audio-visual-interaction"].speak
+    assert by_id["audio-visual-interaction"].prompts == ()
+    assert by_id["omni-captioner"].prompts == () and by_id["omni-captioner"].needs is ModelKind.CAPTIONER
+    assert by_id["image-math"].needs is ModelKind.THINKING and by_id["image-math"].renderer == "thinking"
+    assert by_id["object-grounding"].renderer == "grounding"
+    assert by_id["audio-function-call"].renderer == "tools"
+    instruct_cases = [c for c in CASES if c.needs is None]
+    assert all(c.greedy for c in instruct_cases)  # the cookbooks decode greedily on Instruct
+    assert not any(c.system_prompt for c in CASES if c.id != "audio-visual-dialogue")
+
+
+def test_notes_prompts_are_verbatim():
+    assert "Locate the object: bird." in case_by_id("object-grounding").prompts
+    assert case_by_id("ocr").prompts == ("Extract the text from the image.", "请提取图片中的文字。")
+    assert case_by_id("sound-analysis").prompts[2] == "Guess where I am?"
+    assert case_by_id("audio-caption").prompts == ("Give the detailed description of the audio.",)
+    assert case_by_id("video-scene-transition").prompts == ("How the scenes in the video change?",)
+
+
+# ------------------------------------------------------------------------------------- task prompts
+
+
+def test_nineteen_speech_languages():
+    assert len(SPEECH_LANGUAGES) == 19 == len(set(SPEECH_LANGUAGES))
+    for language in ("English", "Chinese", "Cantonese", "Urdu", "Thai"):
+        assert language in SPEECH_LANGUAGES
+    assert set(SPEECH_LANGUAGES) <= set(TEXT_LANGUAGES)
+    assert len(set(TEXT_LANGUAGES)) == len(TEXT_LANGUAGES)
+
+
+def test_asr_prompts_are_the_evaluation_prompts():
+    assert asr_prompt("Chinese") == "请将这段中文语音转换为纯文本。"
+    assert asr_prompt("English") == "Transcribe the English audio into text."
+    assert asr_prompt("Cantonese") == "Transcribe the Cantonese audio into text."
+    assert all(asr_prompt(lang).startswith("Transcribe the ") for lang in SPEECH_LANGUAGES if lang != "Chinese")
+
+
+def test_translation_prompt():
+    assert translation_prompt("Chinese", "English") == (
+        "Listen to the provided Chinese speech and produce a translation in English text."
+    )
+
+
+def test_lyrics_prompt():
+    assert LYRICS_PROMPT.startswith("Transcribe the song lyrics into text without any punctuation")
+
+
+def test_examples_follow_the_task_controls():
+    assert asr_example("English", lyrics=False) == ("speech_en.wav", "English")
+    assert asr_example("Chinese", lyrics=False) == ("speech_zh.wav", "Chinese")
+    assert asr_example("French", lyrics=False) == ("speech_en.wav", "English")  # no French clip ships
+    assert asr_example("French", lyrics=True) == ("song.wav", "French")
+    assert translation_example("Chinese", "English") == ("speech_zh.wav", "Chinese", "English")
+    assert translation_example("English", "English") == ("speech_en.wav", "English", "Chinese")
+    assert translation_example("Thai", "Chinese") == ("speech_zh.wav", "Chinese", "English")
+
+
+# ------------------------------------------------------------------------------------------ requests
+
+
+def test_build_request_applies_greedy_and_media_first():
+    case = case_by_id("ocr")
+    request = _request(case, prompt="  Extract the text from the image.  ")
+    (turn,) = request.turns
+    assert turn.role == "user" and turn.text == "Extract the text from the image."
+    assert [(m.kind, m.path) for m in turn.media] == [("image", str(ASSETS_DIR / "ocr.png"))]
+    assert request.sampling.greedy and request.sampling.max_new_tokens == 16
+    assert request.system_prompt == "" and request.return_audio is False
+    assert request.use_audio_in_video is False
+
+
+def test_build_request_thinking_model_samples():
+    request = build_request(
+        case_by_id("ocr"), _paths(case_by_id("ocr")), "x", "", None, False, None, 32, ModelKind.THINKING
+    )
+    assert not request.sampling.greedy
+    assert (request.sampling.temperature, request.sampling.top_p, request.sampling.top_k) == (0.6, 0.95, 20)
+
+
+def test_build_request_spoken_audio_visual_case():
+    case = case_by_id("audio-visual-dialogue")
+    request = _request(case, voice="Chelsie")
+    assert request.system_prompt == VOICE_ASSISTANT_PROMPT
+    assert request.use_audio_in_video is True
+    assert request.return_audio is True and request.voice == "Chelsie"
+    assert request.turns[0].text == ""  # the question is spoken in the video
+
+
+def test_build_request_speech_only_where_offered():
+    assert _request(case_by_id("ocr"), speak=True).return_audio is False
+    assert _request(case_by_id("speech-translation"), speak=True).return_audio is True
+    assert _request(case_by_id("audio-visual-dialogue"), speak=False).return_audio is False
+
+
+def test_build_request_captioner_sends_only_the_clip():
+    case = case_by_id("omni-captioner")
+    request = _request(case, prompt="ignored", system_prompt="ignored too")
+    assert request.turns[0].text == "" and request.system_prompt == ""
+    assert [m.kind for m in request.turns[0].media] == ["audio"]
+    assert not request.sampling.greedy and request.sampling.temperature == 0.6
+
+
+def test_build_request_writes_tools_into_the_system_prompt():
+    case = case_by_id("audio-function-call")
+    assert _request(case).system_prompt == tools_system_prompt(DEFAULT_TOOLS)
+    one_tool = json.dumps([DEFAULT_TOOLS[1]])
+    request = _request(case, tools_json=one_tool, system_prompt="Be brief.")
+    assert request.system_prompt.startswith("Be brief.\n\n# Tools")
+    assert "car_ac_control" in request.system_prompt and "web_search" not in request.system_prompt
+    with pytest.raises(InputError, match="not valid JSON"):
+        _request(case, tools_json="[{")
+
+
+def test_build_request_says_what_media_is_missing():
+    case = case_by_id("video-description")
+    with pytest.raises(InputError, match="Add a video first"):
+        build_request(case, {"video": None}, "Describe the video.", "", None, False, None, 16)
+
+
+# ---------------------------------------------------------------------------------------- kind notes
+
+
+def test_kind_note_is_empty_when_the_model_fits():
+    assert kind_note(case_by_id("ocr"), INSTRUCT) == ""
+    assert kind_note(case_by_id("image-math"), THINKING) == ""
+    assert kind_note(case_by_id("omni-captioner"), CAPTIONER) == ""
+    assert kind_note(case_by_id("audio-visual-dialogue"), INSTRUCT) == ""
+
+
+def test_kind_note_captioner_case_on_instruct():
+    note = kind_note(case_by_id("omni-captioner"), INSTRUCT)
+    assert "--model Qwen/Qwen3-Omni-30B-A3B-Captioner" in note
+    assert "Audio Caption in the Audio tab" in note
+    assert "preview-captioner" in kind_note(case_by_id("omni-captioner"), INSTRUCT, preview=True)
+    assert not runs_on(case_by_id("omni-captioner"), INSTRUCT)
+
+
+def test_kind_note_other_cases_on_the_captioner():
+    note = kind_note(case_by_id("ocr"), CAPTIONER)
+    assert "--model Qwen/Qwen3-Omni-30B-A3B-Instruct" in note and "Captioner tab" in note
+    assert not runs_on(case_by_id("ocr"), CAPTIONER)
+    assert runs_on(case_by_id("omni-captioner"), CAPTIONER)
+
+
+def test_kind_note_image_math_recommends_thinking_but_runs():
+    note = kind_note(case_by_id("image-math"), INSTRUCT)
+    assert "Qwen/Qwen3-Omni-30B-A3B-Thinking" in note and "runs it too" in note
+    assert runs_on(case_by_id("image-math"), INSTRUCT)
+
+
+def test_kind_note_spoken_case_on_thinking():
+    note = kind_note(case_by_id("audio-visual-dialogue"), THINKING)
+    assert "no voice" in note and "text only" in note
+    assert runs_on(case_by_id("audio-visual-dialogue"), THINKING)
+
+
+# ----------------------------------------------------------------------------------------- rendering
+
+
+def test_render_grounding_draws_the_boxes():
+    case = case_by_id("object-grounding")
+    answer = '```json\n[{"bbox_2d": [420, 560, 760, 860], "label": "bird"}]\n```'
+    rendered = render_answer(case, INSTRUCT, answer, _paths(case))
+    assert isinstance(rendered.image, Image.Image) and rendered.image.size == (640, 480)
+    assert rendered.note == "" and rendered.answer == answer
+
+
+@pytest.mark.parametrize("answer", ["", "nonsense", '```json\n[{"bbox_2d": [1, 2', "[" * 3000])
+def test_render_grounding_malformed_shows_raw_answer_and_note(answer):
+    case = case_by_id("object-grounding")
+    rendered = render_answer(case, INSTRUCT, answer, _paths(case))
+    assert rendered.image is None and rendered.note
+    assert rendered.answer == answer.strip()
+
+
+def test_render_grounding_waits_for_the_whole_answer():
+    case = case_by_id("object-grounding")
+    partial = '[{"bbox_2d": [1, 2, 3, 4], "label": "bird"}'
+    assert render_answer(case, INSTRUCT, partial, _paths(case), done=False).image is None
+
+
+def test_render_tool_calls():
+    case = case_by_id("audio-function-call")
+    answer = (
+        'Sure.\n<tool_call>\n{"name": "web_search", "arguments": {"queries": ["Hangzhou weather"]}}\n'
+        "</tool_call>\n<tool_call>\n{broken</tool_call>"
+    )
+    rendered = render_answer(case, INSTRUCT, answer)
+    assert "**`web_search`**" in rendered.tool_calls and '"Hangzhou weather"' in rendered.tool_calls
+    assert rendered.answer.startswith("Sure.") and "{broken" in rendered.answer
+    assert rendered.note
+
+
+def test_render_thinking_model_answers_fold_the_reasoning():
+    # The Thinking template opens <think> in the prompt, so the answer carries only the closing tag.
+    rendered = render_answer(case_by_id("ocr"), THINKING, "Let me read it.</think>TOTAL 12.50")
+    assert (rendered.reasoning, rendered.answer) == ("Let me read it.", "TOTAL 12.50")
+    streaming = render_answer(case_by_id("ocr"), THINKING, "Still reading", done=False)
+    assert (streaming.reasoning, streaming.answer) == ("Still reading", "")
+
+
+def test_render_image_math_on_instruct_has_no_reasoning():
+    rendered = render_answer(case_by_id("image-math"), INSTRUCT, "x = 5")
+    assert (rendered.reasoning, rendered.answer) == ("", "x = 5")
