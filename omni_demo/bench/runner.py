@@ -19,7 +19,9 @@ import gc
 import logging
 import math
 import statistics
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -160,7 +162,6 @@ def fixed_lengths(workload: Workload) -> dict[str, int]:
 
 
 def run_baseline(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:
-    import torch
 
     model, processor = engine.model, engine.processor
     started = time.perf_counter()
@@ -168,9 +169,8 @@ def run_baseline(engine: LocalEngine, workload: Workload, media_path: Path | Non
     batch = batch.to(model.device).to(model.dtype)
     prepared = time.perf_counter()
     clock = _TokenClock(processor.tokenizer)
-    with torch.inference_mode():
-        output = model.generate(**batch, thinker_streamer=clock, **baseline_generate_kwargs(workload, voice))
-    _sync()
+    kwargs = baseline_generate_kwargs(workload, voice)
+    output = _in_worker_thread(lambda: model.generate(**batch, thinker_streamer=clock, **kwargs))
     total = time.perf_counter() - started
     wav = output[1] if isinstance(output, tuple) else None
     samples = 0 if wav is None else int(wav.shape[-1])
@@ -185,6 +185,32 @@ def run_baseline(engine: LocalEngine, workload: Workload, media_path: Path | Non
         input_tokens=input_sizes(processor, batch["input_ids"][0]),
         prep_s=prepared - started,
     )
+
+
+def _in_worker_thread(generate: Callable[[], Any]) -> Any:
+    """Run generate() in its own thread, as a Gradio handler (and the engine) does.
+
+    On a busy CPU, the main thread's intra-op thread pool ran the same generate() several times
+    slower than a fresh thread's; a thread of its own keeps the two paths on equal terms.
+    """
+    import torch
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            with torch.inference_mode():
+                box["output"] = generate()
+            _sync()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="bench-baseline", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["output"]
 
 
 def input_sizes(processor: Any, ids: Any) -> dict[str, int]:

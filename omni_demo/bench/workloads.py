@@ -110,7 +110,7 @@ def for_preview(workload: Workload) -> Workload:
         media_seconds = 4.0
     return replace(
         workload,
-        text_tokens=min(workload.text_tokens // 4, 32),
+        text_tokens=max(8, min(16, workload.text_tokens // 8)),
         media_seconds=media_seconds,
         speech_seconds=min(workload.speech_seconds, 1.0),
     )
@@ -249,21 +249,19 @@ def decode_audio(path: Path, rate: int = 16_000) -> np.ndarray:
 
 
 def sample_video_frames(path: Path, fps: float) -> np.ndarray:
-    """Frames at `fps`, uniformly spread over the clip, as uint8 [frames, height, width, 3].
+    """Frames at `fps` (one at each multiple of 1/fps seconds), as uint8 [frames, height, width, 3].
 
-    The baseline's own sampler, like the upstream helper's: an even count (two frames per
-    temporal patch), at least 4, at evenly spaced indices of the decoded frames.
+    The baseline's own sampler. It picks the same frames as the engine's (so both paths send the
+    model the same tokens): an even count (two frames per temporal patch), at least 4, the last
+    frame repeated to fill.
     """
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         rate = float(stream.average_rate or VIDEO_FPS)
         total = stream.frames or round(float(stream.duration * stream.time_base) * rate)
-        wanted = max(4, 2 * round(total / rate * fps / 2))
-        indices = set(np.linspace(0, total - 1, wanted).round().astype(int).tolist())
-        frames = [
-            f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(stream)) if i in indices
-        ]
-    while len(frames) < wanted:  # the header over-counted: repeat the last frame, as the processor expects
+        picks = {min(total - 1, round(k / fps * rate)) for k in range(math.ceil(total / rate * fps - 1e-6))}
+        frames = [f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(stream)) if i in picks]
+    while len(frames) < 4 or len(frames) % 2:
         frames.append(frames[-1])
     return np.stack(frames)

@@ -20,11 +20,12 @@ from omni_demo.types import AudioChunk, TextDelta
 class TextTap(TextStreamer):
     """The thinker's streamer: counts tokens, times them, and emits decoded text deltas."""
 
-    def __init__(self, tokenizer: Any, progress: Any, events: Any, cancel: Any) -> None:
+    def __init__(self, tokenizer: Any, progress: Any, events: Any, cancel: Any, feed: Any = None) -> None:
         super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
         self._progress = progress
         self._events = events
         self._cancel = cancel
+        self._feed = feed  # the talker's TextFeed when speech follows the text
 
     def put(self, value: Any) -> None:
         if self._cancel.is_set():
@@ -35,6 +36,8 @@ class TextTap(TextStreamer):
                 self._progress.first_token = now
             self._progress.last_token = now
             self._progress.text_tokens += int(value.numel())
+            if self._feed is not None:
+                self._feed.add(value)
         super().put(value)
 
     def on_finalized_text(self, text: str, stream_end: bool = False) -> None:

@@ -23,6 +23,8 @@ import numpy as np
 
 from omni_demo import media
 from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.engine.hooks import SpeechTap, TextTap
+from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
 from omni_demo.types import Event, ModelInfo, Request, Result, Sampling, Timings, Turn
@@ -47,6 +49,9 @@ class EngineOptions:
     first_chunk_frames: int = 10  # 0.8 s: the first sound comes early
     chunk_frames: int = 13  # ~1 s per later chunk, so browser players do not stutter
     left_context_frames: int = 72  # code2wav's attention window: joins are then exact
+    # Start the talker as soon as the first text token exists (speech while text is written);
+    # False runs the stock generate() (talker after the whole text) with the same streaming taps.
+    interleave: bool = True
     # Extra generate() kwargs applied last, e.g. the benchmark's fixed lengths
     # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 125, "talker_max_new_tokens": 125}).
     generate_overrides: tuple[tuple[str, Any], ...] = ()
@@ -212,29 +217,16 @@ class LocalEngine:
     ) -> None:
         import torch
 
-        from omni_demo.engine.hooks import SpeechTap, TextTap
-
         kwargs = self._generate_kwargs(request)
-        text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
-        tap = None
-        if kwargs["return_audio"]:
-            decoder = StreamingDecoder(
-                self.model.code2wav,
-                self.options.first_chunk_frames,
-                self.options.chunk_frames,
-                self.options.left_context_frames,
-            )
-            tap = SpeechTap(
-                self.model.talker, decoder, progress, events, cancel, self._frame_budget(progress)
-            )
-            kwargs["talker_stopping_criteria"] = tap.stopping_criteria()
         try:
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
             with torch.inference_mode():
-                self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
-            if tap is not None:
-                tap.flush()
+                if kwargs["return_audio"]:
+                    self._speak(inputs, kwargs, progress, events, cancel)
+                else:
+                    text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
+                    self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
         except GenerationCancelled:
             log.info("generation cancelled")
         except torch.OutOfMemoryError:
@@ -243,21 +235,87 @@ class LocalEngine:
             events.put(
                 OmniError("The GPU ran out of memory for this request; use a shorter clip or clear the chat.")
             )
-        except Exception as exc:  # a bug: log it whole, tell the user in one sentence
+        except Exception as exc:  # a bug: log it whole; the UI shows one sentence
             log.exception("generation failed")
             events.put(exc)
         finally:
-            if tap is not None:
-                tap.remove()
             events.put(_DONE)
 
-    def _frame_budget(self, progress: _Progress) -> Any:
+    def _speak(
+        self,
+        inputs: Any,
+        kwargs: dict[str, Any],
+        progress: _Progress,
+        events: queue.Queue[Any],
+        cancel: threading.Event,
+    ) -> None:
+        """Text and speech, with the speech streamed frame by frame through the taps."""
+        decoder = StreamingDecoder(
+            self.model.code2wav,
+            self.options.first_chunk_frames,
+            self.options.chunk_frames,
+            self.options.left_context_frames,
+        )
+        feed = None
+        if self.options.interleave:
+            _, eos, _ = tts_embeds(self.model, self.model.device)
+            feed = TextFeed(self._project_text, eos, cancel)
+        tap = SpeechTap(
+            self.model.talker, decoder, progress, events, cancel, self._frame_budget(progress, feed)
+        )
+        text_tap = TextTap(self.processor.tokenizer, progress, events, cancel, feed)
+        try:
+            if feed is None:
+                kwargs["talker_stopping_criteria"] = tap.stopping_criteria()
+                self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
+            else:
+                self._interleaved(inputs, kwargs, text_tap, tap, feed, cancel)
+            tap.flush()
+        finally:
+            tap.remove()
+
+    def _interleaved(
+        self, inputs: Any, kwargs: dict[str, Any], text_tap: Any, tap: Any, feed: Any, cancel: threading.Event
+    ) -> None:
+        thinker_kwargs = {
+            k.removeprefix("thinker_"): v for k, v in kwargs.items() if k.startswith("thinker_")
+        }
+        thinker_kwargs |= {
+            "streamer": text_tap,
+            "eos_token_id": self.model.config.im_end_token_id,
+            "use_audio_in_video": kwargs["use_audio_in_video"],
+        }
+        talker_kwargs = talker_generate_kwargs(
+            self.model,
+            inputs,
+            {
+                "max_new_tokens": kwargs["talker_max_new_tokens"],
+                "do_sample": kwargs["talker_do_sample"],
+                "stopping_criteria": tap.stopping_criteria(),
+            },
+            kwargs["use_audio_in_video"],
+        )
+        talker_kwargs |= {
+            k.removeprefix("talker_"): v
+            for k, v in self.options.generate_overrides
+            if k.startswith("talker_")
+        }
+        speaker_id = self.model.config.talker_config.speaker_id[kwargs["speaker"].lower()]
+        speak_while_thinking(self.model, inputs, thinker_kwargs, talker_kwargs, speaker_id, feed, cancel)
+
+    def _project_text(self, token_ids: Any) -> Any:
+        """Reply tokens -> the talker's text embeddings (what generate() feeds it per step)."""
+        embeds = self.model.thinker.get_input_embeddings()(token_ids.to(self.model.device))
+        return self.model.talker.text_projection(embeds)
+
+    def _frame_budget(self, progress: _Progress, feed: TextFeed | None) -> Any:
         """Most speech frames allowed, given the text generated so far."""
         per_token = self.options.speech_frames_per_token
         cap = self.options.max_speech_frames
 
         def budget() -> int:
-            if per_token is None:
+            # While the text is still being written its length is unknown: don't stop the talker.
+            if per_token is None or (feed is not None and not feed.finished):
                 return cap
             return min(cap, max(1, math.ceil(per_token * progress.text_tokens)))
 

@@ -52,6 +52,7 @@ from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, default_voice
 
 Component = gr.components.Component
 DEFAULT_TOOLS_JSON = json.dumps(DEFAULT_TOOLS, indent=2, ensure_ascii=False)
+MEDIA_HEIGHT = 320
 _EXAMPLES_DIR = Path(tempfile.gettempdir()) / "omni-cookbook-examples"
 
 
@@ -146,7 +147,8 @@ class Outputs:
 
     def shown(self, rendered: Rendered, done: bool) -> dict[Component, Any]:
         """The answer so far; boxes and tool calls only once it is complete."""
-        answer = rendered.answer or ("(no text)" if done else "…")
+        empty = "(the answer is the tool calls below)" if rendered.tool_calls else "(no text)"
+        answer = rendered.answer or (empty if done else "…")
         updates: dict[Component, Any] = {self.answer: answer}
         if self.reasoning_box is not None and self.reasoning is not None and rendered.reasoning:
             label = "Reasoning" if done or rendered.answer else "Reasoning (thinking…)"
@@ -215,7 +217,12 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
         )
     if kind == "image":
         return gr.Image(
-            value, type="filepath", sources=["upload", "webcam", "clipboard"], label="Image", elem_id=elem_id
+            value,
+            type="filepath",
+            sources=["upload", "webcam", "clipboard"],
+            label="Image",
+            height=MEDIA_HEIGHT,
+            elem_id=elem_id,
         )
     return gr.Video(
         value,
@@ -223,6 +230,7 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
         include_audio=True,
         format="mp4",
         label="Video: upload or record with the webcam",
+        height=MEDIA_HEIGHT,
         elem_id=elem_id,
     )
 
@@ -272,7 +280,12 @@ def _tools_editor(case: Case) -> Component:
     if case.renderer != "tools":
         return gr.State(None)
     tools = gr.Code(
-        DEFAULT_TOOLS_JSON, language="json", label="Tools (JSON list, editable)", lines=12, interactive=True
+        DEFAULT_TOOLS_JSON,
+        language="json",
+        label="Tools (JSON list, editable)",
+        lines=10,
+        max_lines=18,
+        interactive=True,
     )
     reset = gr.Button("Reset to the default tools", size="sm")
     reset.click(lambda: DEFAULT_TOOLS_JSON, None, tools, queue=False)
@@ -349,7 +362,13 @@ def _outputs(engine: Engine, case: Case) -> Outputs:
         )
     image = None
     if case.renderer == "grounding":
-        image = gr.Image(label="Boxes found", interactive=False, visible=False, elem_id=f"boxes-{case.id}")
+        image = gr.Image(
+            label="Boxes found",
+            interactive=False,
+            visible=False,
+            height=MEDIA_HEIGHT,
+            elem_id=f"boxes-{case.id}",
+        )
     tool_calls = None
     if case.renderer == "tools":
         gr.Markdown("**Tool calls**")
@@ -404,11 +423,16 @@ def _example_outputs(inputs: Inputs) -> list[Component]:
     return [*inputs.media.values(), *extra, *([inputs.preset] if inputs.preset else [])]
 
 
-def _example_loader(case: Case, inputs: Inputs) -> Callable[[], tuple[Any, ...]]:
-    def load() -> tuple[Any, ...]:
-        files = [_example_file(case.example[kind]) for kind in inputs.media]
-        prompts = [case.prompts[0]] if isinstance(inputs.prompt, gr.Textbox) else []
-        return (*files, *prompts, *([case.prompts[0]] if inputs.preset else []))
+def _example_loader(case: Case, inputs: Inputs) -> Callable[[], dict[Component, Any]]:
+    def load() -> dict[Component, Any]:
+        updates: dict[Component, Any] = {
+            widget: _example_file(case.example[kind]) for kind, widget in inputs.media.items()
+        }
+        if isinstance(inputs.prompt, gr.Textbox):
+            updates[inputs.prompt] = case.prompts[0]
+        if inputs.preset is not None:
+            updates[inputs.preset] = case.prompts[0]
+        return updates
 
     return load
 
