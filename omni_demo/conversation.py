@@ -49,12 +49,10 @@ def _check_last_turn(request: Request, caps: Capabilities) -> Turn:
         raise InputError("Type a message or attach a file before sending.")
     if caps.kind is ModelKind.CAPTIONER:
         audio = [m for m in last.media if m.kind == "audio"]
-        if len(audio) != 1 or len(last.media) != 1:
+        if len(audio) != 1 or len(last.media) != 1 or last.text.strip():
             raise InputError(
-                "The Captioner takes exactly one audio clip and nothing else: attach one audio file."
+                "The Captioner takes exactly one audio clip and nothing else: attach one audio file, no text."
             )
-    elif not caps.text_input and last.text.strip():
-        raise InputError("This model takes no text prompt: remove the text and send the media alone.")
     return last
 
 

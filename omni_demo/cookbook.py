@@ -492,6 +492,8 @@ def check_media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> None
     try:
         media.load_audio(path, max_seconds=CAPTIONER_MAX_SECONDS)
     except InputError as exc:
+        if "limit" not in str(exc):  # an unreadable file: its own sentence says it all
+            raise
         raise InputError(f"The Captioner takes one clip of up to 30 s. {exc}") from exc
 
 

@@ -27,9 +27,10 @@ from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
-from omni_demo.types import Event, ModelInfo, Request, Result, Sampling, Timings, Turn
+from omni_demo.types import Event, ModelInfo, ModelKind, Request, Result, Sampling, Timings, Turn
 
 log = logging.getLogger(__name__)
+CAPTIONER_MAX_SECONDS = 30.0
 _DONE = object()
 
 
@@ -124,15 +125,21 @@ class LocalEngine:
             raise InputError(f"The voice “{voice}” does not exist for this model; choose one of {names}.")
 
     def _validate(self, model_input: ModelInput, audio_in_video: bool) -> None:
-        limit = self.options.max_clip_seconds
+        limit = self._clip_limit()
         for item in model_input.media:
             media.validate(item, max_seconds=limit, need_video_audio=audio_in_video)
+
+    def _clip_limit(self) -> float:
+        # The Captioner's card: longer clips lose detail, so it takes at most 30 s.
+        if self._info.capabilities.kind is ModelKind.CAPTIONER:
+            return min(self.options.max_clip_seconds, CAPTIONER_MAX_SECONDS)
+        return self.options.max_clip_seconds
 
     # -- under the lock ---------------------------------------------------------------------------
 
     def _prepare(self, model_input: ModelInput, request: Request) -> Any:
         """Decode the media and run the processor; returns tensors on the model's device."""
-        limit = self.options.max_clip_seconds
+        limit = self._clip_limit()
         audio = [
             media.load_audio(s.path, limit)
             if s.video_index is None

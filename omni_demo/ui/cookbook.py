@@ -186,7 +186,7 @@ def _case_panel(engine: Engine, case: Case, visible: bool) -> gr.Column:
         concurrency_limit=1,
         show_progress="minimal",
     )
-    stop.click(None, None, None, cancels=[running], queue=False)
+    stop.click(lambda: "Stopped.", None, outputs.timings, cancels=[running], queue=False)
     return column
 
 
@@ -198,12 +198,13 @@ def _case_panel(engine: Engine, case: Case, visible: bool) -> gr.Column:
 def _inputs(engine: Engine, case: Case) -> Inputs:
     widgets = {kind: _media_widget(case, kind) for kind in case.inputs}
     task, preset, prompt = _prompt_controls(case)
+    persona = _persona_picker(case)
     tools = _tools_editor(case)
     system, speak, voice, max_tokens = _settings(engine, case, tools)
-    inputs = Inputs(widgets, prompt, system, speak, voice, max_tokens, tools, preset, task)
-    if case.system_presets:
-        _persona_picker(case, system)
-    return inputs
+    if persona is not None:
+        labels = dict(case.system_presets)
+        persona.change(lambda label: labels.get(label, ""), persona, system, queue=False)
+    return Inputs(widgets, prompt, system, speak, voice, max_tokens, tools, preset, task)
 
 
 def _media_widget(case: Case, kind: MediaKind) -> Component:
@@ -230,7 +231,6 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
         include_audio=True,
         format="mp4",
         label="Video: upload or record with the webcam",
-        height=MEDIA_HEIGHT,
         elem_id=elem_id,
     )
 
@@ -332,10 +332,11 @@ def _tools_prompt(tools_json: str, system: str) -> str:
         return f"(not valid yet: {exc})"
 
 
-def _persona_picker(case: Case, system: Component) -> None:
-    labels = dict(case.system_presets)
-    persona = gr.Dropdown(list(labels), value=next(iter(labels)), label="Persona (system prompt)")
-    persona.change(lambda label: labels.get(label, ""), persona, system, queue=False)
+def _persona_picker(case: Case) -> gr.Dropdown | None:
+    if not case.system_presets:
+        return None
+    labels = [label for label, _ in case.system_presets]
+    return gr.Dropdown(labels, value=labels[0], label="Persona (system prompt)")
 
 
 # --------------------------------------------------------------------------------------------------

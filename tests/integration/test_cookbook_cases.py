@@ -58,7 +58,8 @@ def test_case_runs_on_its_example(case, request):
     assert result.text.strip()
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == result.text
     if case.speak:
-        assert result.audio is not None and len(result.audio) > 0
+        assert result.audio is not None
+        assert len(result.audio) > 0
     rendered = render_answer(case, caps, result.text, paths, done=True)
     assert rendered.answer or rendered.reasoning or rendered.tool_calls
 
@@ -73,10 +74,20 @@ def test_captioner_refuses_a_clip_over_30_seconds(tmp_path):
         check_media(case, {"audio": str(clip)})
     message = str(caught.value)
     assert message.startswith("The Captioner takes one clip of up to 30 s.")
-    assert "31 s long" in message and "long.wav" in message
+    assert "31 s long" in message
+    assert "long.wav" in message
 
 
 def test_captioner_accepts_a_clip_of_30_seconds_or_less(tmp_path):
     clip = tmp_path / "short.wav"
     sf.write(clip, np.zeros(29 * 16_000, dtype=np.float32), 16_000)
     check_media(case_by_id("omni-captioner"), {"audio": str(clip)})
+
+
+def test_captioner_unreadable_clip_keeps_its_own_message(tmp_path):
+    clip = tmp_path / "bad.wav"
+    clip.write_bytes(b"not audio" * 20)
+    with pytest.raises(InputError) as caught:
+        check_media(case_by_id("omni-captioner"), {"audio": str(clip)})
+    assert "bad.wav" in str(caught.value)
+    assert "30 s" not in str(caught.value)

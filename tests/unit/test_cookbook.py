@@ -107,10 +107,13 @@ def test_upstream_settings():
     for case in cases_in("Audio-Visual"):
         assert case.audio_in_video is True
     assert by_id["audio-visual-dialogue"].system_prompt == VOICE_ASSISTANT_PROMPT
-    assert by_id["audio-visual-dialogue"].speak and by_id["audio-visual-interaction"].speak
+    assert by_id["audio-visual-dialogue"].speak
+    assert by_id["audio-visual-interaction"].speak
     assert by_id["audio-visual-interaction"].prompts == ()
-    assert by_id["omni-captioner"].prompts == () and by_id["omni-captioner"].needs is ModelKind.CAPTIONER
-    assert by_id["image-math"].needs is ModelKind.THINKING and by_id["image-math"].renderer == "thinking"
+    assert by_id["omni-captioner"].prompts == ()
+    assert by_id["omni-captioner"].needs is ModelKind.CAPTIONER
+    assert by_id["image-math"].needs is ModelKind.THINKING
+    assert by_id["image-math"].renderer == "thinking"
     assert by_id["object-grounding"].renderer == "grounding"
     assert by_id["audio-function-call"].renderer == "tools"
     instruct_cases = [c for c in CASES if c.needs is None]
@@ -141,7 +144,9 @@ def test_asr_prompts_are_the_evaluation_prompts():
     assert asr_prompt("Chinese") == "请将这段中文语音转换为纯文本。"
     assert asr_prompt("English") == "Transcribe the English audio into text."
     assert asr_prompt("Cantonese") == "Transcribe the Cantonese audio into text."
-    assert all(asr_prompt(lang).startswith("Transcribe the ") for lang in SPEECH_LANGUAGES if lang != "Chinese")
+    assert all(
+        asr_prompt(lang).startswith("Transcribe the ") for lang in SPEECH_LANGUAGES if lang != "Chinese"
+    )
 
 
 def test_translation_prompt():
@@ -171,10 +176,13 @@ def test_build_request_applies_greedy_and_media_first():
     case = case_by_id("ocr")
     request = _request(case, prompt="  Extract the text from the image.  ")
     (turn,) = request.turns
-    assert turn.role == "user" and turn.text == "Extract the text from the image."
+    assert turn.role == "user"
+    assert turn.text == "Extract the text from the image."
     assert [(m.kind, m.path) for m in turn.media] == [("image", str(ASSETS_DIR / "ocr.png"))]
-    assert request.sampling.greedy and request.sampling.max_new_tokens == 16
-    assert request.system_prompt == "" and request.return_audio is False
+    assert request.sampling.greedy
+    assert request.sampling.max_new_tokens == 16
+    assert request.system_prompt == ""
+    assert request.return_audio is False
     assert request.use_audio_in_video is False
 
 
@@ -191,7 +199,8 @@ def test_build_request_spoken_audio_visual_case():
     request = _request(case, voice="Chelsie")
     assert request.system_prompt == VOICE_ASSISTANT_PROMPT
     assert request.use_audio_in_video is True
-    assert request.return_audio is True and request.voice == "Chelsie"
+    assert request.return_audio is True
+    assert request.voice == "Chelsie"
     assert request.turns[0].text == ""  # the question is spoken in the video
 
 
@@ -204,9 +213,11 @@ def test_build_request_speech_only_where_offered():
 def test_build_request_captioner_sends_only_the_clip():
     case = case_by_id("omni-captioner")
     request = _request(case, prompt="ignored", system_prompt="ignored too")
-    assert request.turns[0].text == "" and request.system_prompt == ""
+    assert request.turns[0].text == ""
+    assert request.system_prompt == ""
     assert [m.kind for m in request.turns[0].media] == ["audio"]
-    assert not request.sampling.greedy and request.sampling.temperature == 0.6
+    assert not request.sampling.greedy
+    assert request.sampling.temperature == 0.6
 
 
 def test_build_request_writes_tools_into_the_system_prompt():
@@ -215,7 +226,8 @@ def test_build_request_writes_tools_into_the_system_prompt():
     one_tool = json.dumps([DEFAULT_TOOLS[1]])
     request = _request(case, tools_json=one_tool, system_prompt="Be brief.")
     assert request.system_prompt.startswith("Be brief.\n\n# Tools")
-    assert "car_ac_control" in request.system_prompt and "web_search" not in request.system_prompt
+    assert "car_ac_control" in request.system_prompt
+    assert "web_search" not in request.system_prompt
     with pytest.raises(InputError, match="not valid JSON"):
         _request(case, tools_json="[{")
 
@@ -246,20 +258,23 @@ def test_kind_note_captioner_case_on_instruct():
 
 def test_kind_note_other_cases_on_the_captioner():
     note = kind_note(case_by_id("ocr"), CAPTIONER)
-    assert "--model Qwen/Qwen3-Omni-30B-A3B-Instruct" in note and "Captioner tab" in note
+    assert "--model Qwen/Qwen3-Omni-30B-A3B-Instruct" in note
+    assert "Captioner tab" in note
     assert not runs_on(case_by_id("ocr"), CAPTIONER)
     assert runs_on(case_by_id("omni-captioner"), CAPTIONER)
 
 
 def test_kind_note_image_math_recommends_thinking_but_runs():
     note = kind_note(case_by_id("image-math"), INSTRUCT)
-    assert "Qwen/Qwen3-Omni-30B-A3B-Thinking" in note and "runs it too" in note
+    assert "Qwen/Qwen3-Omni-30B-A3B-Thinking" in note
+    assert "runs it too" in note
     assert runs_on(case_by_id("image-math"), INSTRUCT)
 
 
 def test_kind_note_spoken_case_on_thinking():
     note = kind_note(case_by_id("audio-visual-dialogue"), THINKING)
-    assert "no voice" in note and "text only" in note
+    assert "no voice" in note
+    assert "text only" in note
     assert runs_on(case_by_id("audio-visual-dialogue"), THINKING)
 
 
@@ -270,15 +285,18 @@ def test_render_grounding_draws_the_boxes():
     case = case_by_id("object-grounding")
     answer = '```json\n[{"bbox_2d": [420, 560, 760, 860], "label": "bird"}]\n```'
     rendered = render_answer(case, INSTRUCT, answer, _paths(case))
-    assert isinstance(rendered.image, Image.Image) and rendered.image.size == (640, 480)
-    assert rendered.note == "" and rendered.answer == answer
+    assert isinstance(rendered.image, Image.Image)
+    assert rendered.image.size == (640, 480)
+    assert rendered.note == ""
+    assert rendered.answer == answer
 
 
 @pytest.mark.parametrize("answer", ["", "nonsense", '```json\n[{"bbox_2d": [1, 2', "[" * 3000])
 def test_render_grounding_malformed_shows_raw_answer_and_note(answer):
     case = case_by_id("object-grounding")
     rendered = render_answer(case, INSTRUCT, answer, _paths(case))
-    assert rendered.image is None and rendered.note
+    assert rendered.image is None
+    assert rendered.note
     assert rendered.answer == answer.strip()
 
 
@@ -295,8 +313,10 @@ def test_render_tool_calls():
         "</tool_call>\n<tool_call>\n{broken</tool_call>"
     )
     rendered = render_answer(case, INSTRUCT, answer)
-    assert "**`web_search`**" in rendered.tool_calls and '"Hangzhou weather"' in rendered.tool_calls
-    assert rendered.answer.startswith("Sure.") and "{broken" in rendered.answer
+    assert "**`web_search`**" in rendered.tool_calls
+    assert '"Hangzhou weather"' in rendered.tool_calls
+    assert rendered.answer.startswith("Sure.")
+    assert "{broken" in rendered.answer
     assert rendered.note
 
 
