@@ -17,8 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse_settings(argv)
     started = time.perf_counter()
     # Imported here, not at module level: `python app.py --help` must not load torch.
+    from starlette.middleware import Middleware  # noqa: PLC0415
+
     from omni_demo.engine.loading import shared_engine  # noqa: PLC0415
     from omni_demo.ui.app import build_demo  # noqa: PLC0415
+    from omni_demo.ui.url_guard import UrlGuard  # noqa: PLC0415
 
     try:
         engine = shared_engine(settings)
@@ -35,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         engine.warm_up()
     demo = build_demo(engine)
     demo.launch(
+        # Gradio would download file inputs given as URLs; our policy decides first.
+        app_kwargs={"middleware": [Middleware(UrlGuard, allow=settings.allow_url_fetch)]},
         server_name=settings.server_name,
         server_port=settings.server_port,
         share=settings.share,

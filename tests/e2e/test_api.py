@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 import soundfile as sf
 from gradio_client import Client, handle_file
@@ -95,3 +96,14 @@ def test_generate_stream_yields_chunks_then_the_whole_reply(client: Client) -> N
     assert timings["speech_s"] > 0
     chunk_samples = sum(len(sf.read(f)[0]) for f in chunk_files)
     assert chunk_samples == len(sf.read(whole_wav)[0])
+
+
+def test_media_urls_are_refused_without_the_flag(client: Client, app_url: str) -> None:
+    """Gradio would fetch a file input given as a URL; the server refuses before it does."""
+    url_file = {"path": "https://example.com/clip.wav", "meta": {"_type": "gradio.FileData"}}
+    with pytest.raises(httpx.HTTPStatusError, match="400"):
+        client.predict(*_args("hi", url_file), api_name="/generate")
+    private = {"path": "http://169.254.169.254/latest/meta-data", "meta": {"_type": "gradio.FileData"}}
+    response = httpx.post(f"{app_url}gradio_api/call/generate", json={"data": _args("hi", private)})
+    assert response.status_code == 400
+    assert "does not fetch media from URLs" in response.json()["error"]
