@@ -15,9 +15,8 @@ from typing import Any
 import gradio as gr
 
 from omni_demo.engine.base import Engine
-from omni_demo.errors import OmniError
 from omni_demo.types import AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
-from omni_demo.ui.handlers import _save_wav, user_error
+from omni_demo.ui.handlers import save_wav, shown_to_user
 
 GPU = "gpu"
 
@@ -76,10 +75,8 @@ def build_api(engine: Engine) -> None:
         return last
 
     def generate_stream(*values: Any) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
-        try:
+        with shown_to_user():
             yield from _stream(engine, _request(*values))
-        except OmniError as exc:
-            raise user_error(exc) from exc
 
     run.click(generate, inputs, outputs, api_name="generate", concurrency_id=GPU, concurrency_limit=1)
     run_stream.click(
@@ -94,7 +91,7 @@ def _stream(engine: Engine, request: Request) -> Iterator[tuple[str, str | None,
             text += event.text
             yield text, None, {}
         elif isinstance(event, AudioChunk):
-            yield text, str(_save_wav(event.samples, event.sample_rate)), {}
+            yield text, str(save_wav(event.samples, event.sample_rate)), {}
         elif isinstance(event, Result):
-            wav = None if event.audio is None else str(_save_wav(event.audio, event.sample_rate))
+            wav = None if event.audio is None else str(save_wav(event.audio, event.sample_rate))
             yield event.text, wav, {**event.timings.as_dict(), "notices": list(event.notices)}

@@ -9,7 +9,6 @@ from typing import Any
 import gradio as gr
 
 from omni_demo.engine.base import Engine
-from omni_demo.errors import OmniError
 from omni_demo.presets import DEFAULT_SAMPLING, SYSTEM_PROMPTS
 from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import handlers
@@ -136,16 +135,15 @@ def build_chat_tab(engine: Engine) -> None:
     def submit(
         message: Any, cam: str | None, history: list, state: list, locked: bool | None, *values: Any
     ) -> Any:
-        try:
+        with handlers.shown_to_user():
             turn = _turn_from_inputs(message, cam, caps)
             result = handlers.add_user_turn(engine, turn, history, state, locked, _options(values))
-        except OmniError as exc:
-            raise handlers.user_error(exc) from exc
         history_out, turns_out, aiv = result
         return _locked_box(caps), None, history_out, turns_out, aiv
 
     def reply(history: list, state: list, *values: Any) -> Iterator[Any]:
-        yield from handlers.respond(engine, history, state, _options(values))
+        with handlers.shown_to_user():
+            yield from handlers.respond(engine, history, state, _options(values))
 
     submit_inputs = [box, webcam, chatbot, turns, locked_aiv, *panel.inputs]
     submit_outputs = [box, webcam, chatbot, turns, locked_aiv]

@@ -443,12 +443,10 @@ def _runner(engine: Engine, case: Case, outputs: Outputs) -> Callable[..., Itera
 
     def run(*values: Any) -> Iterator[dict[Component, Any]]:
         paths: dict[MediaKind, str | None] = dict(zip(case.inputs, values[:count], strict=True))
-        try:
+        with handlers.shown_to_user():
             request = _prepare(engine, case, paths, values[count:])
             yield outputs.cleared()
             yield from _stream(engine, case, request, paths, outputs)
-        except OmniError as exc:
-            raise handlers.user_error(exc) from exc
 
     return run
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,25 @@ class ChatOptions:
         )
 
 
-def user_error(exc: OmniError) -> gr.Error:
-    """The single translation of our error type into the UI's."""
-    return gr.Error(str(exc), print_exception=False)
+UNEXPECTED = "Something went wrong on the server while answering (it was logged); try again, or press Clear."
+
+
+@contextmanager
+def shown_to_user() -> Iterator[None]:
+    """The one boundary where errors become what the user reads.
+
+    OmniError's sentence is shown as it is; anything else is a bug: logged with its stack trace,
+    and summarised in one sentence rather than Gradio's generic text.
+    """
+    try:
+        yield
+    except OmniError as exc:
+        raise gr.Error(str(exc), print_exception=False) from exc
+    except gr.Error:
+        raise
+    except Exception as exc:
+        log.exception("unexpected error while serving a request")
+        raise gr.Error(UNEXPECTED, print_exception=False) from exc
 
 
 def new_user_turn(text: str, files: list[str]) -> Turn:
@@ -94,21 +111,21 @@ def respond(
                 yield gr.skip(), gr.skip(), (event.sample_rate, media.to_int16(event.samples))
             elif isinstance(event, Result):
                 yield _final(base, turns, event, caps), [*turns, Turn("assistant", event.text)], gr.skip()
-    except OmniError as exc:
+    except Exception:
         # Take the failed turn back out, so the conversation can go on without it.
         yield base[: len(base) - len(user_messages(turns[-1]))], list(turns[:-1]), gr.skip()
-        raise user_error(exc) from exc
+        raise
 
 
 def _final(base: list[Message], turns: list[Turn], result: Result, caps: Any) -> list[Message]:
     audio_path = None
     if result.audio is not None and len(result.audio):
-        audio_path = str(_save_wav(result.audio, result.sample_rate))
+        audio_path = str(save_wav(result.audio, result.sample_rate))
     messages = reply_messages(result.text, caps, done=True, audio_path=audio_path, timings=result.timings)
     return [*base, *(notice_message(n) for n in result.notices), *messages]
 
 
-def _save_wav(samples: Any, sample_rate: int) -> Path:
+def save_wav(samples: Any, sample_rate: int) -> Path:
     # Gradio copies returned files into its own cache, so a temp file is enough here.
     with tempfile.NamedTemporaryFile(prefix="reply-", suffix=".wav", delete=False) as f:
         path = Path(f.name)
