@@ -58,14 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: {DEFAULT_GPU_MODEL} on a CUDA GPU, else preview)",
     )
     p.add_argument("--server-name", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    p.add_argument("--server-port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    p.add_argument("--server-port", type=int, default=os.environ.get("GRADIO_SERVER_PORT", "7860"))
     p.add_argument("--share", action="store_true", help="create a public gradio.live link")
     p.add_argument("--auth", default=os.environ.get("OMNI_AUTH"), help="user:password for the page")
     p.add_argument("--max-file-size", default=os.environ.get("OMNI_MAX_FILE_SIZE", "200mb"))
-    p.add_argument(
-        "--max-clip-seconds", type=float, default=float(os.environ.get("OMNI_MAX_CLIP_SECONDS", "180"))
-    )
-    p.add_argument("--max-media-turns", type=int, default=int(os.environ.get("OMNI_MAX_MEDIA_TURNS", "4")))
+    p.add_argument("--max-clip-seconds", type=float, default=os.environ.get("OMNI_MAX_CLIP_SECONDS", "180"))
+    p.add_argument("--max-media-turns", type=int, default=os.environ.get("OMNI_MAX_MEDIA_TURNS", "4"))
     p.add_argument(
         "--allow-url-fetch",
         action="store_true",

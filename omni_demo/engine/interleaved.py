@@ -24,9 +24,11 @@ _POLL_S = 0.05  # how often a waiting talker checks for Stop
 class TextFeed:
     """A growing `trailing_text_hidden`: entry j is the talker-space embedding of reply token j + 1.
 
-    After the thinker has finished with n tokens, entry n - 1 is the end-of-text marker and the
-    talker pads beyond it, as in the stock code. The talker only ever uses
-    `generation_step < feed.shape[1]` and `feed[:, generation_step]`; both wait for the thinker.
+    generate() builds it from the thinker's per-step hidden states, which never include the last
+    token (it is sampled but not fed back). So after the thinker has finished with n tokens, the
+    entries are tokens 1 .. n - 2, entry n - 2 is the end-of-text marker, and the talker pads beyond.
+    The talker only ever uses `generation_step < feed.shape[1]` and `feed[:, generation_step]`;
+    both wait for the thinker.
     """
 
     def __init__(self, project: Callable[[Any], Any], eos_embed: Any, cancel: threading.Event) -> None:
@@ -77,12 +79,12 @@ class TextFeed:
             return len(self._entries) >= count
 
     def has(self, step: int) -> bool:
-        if self.wait_for_tokens(step + 2):  # entry `step` is reply token step + 1
+        if self.wait_for_tokens(step + 3):  # entry `step` is reply token step + 1, known before the next
             return True
-        return step <= len(self._entries) - 1  # the end marker sits at n - 1
+        return step <= len(self._entries) - 2  # the end marker sits at n - 2
 
     def entry(self, step: int) -> Any:
-        if step + 1 < len(self._entries):
+        if step + 2 < len(self._entries):
             return self._entries[step + 1]
         return self._eos[:, 0]
 

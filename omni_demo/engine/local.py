@@ -287,11 +287,8 @@ class LocalEngine:
         thinker_kwargs = {
             k.removeprefix("thinker_"): v for k, v in kwargs.items() if k.startswith("thinker_")
         }
-        thinker_kwargs |= {
-            "streamer": text_tap,
-            "eos_token_id": self.model.config.im_end_token_id,
-            "use_audio_in_video": kwargs["use_audio_in_video"],
-        }
+        thinker_kwargs.setdefault("eos_token_id", self.model.config.im_end_token_id)  # generate()'s default
+        thinker_kwargs |= {"streamer": text_tap, "use_audio_in_video": kwargs["use_audio_in_video"]}
         talker_kwargs = talker_generate_kwargs(
             self.model,
             inputs,

@@ -100,7 +100,7 @@ def test_kind_comes_from_the_files_not_the_folder_name(cache_dir: Path, tmp_path
 # -------------------------------------------------------------------------------------- resolve_model
 
 
-@pytest.mark.parametrize("name", ["preview-bogus", "preview-instruct2", "preview-"])
+@pytest.mark.parametrize("name", ["preview-bogus", "preview-instruct2", "preview-Thinking"])
 def test_unknown_preview_variant_is_a_load_error(name: str, tmp_path: Path) -> None:
     from omni_demo.engine.loading import resolve_model
 

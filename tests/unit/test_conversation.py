@@ -5,6 +5,7 @@ Pure data in, pure data out: no files are opened, so the media paths here are ju
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -35,7 +36,7 @@ def roles(messages: list[dict]) -> list[str]:
 
 def assert_alternating(messages: list[dict]) -> None:
     chat = [m for m in messages if m["role"] != "system"]
-    for first, second in zip(chat, chat[1:], strict=False):
+    for first, second in itertools.pairwise(chat):
         assert first["role"] != second["role"], roles(messages)
     assert chat[-1]["role"] == "user"
 
@@ -191,7 +192,9 @@ def test_audio_in_video_adds_one_audio_slot_per_video_in_order() -> None:
     turns = (
         Turn("user", "a", media=(Media("audio", "s1.wav"), Media("video", "v1.mp4"))),
         Turn("assistant", "ok"),
-        Turn("user", "b", media=(Media("video", "v2.mp4"), Media("audio", "s2.wav"), Media("video", "v3.mp4"))),
+        Turn(
+            "user", "b", media=(Media("video", "v2.mp4"), Media("audio", "s2.wav"), Media("video", "v3.mp4"))
+        ),
     )
     out = build_model_input(Request(turns=turns, use_audio_in_video=True), INSTRUCT)
 
@@ -285,10 +288,8 @@ def test_captioner_refuses_anything_but_one_audio(media: tuple[Media, ...]) -> N
 
 
 def test_captioner_refuses_text_with_its_audio() -> None:
-    """The Captioner takes no text prompt: text sent along with the clip must be refused, not dropped.
-
-    `Capabilities.text_input` is False only for the Captioner, so this is the case that check exists for.
-    """
+    """The Captioner takes no text prompt: text sent along with the clip (the API allows it) must be
+    refused, not silently dropped."""
     turn = Turn("user", "Describe it in French.", media=(Media("audio", "a.wav"),))
     with pytest.raises(InputError) as info:
         build_model_input(Request(turns=(turn,)), CAPTIONER)

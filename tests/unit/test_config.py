@@ -1,0 +1,196 @@
+"""omni_demo.config.parse_settings: flags and environment variables (flags win), and `app.py --help`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from omni_demo.config import Settings, parse_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV_VARS = (
+    "GRADIO_SERVER_NAME",
+    "GRADIO_SERVER_PORT",
+    "OMNI_MODEL",
+    "OMNI_AUTH",
+    "OMNI_MAX_FILE_SIZE",
+    "OMNI_MAX_CLIP_SECONDS",
+    "OMNI_MAX_MEDIA_TURNS",
+    "OMNI_ALLOW_URL_FETCH",
+    "OMNI_CACHE_DIR",
+    "XDG_CACHE_HOME",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    settings = parse_settings([])
+    assert settings.model is None
+    assert settings.server_name == "127.0.0.1"  # not exposed to the network unless asked
+    assert settings.server_port == 7860
+    assert settings.share is False
+    assert settings.auth is None
+    assert settings.max_file_size == "200mb"
+    assert settings.max_clip_seconds == 180.0
+    assert settings.max_media_turns == 4
+    assert settings.allow_url_fetch is False
+    assert settings.warmup is True
+    assert settings.cache_dir.name == "qwen3-omni-demo"
+    assert settings.preview_dir == settings.cache_dir / "preview-model"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--model", "Qwen/Qwen3-Omni-30B-A3B-Thinking"],
+        ["-c", "Qwen/Qwen3-Omni-30B-A3B-Thinking"],
+        ["--checkpoint-path", "Qwen/Qwen3-Omni-30B-A3B-Thinking"],  # the official demos' flag
+    ],
+    ids=["--model", "-c", "--checkpoint-path"],
+)
+def test_model_flag_and_aliases(argv: list[str]) -> None:
+    assert parse_settings(argv).model == "Qwen/Qwen3-Omni-30B-A3B-Thinking"
+
+
+def test_every_flag(tmp_path: Path) -> None:
+    settings = parse_settings(
+        [
+            "--model",
+            "preview-thinking",
+            "--server-name",
+            "0.0.0.0",
+            "--server-port",
+            "8080",
+            "--share",
+            "--auth",
+            "alice:s3cret",
+            "--max-file-size",
+            "50mb",
+            "--max-clip-seconds",
+            "60.5",
+            "--max-media-turns",
+            "2",
+            "--allow-url-fetch",
+            "--cache-dir",
+            str(tmp_path),
+            "--no-warmup",
+        ]
+    )
+    assert settings == Settings(
+        model="preview-thinking",
+        server_name="0.0.0.0",
+        server_port=8080,
+        share=True,
+        auth=("alice", "s3cret"),
+        max_file_size="50mb",
+        max_clip_seconds=60.5,
+        max_media_turns=2,
+        allow_url_fetch=True,
+        cache_dir=tmp_path,
+        warmup=False,
+    )
+    assert settings.preview_dir == tmp_path / "preview-model"
+
+
+def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
+    monkeypatch.setenv("OMNI_MODEL", "/models/omni")
+    monkeypatch.setenv("OMNI_AUTH", "bob:pw")
+    monkeypatch.setenv("OMNI_MAX_FILE_SIZE", "1gb")
+    monkeypatch.setenv("OMNI_MAX_CLIP_SECONDS", "30")
+    monkeypatch.setenv("OMNI_MAX_MEDIA_TURNS", "6")
+    monkeypatch.setenv("OMNI_ALLOW_URL_FETCH", "1")
+    monkeypatch.setenv("OMNI_CACHE_DIR", str(tmp_path))
+
+    settings = parse_settings([])
+    assert settings.server_name == "0.0.0.0"
+    assert settings.server_port == 9000
+    assert isinstance(settings.server_port, int)
+    assert settings.model == "/models/omni"
+    assert settings.auth == ("bob", "pw")
+    assert settings.max_file_size == "1gb"
+    assert settings.max_clip_seconds == 30.0
+    assert settings.max_media_turns == 6
+    assert settings.allow_url_fetch is True
+    assert settings.cache_dir == tmp_path
+
+
+def test_flags_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
+    monkeypatch.setenv("OMNI_MODEL", "/models/omni")
+    monkeypatch.setenv("OMNI_AUTH", "bob:pw")
+    settings = parse_settings(
+        ["--server-name", "127.0.0.1", "--server-port", "7000", "-c", "preview", "--auth", "carol:x"]
+    )
+    assert settings.server_name == "127.0.0.1"
+    assert settings.server_port == 7000
+    assert settings.model == "preview"
+    assert settings.auth == ("carol", "x")
+
+
+def test_xdg_cache_home_moves_the_default_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert parse_settings([]).cache_dir == tmp_path / "qwen3-omni-demo"
+
+
+@pytest.mark.parametrize("value", ["0", "", "yes"])
+def test_url_fetch_env_needs_exactly_one(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("OMNI_ALLOW_URL_FETCH", value)
+    assert parse_settings([]).allow_url_fetch is False
+
+
+def test_auth_password_may_contain_colons() -> None:
+    assert parse_settings(["--auth", "admin:pa:ss:word"]).auth == ("admin", "pa:ss:word")
+
+
+@pytest.mark.parametrize("value", ["alice", "alice:", ":secret", ":"])
+def test_bad_auth_stops_with_a_message(value: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        parse_settings(["--auth", value])
+    assert "user:password" in str(info.value.code)
+
+
+def test_bad_auth_from_the_environment_stops_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNI_AUTH", "nopassword")
+    with pytest.raises(SystemExit) as info:
+        parse_settings([])
+    assert "user:password" in str(info.value.code)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--server-port", "http"], ["--max-clip-seconds", "long"], ["--max-media-turns", "1.5"], ["--bogus"]],
+)
+def test_bad_flags_stop_with_usage(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        parse_settings(argv)
+    assert info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_app_help_exits_cleanly_without_loading_a_model() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    result = subprocess.run(
+        [sys.executable, "app.py", "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a hang guard, not a speed assertion
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for flag in ("--model", "--checkpoint-path", "--server-name", "--server-port", "--auth", "--share"):
+        assert flag in result.stdout
+    assert "Traceback" not in result.stderr

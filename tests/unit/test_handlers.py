@@ -1,0 +1,307 @@
+"""omni_demo.ui.handlers: chat settings -> Request, the new user turn, and the chat-tab handlers.
+
+The handler tests marked `integration` run the real preview engine (no stubs): they check the
+handlers' contract with the engine (validation up front, copies not mutation, the failed turn taken
+back out on an engine error).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import soundfile as sf
+
+from omni_demo.errors import InputError, OmniError
+from omni_demo.types import Media, Request, Sampling, Turn
+from omni_demo.ui import handlers
+from omni_demo.ui.handlers import ChatOptions
+from omni_demo.ui.render import user_messages
+
+
+def _options(**changes: object) -> ChatOptions:
+    values: dict[str, object] = {
+        "system_prompt": "",
+        "voice": "Ethan",
+        "speak": True,
+        "audio_in_video": False,
+        "temperature": 0.0,
+        "top_p": 0.95,
+        "top_k": 20,
+        "max_new_tokens": 8,
+    }
+    values.update(changes)
+    return ChatOptions(**values)  # type: ignore[arg-type]
+
+
+def assert_one_sentence(message: str) -> None:
+    assert message
+    assert "\n" not in message
+    assert "Traceback" not in message
+    assert len(re.split(r"(?<=[.!?])\s+(?=[A-Z])", message)) == 1, message
+
+
+# ------------------------------------------------------------------------------ ChatOptions.request
+
+
+def test_request_maps_every_setting() -> None:
+    turns = [Turn("user", "Hi"), Turn("assistant", "Hello"), Turn("user", "Again")]
+    options = ChatOptions(
+        system_prompt="Be brief.",
+        voice="Chelsie",
+        speak=False,
+        audio_in_video=True,
+        temperature=0.7,
+        top_p=0.8,
+        top_k=30.0,  # type: ignore[arg-type]  # sliders deliver floats
+        max_new_tokens=256.0,  # type: ignore[arg-type]
+    )
+    request = options.request(turns)
+
+    assert request == Request(
+        turns=tuple(turns),
+        system_prompt="Be brief.",
+        voice="Chelsie",
+        return_audio=False,
+        use_audio_in_video=True,
+        sampling=Sampling(temperature=0.7, top_p=0.8, top_k=30, max_new_tokens=256),
+    )
+    assert isinstance(request.turns, tuple)
+    assert type(request.sampling.top_k) is int
+    assert type(request.sampling.max_new_tokens) is int
+
+
+@pytest.mark.parametrize("voice", ["", None])
+def test_no_voice_means_the_models_default(voice: str | None) -> None:
+    assert _options(voice=voice).request([Turn("user", "x")]).voice is None
+
+
+def test_temperature_zero_is_greedy() -> None:
+    assert _options(temperature=0).request([Turn("user", "x")]).sampling.greedy
+    assert not _options(temperature=0.6).request([Turn("user", "x")]).sampling.greedy
+
+
+def test_request_does_not_alias_the_turn_list() -> None:
+    turns = [Turn("user", "x")]
+    request = _options().request(turns)
+    turns.append(Turn("assistant", "y"))
+    assert len(request.turns) == 1
+
+
+# ------------------------------------------------------------------------------------- new_user_turn
+
+
+def test_new_user_turn_sorts_files_by_kind_and_strips_text() -> None:
+    turn = handlers.new_user_turn(
+        "  What is this?  ", ["/up/a.WAV", "/up/b.jpeg", "/up/c.mp4", "/up/rec.webm"]
+    )
+    assert turn == Turn(
+        "user",
+        "What is this?",
+        media=(
+            Media("audio", "/up/a.WAV"),
+            Media("image", "/up/b.jpeg"),
+            Media("video", "/up/c.mp4"),
+            Media("video", "/up/rec.webm"),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["/up/notes.txt", "/up/archive.zip", "/up/no_extension", "/up/model.safetensors"]
+)
+def test_new_user_turn_refuses_unknown_file_types(name: str) -> None:
+    with pytest.raises(OmniError) as info:
+        handlers.new_user_turn("look", [name])
+    assert isinstance(info.value, InputError)
+    message = str(info.value)
+    assert_one_sentence(message)
+    assert Path(name).name in message
+    assert "/up/" not in message  # the server's folders are not the user's business
+
+
+def test_omni_error_reaches_the_user_as_the_same_sentence() -> None:
+    with pytest.raises(gr.Error) as caught, handlers.shown_to_user():
+        raise InputError("Attach a shorter clip.")
+    assert caught.value.message == "Attach a shorter clip."
+
+
+def test_a_bug_is_summarised_in_one_sentence_not_a_traceback() -> None:
+    with pytest.raises(gr.Error) as caught, handlers.shown_to_user():
+        raise KeyError("internal detail")
+    assert caught.value.message == handlers.UNEXPECTED
+    assert_one_sentence(caught.value.message)
+
+
+# ------------------------------------------------------------------------------ with the real engine
+
+
+def _speech_copy(assets: Path, tmp_path: Path) -> str:
+    target = tmp_path / "question.wav"
+    shutil.copy(assets / "speech_en.wav", target)
+    return str(target)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("locked", "requested"), [(True, False), (False, True)])
+def test_add_user_turn_refuses_changing_audio_in_video_mid_conversation(
+    preview_engine, locked: bool, requested: bool
+) -> None:
+    history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    turns = [Turn("user", "Hi"), Turn("assistant", "Hello")]
+    before = (copy.deepcopy(history), list(turns))
+
+    with pytest.raises(OmniError) as info:
+        handlers.add_user_turn(
+            preview_engine, Turn("user", "Again"), history, turns, locked, _options(audio_in_video=requested)
+        )
+    assert_one_sentence(str(info.value))
+    assert "Clear" in str(info.value)  # says how to start over
+    assert (history, turns) == before
+
+
+@pytest.mark.integration
+def test_add_user_turn_returns_copies_and_locks_the_setting(
+    preview_engine, assets: Path, tmp_path: Path
+) -> None:
+    history: list = []
+    turns: list[Turn] = []
+    first = Turn("user", "What do you hear?", media=(Media("audio", _speech_copy(assets, tmp_path)),))
+
+    history1, turns1, locked = handlers.add_user_turn(preview_engine, first, history, turns, None, _options())
+
+    assert (history, turns) == ([], [])  # the inputs are untouched
+    assert turns1 == [first]
+    assert history1 == user_messages(first)
+    assert locked is False
+
+    turns1_before = list(turns1)
+    history1_before = copy.deepcopy(history1)
+    second = Turn("user", "And now?")
+    conversation = [*turns1, Turn("assistant", "A voice.")]
+    history2, turns2, locked2 = handlers.add_user_turn(
+        preview_engine, second, history1, conversation, locked, _options()
+    )
+    assert turns2 == [*conversation, second]
+    assert history2[: len(history1)] == history1
+    assert history2[-1] == {"role": "user", "content": "And now?"}
+    assert (turns1, history1) == (turns1_before, history1_before)
+    assert locked2 is False
+    assert history2 is not history1
+    assert turns2 is not conversation
+
+
+@pytest.mark.integration
+def test_add_user_turn_validates_the_file_before_anything_runs(preview_engine, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(np.random.default_rng(0).bytes(4000))
+    history: list = []
+    turns: list[Turn] = []
+    with pytest.raises(InputError) as info:
+        handlers.add_user_turn(
+            preview_engine,
+            Turn("user", "?", media=(Media("audio", str(broken)),)),
+            history,
+            turns,
+            None,
+            _options(),
+        )
+    assert_one_sentence(str(info.value))
+    assert "broken.wav" in str(info.value)
+    assert (history, turns) == ([], [])
+    assert not preview_engine.busy
+
+
+@pytest.mark.integration
+def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: Path, tmp_path: Path) -> None:
+    options = _options(max_new_tokens=12)
+    turn = Turn("user", "Say something.", media=(Media("audio", _speech_copy(assets, tmp_path)),))
+    history, turns, _ = handlers.add_user_turn(preview_engine, turn, [], [], None, options)
+    history_before, turns_before = copy.deepcopy(history), list(turns)
+
+    updates = list(handlers.respond(preview_engine, history, turns, options))
+
+    assert (history, turns) == (history_before, turns_before)  # respond works on copies too
+    skip = gr.skip()
+    chunks = [u[2] for u in updates if u[2] != skip]
+    assert chunks, "the speech must stream while the reply is made"
+    for rate, samples in chunks:
+        assert rate == 24_000
+        assert samples.dtype == np.int16
+        assert samples.ndim == 1
+    text_updates = [u for u in updates if u[0] != skip]
+    assert len(text_updates) >= 2  # text deltas, then the final history
+
+    final_history, final_turns, final_speech = updates[-1]
+    assert final_speech == skip
+    assert final_turns[:-1] == turns
+    assert final_turns[-1].role == "assistant"
+    assert final_turns[-1].text.strip()
+    assert final_history[: len(history)] == history
+    reply = final_history[len(history) :]
+    assert reply[0] == {"role": "assistant", "content": final_turns[-1].text}
+    audio = [m for m in reply if isinstance(m["content"], dict)]
+    assert len(audio) == 1
+    wav_path = Path(audio[0]["content"]["path"])
+    assert wav_path.suffix == ".wav"
+    samples, rate = sf.read(wav_path, dtype="int16")
+    assert rate == 24_000
+    assert len(samples) == sum(len(c[1]) for c in chunks)
+    assert np.array_equal(samples, np.concatenate([c[1] for c in chunks]))
+    assert "Timings" in str(reply[-1].get("metadata", {}).get("title"))
+    assert not preview_engine.busy
+
+
+@pytest.mark.integration
+def test_respond_without_speech_has_no_wav(preview_engine) -> None:
+    options = _options(speak=False)
+    history, turns, _ = handlers.add_user_turn(preview_engine, Turn("user", "Hi"), [], [], None, options)
+    updates = list(handlers.respond(preview_engine, history, turns, options))
+    skip = gr.skip()
+    assert all(u[2] == skip for u in updates)
+    final_history = updates[-1][0]
+    assert not any(isinstance(m["content"], dict) for m in final_history)
+
+
+@pytest.mark.integration
+def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tmp_path: Path) -> None:
+    options = _options()
+    earlier = [Turn("user", "Hi"), Turn("assistant", "Hello")]
+    earlier_history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    clip = _speech_copy(assets, tmp_path)
+    turn = Turn("user", "What is this?", media=(Media("audio", clip),))
+    history, turns, _ = handlers.add_user_turn(preview_engine, turn, earlier_history, earlier, None, options)
+    assert len(history) == 4
+
+    Path(clip).unlink()  # gone between validation and generation
+    updates = []
+
+    def run() -> None:  # as the chat tab runs it: inside the one error boundary
+        with handlers.shown_to_user():
+            updates.extend(handlers.respond(preview_engine, history, turns, options))
+
+    with pytest.raises(gr.Error) as info:
+        run()
+
+    assert_one_sentence(info.value.message)
+    assert "question.wav" in info.value.message
+    assert str(tmp_path) not in info.value.message
+    restored_history, restored_turns, speech = updates[-1]
+    assert restored_history == earlier_history
+    assert restored_turns == earlier
+    assert speech == gr.skip()
+    assert not preview_engine.busy
+    assert not [t for t in threading.enumerate() if t.name in ("omni-generate", "omni-thinker")]
+
+    # The conversation goes on without the failed turn.
+    history, turns, _ = handlers.add_user_turn(
+        preview_engine, Turn("user", "Still there?"), restored_history, restored_turns, False, options
+    )
+    final_turns = list(handlers.respond(preview_engine, history, turns, _options(speak=False)))[-1][1]
+    assert [t.role for t in final_turns] == ["user", "assistant", "user", "assistant"]
