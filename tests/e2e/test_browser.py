@@ -105,3 +105,28 @@ def test_microphone_recording_reaches_the_model(app_url: str) -> None:
         expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "chat-microphone.png"), full_page=True)
         browser.close()
+
+
+COOKBOOK_TABS = {
+    "audio": "speech-recognition",
+    "visual": "ocr",
+    "audio-visual": "audio-visual-question",
+    "agent": "audio-function-call",
+    "captioner": "omni-captioner",
+}
+
+
+def test_every_cookbook_tab_opens_and_an_example_runs(page: Page) -> None:
+    for tab, first_case in COOKBOOK_TABS.items():
+        page.locator(f"#tab-{tab}-button").click()
+        expect(page.locator(f"#case-{first_case}")).to_be_visible(timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / f"tab-{tab}.png"))
+    # The Captioner case says plainly which checkpoint it needs while the Instruct preview is loaded.
+    expect(page.locator("#kind-note-omni-captioner")).to_contain_text("Captioner")
+    # One click loads an example, one click runs it.
+    page.locator("#tab-visual-button").click()
+    page.locator("#example-ocr").click()
+    page.locator("#run-ocr").click()
+    expect(page.locator("#timings-ocr")).to_contain_text("total", timeout=90_000)
+    expect(page.locator("#answer-ocr")).not_to_be_empty()
+    page.screenshot(path=str(ARTIFACTS / "tab-visual-ocr.png"), full_page=True)
