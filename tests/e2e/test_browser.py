@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
@@ -26,11 +26,16 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:  # one driver per module: a second sync_playwright() would fail
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -82,29 +87,28 @@ def test_empty_message_gets_a_sentence_and_keeps_the_chat(page: Page) -> None:
     expect(page.get_by_text("First message")).to_be_visible()
 
 
-def test_microphone_recording_reaches_the_model(app_url: str) -> None:
+def test_microphone_recording_reaches_the_model(playwright: Playwright, app_url: str) -> None:
     """Chromium's fake microphone plays a shipped speech clip; the recording goes with the message."""
     speech = Path(__file__).resolve().parents[2] / "assets" / "speech_en.wav"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=[*FLAGS, f"--use-file-for-fake-audio-capture={speech}"]
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["microphone"])
-        page = context.new_page()
-        page.goto(app_url)
-        page.get_by_role("button", name="Record audio").click()
-        page.get_by_role("button", name="Start recording").click()
-        page.wait_for_timeout(2500)
-        page.locator("#chat-input").get_by_role("button", name="Stop recording").click()
-        expect(page.locator("#chat-input").get_by_role("button", name="Play")).to_be_visible(timeout=10_000)
-        _send(page, "What did I say?")
-        # The user's bubble holds the recording as a player, and the model answers it.
-        expect(
-            page.locator(".message-row.user-row audio, .message-row.user-row .audio-container").first
-        ).to_be_attached(timeout=60_000)
-        expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / "chat-microphone.png"), full_page=True)
-        browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*FLAGS, f"--use-file-for-fake-audio-capture={speech}"]
+    )
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, permissions=["microphone"])
+    page = context.new_page()
+    page.goto(app_url)
+    page.get_by_role("button", name="Record audio").click()
+    page.get_by_role("button", name="Start recording").click()
+    page.wait_for_timeout(2500)
+    page.locator("#chat-input").get_by_role("button", name="Stop recording").click()
+    expect(page.locator("#chat-input").get_by_role("button", name="Play")).to_be_visible(timeout=10_000)
+    _send(page, "What did I say?")
+    # The user's bubble holds the recording as a player, and the model answers it.
+    expect(
+        page.locator(".message-row.user-row audio, .message-row.user-row .audio-container").first
+    ).to_be_attached(timeout=60_000)
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "chat-microphone.png"), full_page=True)
+    browser.close()
 
 
 COOKBOOK_TABS = {
