@@ -12,6 +12,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import re
@@ -22,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from omni_demo.bench import report
-from omni_demo.bench.models import Loaded, drop_talker, load_full, load_preview, model_facts
+from omni_demo.bench.models import (
+    Loaded,
+    drop_talker,
+    load_full,
+    load_preview,
+    model_facts,
+)
 from omni_demo.bench.runner import run_workload
 from omni_demo.bench.workloads import VIDEO_FPS, VIDEO_SIZE, Workload, make_input, select
 from omni_demo.config import Settings
@@ -77,10 +84,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     workloads = select(args.workloads, preview=model == "preview")
     log.info("building the %s model", model)
     loaded = _load(model, args.cache_dir)
+    gc.freeze()  # the model, tokenizer and processor stay: later collections need not scan them again
     meta = report.environment(argv) | {"model": model_facts(loaded), "runs": args.runs, "workload_order": []}
     notes = [
-        "Baseline inputs: media decoded with PyAV by the bench (the upstream demo's process_mm_info is not "
-        "installed), video sampled at fps 2 (evenly spaced frames), same processor and kwargs as the engine.",
+        "Baseline inputs: media decoded with PyAV by the bench (the upstream demo's process_mm_info is "
+        "not installed), a video frame at each multiple of 1/fps (fps 2, as the engine samples), the same "
+        "processor and kwargs as the engine.",
         "Text is tokenized by the preview's byte-level tokenizer, so text prompts count more tokens than "
         "with the real tokenizer; media token counts are the real processor's.",
     ]
@@ -98,6 +107,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             log.info("workload %s: input made in %.1f s", workload.name, made)
             entry = run_workload(loaded.engine, workload, media_path, args.runs, args.warmup)
             entry["input"] = _describe_input(workload, media_path, made)
+            entry["command"] = meta["command"]
             result["workloads"][workload.name] = entry
             meta["workload_order"].append(workload.name)
             # Saved after every workload: a run killed at its time limit keeps what it finished.

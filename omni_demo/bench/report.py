@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from omni_demo.bench.workloads import WORKLOADS
+
 # NOTES §5: the seed's minimum GPU memory (transformers, BF16, FlashAttention 2), GB, per video length.
 SEED_MEMORY_GB = {
     "Instruct": {"15 s": 78.85, "30 s": 88.52, "60 s": 107.74, "120 s": 144.81},
@@ -100,15 +102,28 @@ def merge(paths: list[Path]) -> dict[str, Any]:
     if len(gpus) != 1:
         raise SystemExit(f"cannot merge results from different GPUs: {sorted(map(str, gpus))}")
     merged = json.loads(json.dumps(parts[0]))
+    for entry in merged["workloads"].values():
+        entry.setdefault("command", parts[0]["meta"]["command"])
     merged["meta"]["commands"] = [p["meta"]["command"] for p in parts]
     merged["meta"]["parts"] = [
         {k: p["meta"][k] for k in ("date", "command", "driver", "model")} for p in parts
     ]
+    for part in parts:  # a later part's run of a workload replaces an earlier one
+        for entry in part["workloads"].values():
+            entry.setdefault("command", part["meta"]["command"])
     for part in parts[1:]:
-        merged["workloads"].update(part["workloads"])
+        for name, entry in part["workloads"].items():
+            if name in merged["workloads"]:
+                merged.setdefault("notes", []).append(
+                    f"{name}: the run of `{entry['command']}` replaces that of "
+                    f"`{merged['workloads'][name]['command']}`."
+                )
+            merged["workloads"][name] = entry
         merged["notes"] = list(dict.fromkeys([*merged.get("notes", []), *part.get("notes", [])]))
-    order = [name for part in parts for name in part["meta"]["workload_order"]]
-    merged["meta"]["workload_order"] = list(dict.fromkeys(order))
+    canonical = [w.name for w in WORKLOADS]
+    order = dict.fromkeys(name for part in parts for name in part["meta"]["workload_order"])
+    rank = {name: i for i, name in enumerate(canonical)}
+    merged["meta"]["workload_order"] = sorted(order, key=lambda n: rank.get(n, len(rank)))
     return merged
 
 
@@ -231,13 +246,26 @@ def markdown(result: dict[str, Any]) -> str:
     )
 
 
-def seed_memory_table() -> str:
+def seed_memory_table(results: tuple[dict[str, Any], ...] | list[dict[str, Any]] = ()) -> str:
+    """The seed's minimum memory per video length, with this benchmark's measured peaks beneath it."""
     lengths = list(next(iter(SEED_MEMORY_GB.values())))
-    head = "| model | " + " | ".join(f"{n} video" for n in lengths) + " |\n|---|" + "---:|" * len(lengths)
+    head = "| | " + " | ".join(f"{n} video" for n in lengths) + " |\n|---|" + "---:|" * len(lengths)
     rows = [
-        f"| {m} | " + " | ".join(f"{v:.2f} GB" for v in gbs.values()) + " |"
+        f"| seed, {m} (GB) | " + " | ".join(f"{v:.2f}" for v in gbs.values()) + " |"
         for m, gbs in SEED_MEMORY_GB.items()
     ]
+    for result in results:
+        cells = []
+        for length in lengths:
+            entry = result["workloads"].get(f"video-{length.split()[0]}s")
+            median = entry["baseline"]["median"] if entry else {}
+            cells.append(_memory(median) if median.get("runs_ok") else "–")
+        gpu = gpu_tag(result["meta"]["gpu"])
+        rows.append(
+            f"| measured here, {gpu}: Instruct, text answer (GiB alloc / reserved) | "
+            + " | ".join(cells)
+            + " |"
+        )
     return "\n".join([head, *rows])
 
 
@@ -251,12 +279,15 @@ def performance_section(results: list[dict[str, Any]]) -> str:
         "`--model preview` runs the same harness on a CPU.\n"
     )
     for result in results:
-        parts.append(f"### {result['meta']['gpu']}\n\n{_header(result)}\n\n{table(result)}\n")
+        notes = "".join(f"\n- {n}" for n in result.get("notes", []))
+        parts.append(f"### {result['meta']['gpu']}\n\n{_header(result)}\n\n{table(result)}\n{notes}\n")
     parts.append(FOOTNOTES + "\n")
     parts.append(
-        "### Minimum GPU memory from the model card (seed)\n\n"
-        "Transformers, BF16, FlashAttention 2, video input (the runs above use sdpa):\n\n"
-        + seed_memory_table()
+        "### GPU memory: the model card's minimum (seed) and what this benchmark measured\n\n"
+        "Seed: transformers, BF16, FlashAttention 2, video input, in GB. Measured here: sdpa, BF16, "
+        "a 640×360 clip with its sound track at fps 2, plain `generate()`, peak "
+        "`torch.cuda.max_memory_allocated` / `max_memory_reserved` in GiB.\n\n"
+        + seed_memory_table(results)
         + "\n"
     )
     return "\n".join(parts)

@@ -321,7 +321,6 @@ def measure(
         oom = isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
         run = Run(error=f"{'out of GPU memory' if oom else type(exc).__name__}: {str(exc)[:300]}")
     _peaks(run)
-    _fresh_memory()
     run.exact = run.error is None and run.text_tokens == workload.text_tokens
     run.exact = run.exact and run.speech_frames == workload.speech_frames
     return run

@@ -28,7 +28,7 @@ MediaType = Literal["none", "audio", "video"]
 @dataclass(frozen=True)
 class Workload:
     name: str
-    title: str  # one line for the table
+    asks: str  # what the user sends, for the table; "{s}" is the clip length
     prompt: str
     text_tokens: int
     media: MediaType = "none"
@@ -36,6 +36,16 @@ class Workload:
     speech_seconds: float = 0.0  # 0: text answer only
     audio_in_video: bool = False
     thinking: bool = False  # the Thinking checkpoint's shape: no talker at all
+
+    @property
+    def title(self) -> str:
+        """One line for the table, e.g. "30 s of speech in → 128 text tokens, no speech"."""
+        out = f"{self.text_tokens} text tokens"
+        if self.speaks:
+            out += f" + {self.speech_seconds:g} s of speech"
+        elif self.media != "none" and not self.thinking:
+            out += ", no speech"
+        return f"{self.asks.format(s=f'{self.media_seconds:g}')} → {out}"
 
     @property
     def speech_frames(self) -> int:
@@ -62,7 +72,7 @@ class Workload:
 def _video(seconds: int) -> Workload:
     return Workload(
         name=f"video-{seconds}s",
-        title=f"{seconds} s video + sound (fps 2, audio in video) → 64 text tokens",
+        asks="{s} s video with sound (fps 2, audio in video)",
         prompt="What happens in this video, and what can be heard?",
         text_tokens=64,
         media="video",
@@ -75,14 +85,14 @@ def _video(seconds: int) -> Workload:
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         name="text-speech",
-        title="short text question → 64 text tokens + 10 s of speech",
+        asks="short text question",
         prompt="Give me a short introduction to large language models.",
         text_tokens=64,
         speech_seconds=10.0,
     ),
     Workload(
         name="audio-text",
-        title="30 s of speech in → 128 text tokens, no speech",
+        asks="{s} s of speech in",
         prompt="Transcribe the English audio into text.",
         text_tokens=128,
         media="audio",
@@ -91,7 +101,7 @@ WORKLOADS: tuple[Workload, ...] = (
     *(_video(s) for s in (15, 30, 60, 120)),
     Workload(
         name="thinking",
-        title="Thinking shape (no talker): short text → 512 text tokens",
+        asks="Thinking shape (no talker): short text",
         prompt="Solve step by step: how many positive integers below 1000 are divisible by 7 but not by 11?",
         text_tokens=512,
         thinking=True,

@@ -150,7 +150,9 @@ def talker_prefill(
     pairs = (input_ids[0, :-1] == cfg.im_start_token_id) & (input_ids[0, 1:] == cfg.assistant_token_id)
     assistant_start = int(torch.nonzero(pairs).flatten()[-1])
     bos, eos, pad = tts_embeds(model, input_ids.device)
-    first_embed = model.thinker.get_input_embeddings()(first_token.reshape(1, 1)).to(prompt.embeds.dtype)
+    # The streamer hands tokens over on the CPU; the embedding table may live on a GPU.
+    first_id = first_token.reshape(1, 1).to(input_ids.device)
+    first_embed = model.thinker.get_input_embeddings()(first_id).to(prompt.embeds.dtype)
     thinker_embed = torch.cat([prompt.embeds, first_embed.to(prompt.embeds.device)], dim=1)
     assistant_embeds, assistant_ids, _ = model._get_talker_assistant_parts(
         assistant_start, length + 1, speaker_id, thinker_embed, pad, bos, eos
@@ -237,12 +239,11 @@ def speak_while_thinking(
             )
             prefill.pop("eos_embed")
             model.talker.generate(trailing_text_hidden=feed, **prefill, **talker_kwargs)
-    except GenerationCancelled:
-        if not failure:
+    except BaseException as exc:
+        cancel.set()  # the talker failed or was stopped: stop the thinker at its next token too
+        if not (failure and isinstance(exc, GenerationCancelled)):
             raise
     finally:
-        if failure:
-            cancel.set()
         thinker.join()
         handle.remove()
     if failure:
