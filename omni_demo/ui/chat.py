@@ -78,7 +78,9 @@ def settings_panel(engine: Engine) -> SettingsPanel:
             )
             top_p = gr.Slider(0.05, 1, value=sampling.top_p, step=0.05, label="Top-p")
             top_k = gr.Slider(1, 100, value=sampling.top_k, step=1, label="Top-k")
-            max_new_tokens = gr.Slider(8, 8192, value=max_tokens, step=8, label="Max new tokens")
+            max_new_tokens = gr.Slider(
+                8, 8192, value=max_tokens, step=8, label="Max new tokens", elem_id="max-new-tokens"
+            )
     return SettingsPanel(
         system_prompt, voice, speak, audio_in_video, temperature, top_p, top_k, max_new_tokens
     )

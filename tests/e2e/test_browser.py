@@ -25,6 +25,13 @@ FLAGS = [
 ]
 
 
+# The streamed player has started: an <audio> with a (blob) source and a non-zero duration.
+SPEECH_PLAYING = """() => {
+    const a = document.querySelector('#speech-stream audio');
+    return Boolean(a && a.src && a.duration > 0);
+}"""
+
+
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:  # one driver per module: a second sync_playwright() would fail
@@ -62,13 +69,7 @@ def test_chat_streams_text_and_speech(page: Page) -> None:
     expect(bot).not_to_be_empty()
     # The streamed player starts: an <audio> with a blob source and a growing, non-zero duration.
     audio = page.locator("#speech-stream audio")
-    page.wait_for_function(
-        """() => {
-            const a = document.querySelector('#speech-stream audio');
-            return a && a.src && a.duration > 0;
-        }""",
-        timeout=60_000,
-    )
+    page.wait_for_function(SPEECH_PLAYING, timeout=60_000)
     # When the reply is done, the whole speech stays in the history as a player, with the timings.
     history_player = page.locator(".message-wrap audio, .message-wrap .audio-container").first
     expect(history_player).to_be_attached(timeout=60_000)
@@ -134,3 +135,23 @@ def test_every_cookbook_tab_opens_and_an_example_runs(page: Page) -> None:
     expect(page.locator("#timings-ocr")).to_contain_text("total", timeout=90_000)
     expect(page.locator("#answer-ocr")).not_to_be_empty()
     page.screenshot(path=str(ARTIFACTS / "tab-visual-ocr.png"), full_page=True)
+
+
+def test_stop_ends_text_and_speech_and_the_chat_goes_on(page: Page) -> None:
+    page.get_by_text("Sampling").click()
+    tokens = page.locator("#max-new-tokens input[type=number]")
+    tokens.fill("600")
+    tokens.press("Enter")
+    _send(page, "Tell me a very long story.")
+    # Wait until speech is streaming while text is still coming, then press Stop.
+    page.wait_for_function(SPEECH_PLAYING, timeout=90_000)
+    page.locator("#stop-button").click()
+    # The box opens again at once, the partial reply stays, and the next message is answered.
+    expect(page.locator("#chat-input textarea")).to_be_editable(timeout=10_000)
+    expect(page.locator(".message-row.bot-row").first).not_to_be_empty()
+    tokens.fill("16")
+    tokens.press("Enter")
+    _send(page, "Are you still there?")
+    expect(page.get_by_text("Are you still there?")).to_be_visible()
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "chat-after-stop.png"), full_page=True)
