@@ -8,7 +8,6 @@ usable after every error.
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from sentences import assert_one_sentence
 
 from omni_demo.errors import InputError
 from omni_demo.types import SAMPLE_RATE, AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
@@ -47,14 +47,6 @@ def collect(engine, request: Request) -> tuple[list, Result]:
 
 def chunks_of(events: list) -> list[AudioChunk]:
     return [e for e in events if isinstance(e, AudioChunk)]
-
-
-def assert_one_sentence(message: str) -> None:
-    assert message
-    assert "\n" not in message
-    assert "Traceback" not in message
-    assert message.endswith((".", "!", "?"))
-    assert len(re.split(r"(?<=[.!?])\s+(?=[A-Z])", message)) == 1, message
 
 
 def assert_still_serves(engine) -> None:

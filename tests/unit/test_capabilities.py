@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from sentences import assert_one_sentence
 
 from omni_demo.config import Settings
 from omni_demo.errors import ModelLoadError
 from omni_demo.types import ModelKind
-
-
-def assert_one_sentence(message: str) -> None:
-    assert message
-    assert "\n" not in message
-    assert "Traceback" not in message
-    assert message.endswith((".", "!", "?"))
-    assert len(re.split(r"(?<=[.!?])\s+(?=[A-Z])", message)) == 1, message
 
 
 def _saved(cache_dir: Path, variant: str) -> tuple[object, object, object]:

@@ -9,6 +9,7 @@ import itertools
 import re
 
 import pytest
+from sentences import assert_one_sentence
 
 from omni_demo.conversation import AudioSlot, build_model_input
 from omni_demo.errors import InputError
@@ -17,13 +18,6 @@ from omni_demo.types import Capabilities, Media, ModelKind, Request, Turn
 INSTRUCT = Capabilities(kind=ModelKind.INSTRUCT, voices=("Chelsie", "Ethan", "Aiden"))
 THINKING = Capabilities(kind=ModelKind.THINKING)
 CAPTIONER = Capabilities(kind=ModelKind.CAPTIONER, text_input=False, multi_turn=False, max_audio_items=1)
-
-
-def assert_one_sentence(message: str) -> None:
-    assert message
-    assert "\n" not in message
-    assert message.endswith((".", "!", "?"))
-    assert len(re.split(r"(?<=[.!?])\s+(?=[A-Z])", message)) == 1, message
 
 
 def content_types(message: dict) -> list[str]:

@@ -8,7 +8,6 @@ back out on an engine error).
 from __future__ import annotations
 
 import copy
-import re
 import shutil
 import threading
 from pathlib import Path
@@ -17,6 +16,7 @@ import gradio as gr
 import numpy as np
 import pytest
 import soundfile as sf
+from sentences import assert_one_sentence
 
 from omni_demo.errors import InputError, OmniError
 from omni_demo.types import Media, Request, Sampling, Turn
@@ -38,13 +38,6 @@ def _options(**changes: object) -> ChatOptions:
     }
     values.update(changes)
     return ChatOptions(**values)  # type: ignore[arg-type]
-
-
-def assert_one_sentence(message: str) -> None:
-    assert message
-    assert "\n" not in message
-    assert "Traceback" not in message
-    assert len(re.split(r"(?<=[.!?])\s+(?=[A-Z])", message)) == 1, message
 
 
 # ------------------------------------------------------------------------------ ChatOptions.request
