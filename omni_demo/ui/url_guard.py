@@ -11,8 +11,6 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from omni_demo import media
-
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -42,7 +40,7 @@ def refusal(urls: list[str], allow: bool) -> str | None:
     if urls and not allow:
         return "This server does not fetch media from URLs; upload the file instead."
     for url in urls:
-        if not media.is_public_url(url):
+        if not is_public_url(url):
             return "Media URLs must point to a public http(s) address; upload the file instead."
     return None
 
