@@ -32,10 +32,6 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache)  # where the preview model is built once
     warmup: bool = True  # run one tiny generation at start-up so the first user does not pay for it
 
-    @property
-    def preview_dir(self) -> Path:
-        return self.cache_dir / "preview-model"
-
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
     if not value:

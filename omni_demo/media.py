@@ -8,6 +8,7 @@ gradio, torch or transformers: decoding is PyAV (FFmpeg), images are Pillow, WAV
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import mimetypes
 import os
@@ -128,23 +129,35 @@ def validate(media: Media, max_seconds: float, need_video_audio: bool) -> None:
 
 
 def load_audio(path: str, max_seconds: float) -> np.ndarray:
-    """Decode any audio (or the sound of any container) to mono float32 at 16 kHz."""
-    name = _display_name(path)
-    with _open_av(path, "audio clip") as container:
-        stream = _best_audio_stream(container)
-        if stream is None:
-            raise InputError(f"“{name}” contains no sound; choose an audio file or record again.")
-        return _decode_audio(container, stream, path, max_seconds, "audio clip")
+    """Decode any audio (or the sound of any container) to mono float32 at 16 kHz (read-only)."""
+    return _sound_of(path, max_seconds, "audio clip")
 
 
 def load_video_audio(path: str, max_seconds: float) -> np.ndarray:
-    """The video's sound track as mono float32 at 16 kHz."""
+    """The video's sound track as mono float32 at 16 kHz (read-only)."""
+    return _sound_of(path, max_seconds, "video")
+
+
+def _sound_of(path: str, max_seconds: float, what: str) -> np.ndarray:
+    _require_file(path, what)  # checked every time: a file may vanish after it was decoded
+    stat = os.stat(path)
+    return _decoded_sound(path, stat.st_size, stat.st_mtime_ns, max_seconds, what)
+
+
+@functools.lru_cache(maxsize=16)
+def _decoded_sound(path: str, size: int, mtime_ns: int, max_seconds: float, what: str) -> np.ndarray:
+    # Remembered by path, size and mtime: a chat validates a clip, then decodes it for the
+    # processor, and does both again for every earlier turn's clip on every new turn.
     name = _display_name(path)
-    with _open_av(path, "video") as container:
+    with _open_av(path, what) as container:
         stream = _best_audio_stream(container)
         if stream is None:
-            raise InputError(_no_sound_message(name))
-        return _decode_audio(container, stream, path, max_seconds, "video")
+            if what == "video":
+                raise InputError(_no_sound_message(name))
+            raise InputError(f"“{name}” contains no sound; choose an audio file or record again.")
+        samples = _decode_audio(container, stream, path, max_seconds, what)
+    samples.setflags(write=False)  # shared between callers: nobody may change it in place
+    return samples
 
 
 def _no_sound_message(name: str) -> str:

@@ -30,9 +30,7 @@ class Capabilities:
 
     kind: ModelKind
     voices: tuple[str, ...] = ()  # from talker_config.speaker_id; empty without a talker
-    text_input: bool = True  # the Captioner takes no text prompt
-    multi_turn: bool = True  # the Captioner is single-turn
-    max_audio_items: int | None = None  # the Captioner takes exactly one clip
+    text_input: bool = True  # the Captioner takes no text prompt (and one audio clip, single-turn)
 
     @property
     def speech_output(self) -> bool:

@@ -30,7 +30,7 @@ def detect_capabilities(config: Any, processor: Any) -> Capabilities:
         return Capabilities(kind=ModelKind.INSTRUCT, voices=voices)
     if _opens_thinking(processor):
         return Capabilities(kind=ModelKind.THINKING)
-    return Capabilities(kind=ModelKind.CAPTIONER, text_input=False, multi_turn=False, max_audio_items=1)
+    return Capabilities(kind=ModelKind.CAPTIONER, text_input=False)
 
 
 def _opens_thinking(processor: Any) -> bool:

@@ -16,9 +16,8 @@ import gradio as gr
 
 from omni_demo.engine.base import Engine
 from omni_demo.types import AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
+from omni_demo.ui.chat import GPU
 from omni_demo.ui.handlers import save_wav, shown_to_user
-
-GPU = "gpu"
 
 
 def _request(

@@ -32,7 +32,6 @@ def test_instruct_preview_is_instruct_with_its_voices(cache_dir: Path) -> None:
     assert caps.speech_output
     assert not caps.reasons
     assert caps.text_input
-    assert caps.multi_turn
     # Read from the saved config's speaker_id (never hard-coded), capitalised for the UI.
     names = set(config.talker_config.speaker_id)
     assert len(names) == 3
@@ -51,7 +50,6 @@ def test_thinking_preview_is_thinking(cache_dir: Path) -> None:
     assert caps.voices == ()
     assert not caps.speech_output
     assert caps.text_input
-    assert caps.multi_turn
 
 
 def test_captioner_preview_is_captioner(cache_dir: Path) -> None:
@@ -62,8 +60,6 @@ def test_captioner_preview_is_captioner(cache_dir: Path) -> None:
 
     assert caps.kind is ModelKind.CAPTIONER
     assert caps.text_input is False
-    assert caps.multi_turn is False
-    assert caps.max_audio_items == 1
     assert caps.voices == ()
     assert not caps.reasons
 

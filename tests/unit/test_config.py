@@ -45,7 +45,6 @@ def test_defaults() -> None:
     assert settings.allow_url_fetch is False
     assert settings.warmup is True
     assert settings.cache_dir.name == "qwen3-omni-demo"
-    assert settings.preview_dir == settings.cache_dir / "preview-model"
 
 
 @pytest.mark.parametrize(
@@ -98,7 +97,6 @@ def test_every_flag(tmp_path: Path) -> None:
         cache_dir=tmp_path,
         warmup=False,
     )
-    assert settings.preview_dir == tmp_path / "preview-model"
 
 
 def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

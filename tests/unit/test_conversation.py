@@ -17,7 +17,7 @@ from omni_demo.types import Capabilities, Media, ModelKind, Request, Turn
 
 INSTRUCT = Capabilities(kind=ModelKind.INSTRUCT, voices=("Chelsie", "Ethan", "Aiden"))
 THINKING = Capabilities(kind=ModelKind.THINKING)
-CAPTIONER = Capabilities(kind=ModelKind.CAPTIONER, text_input=False, multi_turn=False, max_audio_items=1)
+CAPTIONER = Capabilities(kind=ModelKind.CAPTIONER, text_input=False)
 
 
 def content_types(message: dict) -> list[str]:

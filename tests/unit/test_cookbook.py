@@ -32,7 +32,7 @@ from omni_demo.types import Capabilities, ModelKind
 
 INSTRUCT = Capabilities(ModelKind.INSTRUCT, voices=("Chelsie", "Ethan", "Aiden"))
 THINKING = Capabilities(ModelKind.THINKING)
-CAPTIONER = Capabilities(ModelKind.CAPTIONER, text_input=False, multi_turn=False, max_audio_items=1)
+CAPTIONER = Capabilities(ModelKind.CAPTIONER, text_input=False)
 
 EXPECTED = {
     "Audio": [

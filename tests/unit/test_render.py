@@ -7,7 +7,7 @@ from omni_demo.ui.render import notice_message, reply_messages, user_messages
 
 INSTRUCT = Capabilities(kind=ModelKind.INSTRUCT, voices=("Chelsie", "Ethan", "Aiden"))
 THINKING = Capabilities(kind=ModelKind.THINKING)
-CAPTIONER = Capabilities(kind=ModelKind.CAPTIONER, text_input=False, multi_turn=False, max_audio_items=1)
+CAPTIONER = Capabilities(kind=ModelKind.CAPTIONER, text_input=False)
 
 
 def _timings() -> Timings:
