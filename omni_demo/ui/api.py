@@ -15,36 +15,31 @@ from typing import Any
 import gradio as gr
 
 from omni_demo.engine.base import Engine
-from omni_demo.types import AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
+from omni_demo.types import AudioChunk, Media, Request, Result, TextDelta, Turn
 from omni_demo.ui.chat import GPU
-from omni_demo.ui.handlers import save_wav, shown_to_user
+from omni_demo.ui.handlers import ChatOptions, save_wav, shown_to_user
 
 
-def _request(
-    text: str,
-    audio: str | None,
-    image: str | None,
-    video: str | None,
-    system_prompt: str,
-    voice: str,
-    use_audio_in_video: bool,
-    return_audio: bool,
-    temperature: float,
-    top_p: float,
-    top_k: float,
-    max_new_tokens: float,
-) -> Request:
+def _request(text: str, audio: str | None, image: str | None, video: str | None, *settings: Any) -> Request:
+    """One user turn plus the chat settings, mapped exactly as the chat tab maps them."""
     items = [
         Media(kind, path) for kind, path in (("audio", audio), ("image", image), ("video", video)) if path
     ]
-    return Request(
-        turns=(Turn("user", text=(text or "").strip(), media=tuple(items)),),
+    turn = Turn("user", text=(text or "").strip(), media=tuple(items))
+    system_prompt, voice, use_audio_in_video, return_audio, temperature, top_p, top_k, max_new_tokens = (
+        settings
+    )
+    options = ChatOptions(
         system_prompt=system_prompt or "",
         voice=voice or None,
-        return_audio=bool(return_audio),
-        use_audio_in_video=bool(use_audio_in_video),
-        sampling=Sampling(float(temperature), float(top_p), int(top_k), int(max_new_tokens)),
+        speak=bool(return_audio),
+        audio_in_video=bool(use_audio_in_video),
+        temperature=float(temperature),
+        top_p=float(top_p),
+        top_k=int(top_k),
+        max_new_tokens=int(max_new_tokens),
     )
+    return options.request([turn])
 
 
 def build_api(engine: Engine) -> None:
