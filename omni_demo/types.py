@@ -115,6 +115,7 @@ class Timings:
     text_tokens: int = 0
     input_tokens: dict[str, int] = field(default_factory=dict)  # tokens per modality (+ "total")
     peak_gpu_gib: float | None = None  # CUDA only
+    engine: str | None = None  # which local engine made the reply: "fast" or "plain"
 
     @property
     def real_time_factor(self) -> float | None:
@@ -147,6 +148,8 @@ class Timings:
         if self.input_tokens:
             sizes = ", ".join(f"{k} {v}" for k, v in self.input_tokens.items())
             parts.append(f"input tokens: {sizes}")
+        if self.engine:
+            parts.append(f"{self.engine} engine")
         return " · ".join(parts)
 
     def as_dict(self) -> dict[str, object]:
@@ -158,6 +161,7 @@ class Timings:
             "real_time_factor": self.real_time_factor,
             "total_s": self.total_s,
             "text_tokens": self.text_tokens,
+            "engine": self.engine,
             "input_tokens": dict(self.input_tokens),
             "peak_gpu_gib": self.peak_gpu_gib,
         }

@@ -63,14 +63,30 @@ class SpeechTap:
         self._events = events
         self._cancel = cancel
         self._budget = budget
-        self._handle = talker.register_forward_pre_hook(self._hook, with_kwargs=True)
+        # No talker: the caller pushes each frame itself (the fast engine's own loop).
+        self._handle = (
+            None if talker is None else talker.register_forward_pre_hook(self._hook, with_kwargs=True)
+        )
 
     def _hook(self, module: Any, args: Any, kwargs: dict[str, Any]) -> None:
         if self._cancel.is_set():
             raise GenerationCancelled
         codes = kwargs.get("residual_codes")
         if codes is not None:  # None on the prefill step
-            self._emit(self._decoder.push(codes))
+            self.push(codes)
+
+    def push(self, codes: Any) -> None:
+        """One frame's 16 codes [1, 16]; may emit an audio chunk."""
+        if self._cancel.is_set():
+            raise GenerationCancelled
+        self._emit(self._decoder.push(codes))
+
+    @property
+    def frames(self) -> int:
+        return self._decoder.frames
+
+    def over_budget(self) -> bool:
+        return self._decoder.frames >= self._budget()
 
     def _emit(self, chunks: list[Any]) -> None:
         for chunk in chunks:
@@ -83,7 +99,8 @@ class SpeechTap:
         self._emit(self._decoder.flush())
 
     def remove(self) -> None:
-        self._handle.remove()
+        if self._handle is not None:
+            self._handle.remove()
 
     def stopping_criteria(self) -> StoppingCriteriaList:
         return StoppingCriteriaList([_FrameBudget(self._decoder, self._budget)])

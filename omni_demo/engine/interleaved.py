@@ -36,18 +36,18 @@ class TextFeed:
         self._eos = eos_embed  # [1, 1, hidden]
         self._cancel = cancel
         self._cond = threading.Condition()
-        self._entries: list[Any] = []  # [1, hidden] per reply token
+        self._entries: list[Any] = []  # one token id ([1]) per reply token
         self._first_id: Any = None  # the first reply token, which the talker's prefill needs
         self._finished = False
 
     # -- written by the thinker thread -----------------------------------------------------------
 
     def add(self, token_ids: Any) -> None:
-        embeds = self._project(token_ids.reshape(1, -1))
+        ids = token_ids.reshape(-1)
         with self._cond:
             if self._first_id is None:
-                self._first_id = token_ids.reshape(-1)[:1]
-            self._entries.extend(embeds[:, i] for i in range(embeds.shape[1]))
+                self._first_id = ids[:1]
+            self._entries.extend(ids[i : i + 1] for i in range(ids.numel()))
             self._cond.notify_all()
 
     def finish(self) -> None:
@@ -84,8 +84,9 @@ class TextFeed:
         return step <= len(self._entries) - 2  # the end marker sits at n - 2
 
     def entry(self, step: int) -> Any:
+        """[1, hidden]. Projected here, in the reader's thread (and CUDA stream), not the writer's."""
         if step + 2 < len(self._entries):
-            return self._entries[step + 1]
+            return self._project(self._entries[step + 1].reshape(1, 1))[:, 0]
         return self._eos[:, 0]
 
     @property
@@ -167,9 +168,7 @@ def talker_prefill(
     }
 
 
-def talker_generate_kwargs(
-    model: Any, inputs: Any, speak: dict[str, Any], use_audio_in_video: bool
-) -> dict[str, Any]:
+def talker_generate_kwargs(model: Any, inputs: Any, speak: dict[str, Any]) -> dict[str, Any]:
     """generate()'s talker settings: sampling, end code, suppressed ids, media positions."""
     talker_cfg = model.config.talker_config
     vocab = talker_cfg.text_config.vocab_size
@@ -184,9 +183,12 @@ def talker_generate_kwargs(
         "suppress_tokens": [i for i in range(vocab - 1024, vocab) if i != talker_cfg.codec_eos_token_id],
         "output_hidden_states": True,
         "return_dict_in_generate": True,
-        "use_audio_in_video": use_audio_in_video,
         "stopping_criteria": speak["stopping_criteria"],
     }
+    # Stock generate() hands the talker these three and never `use_audio_in_video` (transformers 5.24,
+    # the talker call in Qwen3OmniMoeForConditionalGeneration.generate): the talker's 3-D positions are
+    # those of separate audio and video even when the sound came from the video. Same here, so that the
+    # speech equals generate()'s.
     for key in ("image_grid_thw", "video_grid_thw", "video_second_per_grid"):
         if key in inputs:
             kwargs[key] = inputs[key]
@@ -219,32 +221,51 @@ def speak_while_thinking(
     """
     prompt = PromptState()
     handle = catch_prompt_states(model, prompt)
-    failure: list[BaseException] = []
 
     def think() -> None:
+        model.thinker.generate(**inputs, output_hidden_states=True, **thinker_kwargs)
+
+    def talk() -> None:
+        prefill = talker_prefill(
+            model, inputs["input_ids"], inputs["attention_mask"], prompt, speaker_id, feed.first_id
+        )
+        prefill.pop("eos_embed")
+        model.talker.generate(trailing_text_hidden=feed, **prefill, **talker_kwargs)
+
+    try:
+        follow_thinker(think, talk, feed, cancel)
+    finally:
+        handle.remove()
+
+
+def follow_thinker(
+    think: Callable[[], None], talk: Callable[[], None], feed: TextFeed, cancel: threading.Event
+) -> None:
+    """Run `think` in a helper thread and `talk` here, once the first reply token is in `feed`.
+
+    Either side failing or being stopped stops the other; the thinker's own error wins.
+    """
+    failure: list[BaseException] = []
+
+    def thinker_thread() -> None:
         try:
-            model.thinker.generate(**inputs, output_hidden_states=True, **thinker_kwargs)
+            think()
         except BaseException as exc:  # handed over to the talker's thread below
             failure.append(exc)
             cancel.set()  # the talker must not wait for text that will never come
         finally:
             feed.finish()
 
-    thinker = threading.Thread(target=think, name="omni-thinker", daemon=True)
+    thinker = threading.Thread(target=thinker_thread, name="omni-thinker", daemon=True)
     thinker.start()
     try:
         if feed.wait_for_tokens(1) and not failure:
-            prefill = talker_prefill(
-                model, inputs["input_ids"], inputs["attention_mask"], prompt, speaker_id, feed.first_id
-            )
-            prefill.pop("eos_embed")
-            model.talker.generate(trailing_text_hidden=feed, **prefill, **talker_kwargs)
+            talk()
     except BaseException as exc:
         cancel.set()  # the talker failed or was stopped: stop the thinker at its next token too
         if not (failure and isinstance(exc, GenerationCancelled)):
             raise
     finally:
         thinker.join()
-        handle.remove()
     if failure:
         raise failure[0]

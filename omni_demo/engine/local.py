@@ -23,6 +23,8 @@ import numpy as np
 
 from omni_demo import media
 from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.engine.fast import FastPath
+from omni_demo.engine.fast.run import speech_setup, thinker_decoding
 from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.speech import StreamingDecoder
@@ -47,12 +49,15 @@ class EngineOptions:
     speech_frames_per_token: float | None = None
     max_speech_frames: int = 4096  # 4096 frames = 5.5 min of speech
     talker_do_sample: bool = True  # the talker's own sampling (greedy talkers tend to loop)
-    first_chunk_frames: int = 10  # 0.8 s: the first sound comes early
-    chunk_frames: int = 13  # ~1 s per later chunk, so browser players do not stutter
+    first_chunk_frames: int = 4  # 0.32 s: the first sound comes early; later chunks double from here
+    chunk_frames: int = 13  # ~1 s per chunk once grown, so browser players do not stutter
     left_context_frames: int = 72  # code2wav's attention window: joins are then exact
     # Start the talker as soon as the first text token exists (speech while text is written);
     # False runs the stock generate() (talker after the whole text) with the same streaming taps.
     interleave: bool = True
+    # "fast": fixed-shape decode loops replayed as CUDA graphs (omni_demo.engine.fast); "plain":
+    # transformers' generate() as it ships, kept as a fallback and for comparison.
+    engine: str = "fast"
     # Extra generate() kwargs applied last, e.g. the benchmark's fixed lengths
     # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 125, "talker_max_new_tokens": 125}).
     generate_overrides: tuple[tuple[str, Any], ...] = ()
@@ -81,12 +86,14 @@ class LocalEngine:
         info: ModelInfo,
         options: EngineOptions | None = None,
         lock: threading.Lock | None = None,
+        fast: FastPath | None = None,
     ) -> None:
         self.model = model
         self.processor = processor
         self._info = info
         self.options = options or EngineOptions()
         self._lock = lock or threading.Lock()  # one generation at a time on the GPU
+        self._fast = fast  # made on first use; shared with `with_options` copies (its graphs are costly)
 
     @property
     def info(self) -> ModelInfo:
@@ -233,7 +240,11 @@ class LocalEngine:
                     self._speak(inputs, kwargs, progress, events, cancel)
                 else:
                     text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
-                    self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
+                    if self.fast_path is not None:
+                        decoding = thinker_decoding(self.model, kwargs)
+                        self.fast_path.write(inputs, decoding, kwargs["use_audio_in_video"], text_tap)
+                    else:
+                        self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
         except GenerationCancelled:
             log.info("generation cancelled")
         except torch.OutOfMemoryError:
@@ -267,8 +278,14 @@ class LocalEngine:
         if self.options.interleave:
             _, eos, _ = tts_embeds(self.model, self.model.device)
             feed = TextFeed(self._project_text, eos, cancel)
+        fast = self.fast_path is not None and feed is not None
         tap = SpeechTap(
-            self.model.talker, decoder, progress, events, cancel, self._frame_budget(progress, feed)
+            None if fast else self.model.talker,  # the fast loop pushes frames itself
+            decoder,
+            progress,
+            events,
+            cancel,
+            self._frame_budget(progress, feed),
         )
         text_tap = TextTap(self.processor.tokenizer, progress, events, cancel, feed)
         try:
@@ -297,7 +314,6 @@ class LocalEngine:
                 "do_sample": kwargs["talker_do_sample"],
                 "stopping_criteria": tap.stopping_criteria(),
             },
-            kwargs["use_audio_in_video"],
         )
         talker_kwargs |= {
             k.removeprefix("talker_"): v
@@ -305,6 +321,13 @@ class LocalEngine:
             if k.startswith("talker_")
         }
         speaker_id = self.model.config.talker_config.speaker_id[kwargs["speaker"].lower()]
+        if self.fast_path is not None:
+            speech = speech_setup(talker_kwargs, speaker_id)
+            decoding = thinker_decoding(self.model, kwargs)
+            self.fast_path.speak(
+                inputs, decoding, kwargs["use_audio_in_video"], speech, text_tap, tap, feed, cancel
+            )
+            return
         speak_while_thinking(self.model, inputs, thinker_kwargs, talker_kwargs, speaker_id, feed, cancel)
 
     def _project_text(self, token_ids: Any) -> Any:
@@ -336,6 +359,7 @@ class LocalEngine:
             text_tokens=progress.text_tokens,
             input_tokens=self._input_sizes(inputs),
             peak_gpu_gib=_peak_gpu_gib(),
+            engine=self.options.engine,
         )
         return Result(text="".join(progress.text), audio=audio, timings=timings, notices=notices)
 
@@ -363,11 +387,21 @@ class LocalEngine:
             pass
         log.info("warm-up took %.1f s", time.perf_counter() - started)
 
+    @property
+    def fast_path(self) -> FastPath | None:
+        """The fast loops, or None when this engine runs the plain generate()."""
+        if self.options.engine != "fast":
+            return None
+        if self._fast is None:
+            self._fast = FastPath(self.model)
+        return self._fast
+
     def with_options(self, **changes: Any) -> LocalEngine:
         """A second engine over the same model with other options (tests and the benchmark use it)."""
-        return LocalEngine(
-            self.model, self.processor, self._info, replace(self.options, **changes), self._lock
-        )
+        options = replace(self.options, **changes)
+        if options.engine == "fast" and self._fast is None:
+            self._fast = FastPath(self.model)  # made here so that every copy shares its graphs
+        return LocalEngine(self.model, self.processor, self._info, options, self._lock, self._fast)
 
 
 def _since(start: float, moment: float | None) -> float | None:

@@ -20,7 +20,7 @@ class StreamingDecoder:
     def __init__(
         self,
         code2wav: Any,
-        first_chunk_frames: int = 10,
+        first_chunk_frames: int = 4,
         chunk_frames: int = 13,
         left_context_frames: int = 72,
     ) -> None:
@@ -50,11 +50,24 @@ class StreamingDecoder:
         chunks: list[np.ndarray] = []
         while True:
             pending = len(self._frames) - self._decoded_frames
-            wanted = self._first if self._decoded_frames == 0 else self._chunk
+            wanted = self._wanted()
             if pending <= 0 or (pending < wanted and not final):
                 return chunks
             end = self._decoded_frames + (pending if final else wanted)
             chunks.append(self._decode(end))
+
+    def _wanted(self) -> int:
+        """Frames in the next chunk: the first is small, then each doubles up to the full size.
+
+        Growing gently keeps the player fed: while one chunk plays, the next (at most twice as long)
+        is made, which takes less time than playing it whenever speech is made faster than real time.
+        """
+        size = self._first
+        decoded = 0
+        while decoded + size <= self._decoded_frames and size < self._chunk:
+            decoded += size
+            size = min(2 * size, self._chunk)
+        return size
 
     def _decode(self, end: int) -> np.ndarray:
         import torch

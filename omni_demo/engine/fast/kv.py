@@ -1,0 +1,54 @@
+"""A fixed-size key/value cache that transformers' attention modules write into.
+
+The attention modules of Qwen3-Omni call `cache.update(key, value, layer_idx)` and attend over
+what it returns; that is the only method they use. `StaticKV` answers it with preallocated
+buffers and a position counter that lives on the device, so a decode step has the same shapes
+and addresses every time and can be captured once as a CUDA graph and replayed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StaticKV:
+    """Keys and values of every layer for up to `length` positions, batch 1."""
+
+    def __init__(
+        self, layers: int, kv_heads: int, head_dim: int, length: int, dtype: Any, device: Any
+    ) -> None:
+        import torch
+
+        shape = (layers, 1, kv_heads, length, head_dim)
+        self.keys = torch.zeros(shape, dtype=dtype, device=device)
+        self.values = torch.zeros(shape, dtype=dtype, device=device)
+        self.length = length
+        self.position = torch.zeros(1, dtype=torch.long, device=device)  # where the next token goes
+        self._slots = torch.arange(length, device=device)
+
+    @classmethod
+    def for_config(cls, config: Any, length: int, dtype: Any, device: Any) -> StaticKV:
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        return cls(config.num_hidden_layers, config.num_key_value_heads, head_dim, length, dtype, device)
+
+    @property
+    def nbytes(self) -> int:
+        return 2 * self.keys.numel() * self.keys.element_size()
+
+    def update(self, key: Any, value: Any, layer_idx: int, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """Write `key`/`value` [1, heads, n, dim] at `position`..; return the whole buffers."""
+        slots = self.position + self._slots[: key.shape[2]]
+        self.keys[layer_idx].index_copy_(2, slots, key)
+        self.values[layer_idx].index_copy_(2, slots, value)
+        return self.keys[layer_idx], self.values[layer_idx]
+
+    def decode_mask(self) -> Any:
+        """[1, 1, 1, length] boolean: the one new query sees every filled slot and itself."""
+        return (self._slots <= self.position).view(1, 1, 1, -1)
+
+    def load(self, cache: Any, length: int) -> None:
+        """Copy a prefill's transformers DynamicCache (its first `length` positions) into the buffers."""
+        for index, layer in enumerate(cache.layers):
+            self.keys[index, :, :, :length].copy_(layer.keys[:, :, :length])
+            self.values[index, :, :, :length].copy_(layer.values[:, :, :length])
+        self.position.fill_(length)

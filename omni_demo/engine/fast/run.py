@@ -1,0 +1,242 @@
+"""`FastPath`: one request through the fast loops, streaming through the engine's taps.
+
+Text only: prefill, then decode steps until an end token or the token limit, each token handed
+to the text tap (which streams it and stops us on Stop). Text and speech: the thinker runs in a
+helper thread (its own CUDA stream), the talker here (another stream) as soon as the first reply
+token exists, reading the text through the `TextFeed` exactly as `generate()`'s talker reads
+`trailing_text_hidden`; each frame's 16 codes go to the speech tap, which decodes audio chunks.
+Decoders are kept per cache length (a graph is captured once per length); lengths above
+`keep_up_to` are freed after the request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from omni_demo.engine.fast.sampling import Decoding, Picker
+from omni_demo.engine.fast.talker import FrameStep
+from omni_demo.engine.fast.thinker import ThinkerDecoder, cache_length
+from omni_demo.engine.interleaved import PromptState, TextFeed, follow_thinker, talker_prefill
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SpeechSetup:
+    """What the talker needs besides the text: its decoding, voice and the prompt's media layout."""
+
+    decoding: Decoding
+    speaker_id: int
+    position_kwargs: dict[str, Any]  # media grids and audio lengths: for the talker's 3-D positions
+
+
+class FastPath:
+    """The fast loops over one loaded model; thread-safe only under the engine's lock."""
+
+    def __init__(self, model: Any, keep_up_to: int = 8192) -> None:
+        self.model = model
+        self.keep_up_to = keep_up_to
+        self.device = model.thinker.lm_head.weight.device
+        self._thinkers: dict[int, ThinkerDecoder] = {}
+        self._frames: dict[tuple[int, bool], FrameStep] = {}
+        self._streams = self._make_streams()
+
+    # -- decoders, one per cache length ---------------------------------------------------------
+
+    def thinker_for(self, needed: int) -> ThinkerDecoder:
+        length = cache_length(needed)
+        if length not in self._thinkers:
+            started = time.perf_counter()
+            decoder = ThinkerDecoder(self.model.thinker, length)
+            decoder.capture()
+            self._thinkers[length] = decoder
+            log.info(
+                "thinker decoder for %d positions ready in %.2f s", length, time.perf_counter() - started
+            )
+        return self._thinkers[length]
+
+    def frames_for(self, needed: int, do_sample: bool) -> FrameStep:
+        key = (cache_length(needed, smallest=4096), do_sample)
+        if key not in self._frames:
+            started = time.perf_counter()
+            step = FrameStep(self.model.talker, key[0], do_sample)
+            step.capture()
+            self._frames[key] = step
+            log.info(
+                "speech frame step for %d positions ready in %.2f s", key[0], time.perf_counter() - started
+            )
+        return self._frames[key]
+
+    def release_large(self) -> None:
+        """Free the caches (and graphs) of lengths above `keep_up_to`."""
+        for length in [n for n in self._thinkers if n > self.keep_up_to]:
+            del self._thinkers[length]
+        for key in [k for k in self._frames if k[0] > 2 * self.keep_up_to]:
+            del self._frames[key]
+
+    # -- one request ----------------------------------------------------------------------------
+
+    def write(self, inputs: Any, decoding: Decoding, use_audio_in_video: bool, text_tap: Any) -> None:
+        """Text only."""
+        try:
+            with self._on(0):
+                self._think(inputs, decoding, use_audio_in_video, text_tap, None)
+        finally:
+            self.release_large()
+
+    def speak(
+        self,
+        inputs: Any,
+        decoding: Decoding,
+        use_audio_in_video: bool,
+        speech: SpeechSetup,
+        text_tap: Any,
+        speech_tap: Any,
+        feed: TextFeed,
+        cancel: threading.Event,
+    ) -> None:
+        """Text and speech, the talker following the thinker."""
+        prompt = PromptState()
+
+        def think() -> None:
+            with self._on(0):
+                self._think(inputs, decoding, use_audio_in_video, text_tap, prompt)
+
+        def talk() -> None:
+            with self._on(1):
+                self._talk(inputs, speech, prompt, speech_tap, feed)
+
+        try:
+            follow_thinker(think, talk, feed, cancel)
+        finally:
+            self.release_large()
+
+    def _think(
+        self,
+        inputs: Any,
+        decoding: Decoding,
+        use_audio_in_video: bool,
+        text_tap: Any,
+        prompt: PromptState | None,
+    ) -> None:
+        ids = inputs["input_ids"]
+        decoder = self.thinker_for(int(ids.shape[1]) + decoding.max_new_tokens + 1)
+        logits, hidden = decoder.prefill(inputs, use_audio_in_video, hidden_states=prompt is not None)
+        if prompt is not None:
+            prompt.embeds = hidden[0]
+            prompt.accepted = hidden[self.model.config.talker_config.accept_hidden_layer]
+        del hidden
+        picker = Picker(decoding, ids)
+        text_tap.put(ids.cpu())  # a streamer's first call carries the prompt, as in generate()
+        token = picker.pick(logits)
+        while True:
+            text_tap.put(token.reshape(-1).cpu())  # waits for the GPU; raises on Stop
+            if picker.finished(int(token)):
+                break
+            token = picker.pick(decoder.decode(token))
+        text_tap.end()
+
+    def _talk(
+        self, inputs: Any, speech: SpeechSetup, prompt: PromptState, speech_tap: Any, feed: TextFeed
+    ) -> None:
+        import torch
+        from transformers import DynamicCache
+
+        model = self.model
+        prefill = talker_prefill(
+            model, inputs["input_ids"], inputs["attention_mask"], prompt, speech.speaker_id, feed.first_id
+        )
+        pad = prefill.pop("tts_pad_embed")
+        prefill.pop("eos_embed")
+        length = int(prefill["inputs_embeds"].shape[1])
+        step = self.frames_for(length + speech.decoding.max_new_tokens + 1, speech.decoding.do_sample)
+        cache = DynamicCache(config=model.talker.config.text_config)
+        out = model.talker(
+            **prefill, **speech.position_kwargs, cache=cache, use_cache=True, output_hidden_states=True
+        )
+        step.start(cache, length, model.talker.rope_deltas, out.hidden_states[0][-1][:, -1:])
+        first_logits = out.logits[:, -1]
+        del cache, out
+        picker = Picker(speech.decoding, prefill["talker_input_ids"].new_zeros((1, 0)))
+        token = picker.pick(first_logits)
+        generation_step = 0
+        while not picker.finished(int(token)):
+            text = feed.entry(generation_step) if feed.has(generation_step) else pad
+            codes, logits = step.frame(token, text)
+            speech_tap.push(torch.cat([token, codes], dim=-1))
+            token = picker.pick(logits)
+            generation_step += 1
+            if speech_tap.over_budget() or step.room <= 0:
+                break
+
+    # -- CUDA streams: the thinker and the talker each on their own ------------------------------
+
+    def _make_streams(self) -> list[Any]:
+        import torch
+
+        if self.device.type != "cuda":
+            return []
+        return [torch.cuda.Stream(self.device), torch.cuda.Stream(self.device)]
+
+    @contextlib.contextmanager
+    def _on(self, index: int) -> Iterator[None]:
+        """Inference mode (it is per thread, and the buffers are inference tensors) on stream `index`."""
+        import torch
+
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(torch.inference_mode())
+            if self._streams:
+                stream = self._streams[index]
+                stream.wait_stream(
+                    torch.cuda.current_stream(self.device)
+                )  # inputs came on the caller's stream
+                stack.enter_context(torch.cuda.stream(stream))
+            yield
+
+
+# -- generate()'s keyword arguments -> the fast loops' settings ------------------------------------
+
+
+def thinker_decoding(model: Any, kwargs: dict[str, Any]) -> Decoding:
+    """The thinker's decoding from `generate()`-style kwargs (`thinker_*`), with the checkpoint's own
+    generation config for what they leave out, as `generate()` merges them."""
+    k = {key.removeprefix("thinker_"): v for key, v in kwargs.items() if key.startswith("thinker_")}
+    config = model.thinker.generation_config
+    eos = k.get("eos_token_id", model.config.im_end_token_id)  # generate()'s thinker_eos_token_id
+    return Decoding(
+        do_sample=bool(k.get("do_sample", False)),
+        temperature=k.get("temperature", config.temperature or 1.0),
+        top_k=k.get("top_k", config.top_k),
+        top_p=k.get("top_p", config.top_p),
+        repetition_penalty=k.get("repetition_penalty", config.repetition_penalty),
+        min_new_tokens=int(k.get("min_new_tokens") or 0),
+        max_new_tokens=int(k.get("max_new_tokens", 1024)),
+        eos_token_ids=tuple(eos) if isinstance(eos, (list, tuple)) else (int(eos),),
+    )
+
+
+_POSITION_KEYS = ("image_grid_thw", "video_grid_thw", "video_second_per_grid", "audio_feature_lengths")
+
+
+def speech_setup(talker_kwargs: dict[str, Any], speaker_id: int) -> SpeechSetup:
+    """The talker's settings from the kwargs the plain path gives `talker.generate()`."""
+    k = talker_kwargs
+    decoding = Decoding(
+        do_sample=bool(k["do_sample"]),
+        temperature=k["temperature"],
+        top_k=k["top_k"],
+        top_p=k["top_p"],
+        repetition_penalty=k["repetition_penalty"],
+        min_new_tokens=int(k.get("min_new_tokens") or 0),
+        max_new_tokens=int(k["max_new_tokens"]),
+        eos_token_ids=(int(k["eos_token_id"]),),
+        suppress_tokens=tuple(k["suppress_tokens"]),
+    )
+    positions = {key: k[key] for key in _POSITION_KEYS if key in k}
+    return SpeechSetup(decoding, speaker_id, positions)

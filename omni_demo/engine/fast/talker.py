@@ -1,0 +1,167 @@
+"""The talker's fast path: one CUDA graph per speech frame (80 ms of audio).
+
+`generate()` makes each frame in two nested loops: the talker proposes the frame's first code,
+then `code_predictor.generate()` adds the 15 residual codes one step at a time, and the sum of
+the 16 codes' embeddings plus the next text embedding is the talker's next input
+(`Qwen3OmniMoeTalkerForConditionalGeneration.prepare_inputs_for_generation`, transformers 5.24).
+Through `generate()` that costs ~130 ms of Python and kernel launches per 80 ms frame.
+
+Here the whole frame is one fixed-shape body: the predictor's prefill of 2 positions and 14
+single-token steps over a 16-slot `StaticKV` (positions are constants), the residual codes chosen
+on the device, then one talker step over the talker's own `StaticKV`. Captured once, a frame is
+one graph replay. The talker's own token is then chosen outside the graph by `Picker`, with
+`generate()`'s processors, so greedy runs pick exactly `generate()`'s codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omni_demo.engine.fast.graphs import Step
+from omni_demo.engine.fast.kv import StaticKV
+from omni_demo.engine.fast.sampling import device_sample
+
+# The code predictor's sampling when the talker samples (generate() passes top_k=50, top_p=0.8).
+PREDICTOR_TOP_K = 50
+PREDICTOR_TOP_P = 0.8
+
+
+class FrameStep:
+    """One speech frame. In: `token` (its first code), `past_hidden`, `text`; out: `codes`, `logits`."""
+
+    def __init__(self, talker: Any, length: int, do_sample: bool) -> None:
+        import torch
+
+        self.talker = talker
+        self.do_sample = do_sample
+        self.length = length
+        predictor = talker.code_predictor
+        weight = talker.codec_head.weight
+        self.device, dtype = weight.device, weight.dtype
+        hidden = talker.config.text_config.hidden_size
+        self.groups = predictor.config.num_code_groups - 1  # 15 residual codes
+        self.kv = StaticKV.for_config(talker.config.text_config, length, dtype, self.device)
+        self.predictor_kv = StaticKV.for_config(predictor.config, self.groups + 1, dtype, self.device)
+        self._predictor_rotary = self._predictor_positions(predictor, dtype)
+        self._predictor_masks = self._predictor_causal_masks()
+        self.token = torch.zeros(1, 1, dtype=torch.long, device=self.device)
+        self.past_hidden = torch.zeros(1, 1, hidden, dtype=dtype, device=self.device)
+        self.text = torch.zeros(1, 1, hidden, dtype=dtype, device=self.device)
+        self.delta = torch.zeros(1, dtype=torch.long, device=self.device)
+        self.codes = torch.zeros(1, self.groups, dtype=torch.long, device=self.device)
+        self.logits = torch.zeros(1, talker.codec_head.out_features, dtype=torch.float32, device=self.device)
+        self.hidden = torch.zeros(1, 1, hidden, dtype=dtype, device=self.device)
+        self.step = Step(self._body, self.device)
+        self._filled = 0
+
+    # -- the graph's body ------------------------------------------------------------------------
+
+    def _body(self) -> None:
+        first = self.talker.get_input_embeddings()(self.token)  # [1, 1, H]
+        residual_sum = self._predict(self.past_hidden, first)
+        embeds = first + residual_sum + self.text
+        hidden = self._talker_step(embeds)
+        self.logits.copy_(self.talker.codec_head(hidden[:, -1]).float())
+        self.hidden.copy_(hidden)
+
+    def _predict(self, past_hidden: Any, first: Any) -> Any:
+        """The 15 residual codes into `self.codes`; returns the sum of their embeddings [1, 1, H]."""
+        import torch
+
+        predictor = self.talker.code_predictor
+        tables = predictor.model.codec_embedding
+        hidden = self._predictor_forward(torch.cat([past_hidden, first], dim=1), start=0)
+        total = None
+        for group in range(self.groups):
+            logits = predictor.lm_head[group](hidden[:, -1:])
+            code = self._choose(logits)  # [1, 1]
+            self.codes[:, group : group + 1].copy_(code)
+            embed = tables[group](code)
+            total = embed if total is None else total + embed
+            if group + 1 < self.groups:
+                hidden = self._predictor_forward(embed, start=group + 2)
+        return total
+
+    def _choose(self, logits: Any) -> Any:
+        if self.do_sample:
+            return device_sample(logits, PREDICTOR_TOP_K, PREDICTOR_TOP_P)
+        return logits[:, -1].float().argmax(dim=-1, keepdim=True)
+
+    def _predictor_forward(self, hidden: Any, start: int) -> Any:
+        model = self.talker.code_predictor.model
+        count = hidden.shape[1]
+        cos, sin = self._predictor_rotary
+        rotary = (cos[:, start : start + count], sin[:, start : start + count])
+        mask = self._predictor_masks[(start, count)]
+        self.predictor_kv.position.fill_(start)
+        for layer in model.layers:
+            hidden = layer(hidden, attention_mask=mask, cache=self.predictor_kv, position_embeddings=rotary)
+        return model.norm(hidden)
+
+    def _talker_step(self, embeds: Any) -> Any:
+        model = self.talker.model
+        positions = (self.kv.position + self.delta).view(1, 1, 1).expand(3, 1, 1)
+        rotary = model.rotary_emb(embeds, positions)
+        mask = self.kv.decode_mask()
+        hidden = embeds
+        for layer in model.layers:
+            hidden = layer(hidden, attention_mask=mask, cache=self.kv, position_embeddings=rotary)
+        self.kv.position.add_(1)
+        return model.norm(hidden)
+
+    # -- fixed tables for the predictor's 16 positions -------------------------------------------
+
+    def _predictor_positions(self, predictor: Any, dtype: Any) -> tuple[Any, Any]:
+        import torch
+
+        positions = torch.arange(self.groups + 1, device=self.device)[None]
+        probe = torch.zeros(1, 1, predictor.config.hidden_size, dtype=dtype, device=self.device)
+        return predictor.model.rotary_emb(probe, positions)
+
+    def _predictor_causal_masks(self) -> dict[tuple[int, int], Any]:
+        """Boolean masks over the 16 slots: the prefill of 2 positions, then one position at a time."""
+        import torch
+
+        slots = torch.arange(self.groups + 1, device=self.device)
+        masks = {}
+        for start, count in [(0, 2)] + [(s, 1) for s in range(2, self.groups + 1)]:
+            rows = torch.arange(start, start + count, device=self.device)[:, None]
+            masks[(start, count)] = (slots[None, :] <= rows).view(1, 1, count, -1)
+        return masks
+
+    # -- driving it ------------------------------------------------------------------------------
+
+    def capture(self) -> None:
+        if self.step.captured or self.device.type != "cuda":
+            return
+        self.kv.position.fill_(0)
+        self.step.capture()
+        self.kv.position.fill_(0)
+
+    def start(self, cache: Any, length: int, rope_delta: Any, past_hidden: Any) -> None:
+        """Take over after the talker's prefill (its DynamicCache of `length` positions)."""
+        if length >= self.length:
+            raise ValueError(f"a talker prompt of {length} positions does not fit a cache of {self.length}")
+        self.kv.load(cache, length)
+        self._filled = length
+        self.delta.copy_(rope_delta.reshape(-1)[:1])
+        self.past_hidden.copy_(past_hidden)
+
+    @property
+    def room(self) -> int:
+        """Frames that still fit the cache."""
+        return self.length - self._filled
+
+    def frame(self, token: Any, text: Any) -> tuple[Any, Any]:
+        """One frame: token [1, 1] and text embedding [1, 1, H] in; (residual codes [1, 15], logits) out.
+
+        The returned tensors are buffers that the next call overwrites.
+        """
+        if self._filled >= self.length:
+            raise ValueError("the speech outgrew its cache")
+        self._filled += 1
+        self.token.copy_(token)
+        self.text.copy_(text.reshape(self.text.shape))
+        self.step()
+        self.past_hidden.copy_(self.hidden)
+        return self.codes, self.logits

@@ -1,0 +1,92 @@
+"""The thinker's fast decode: the model's own prefill, then one-token steps replayed as a CUDA graph.
+
+Prefill runs `thinker.model` exactly as `generate()`'s first step does (media encoders, 3-D
+positions, a transformers DynamicCache), asking the language model head for the last position
+only. Its keys and values are copied into a `StaticKV` sized to the request, and every later
+token runs the same decoder layers (transformers' own modules) over that fixed cache: positions
+are `cache length + rope delta` on all three rotary axes, as the model computes them while
+decoding. One decoder per cache length is kept, so a graph is captured once per length.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omni_demo.engine.fast.graphs import Step
+from omni_demo.engine.fast.kv import StaticKV
+
+
+class ThinkerDecoder:
+    """Decode steps of `model.thinker` over a cache of `length` positions."""
+
+    def __init__(self, thinker: Any, length: int) -> None:
+        import torch
+
+        self.thinker = thinker
+        self.lm = thinker.model.language_model
+        weight = self.lm.embed_tokens.weight
+        self.device = weight.device
+        self.length = length
+        self.kv = StaticKV.for_config(self.lm.config, length, weight.dtype, self.device)
+        self.token = torch.zeros(1, 1, dtype=torch.long, device=self.device)
+        self.delta = torch.zeros(1, dtype=torch.long, device=self.device)  # this request's rope delta
+        self.logits = torch.zeros(1, thinker.lm_head.out_features, dtype=torch.float32, device=self.device)
+        self.step = Step(self._body, self.device)
+        self._filled = 0  # positions in the cache, counted on the host (no device sync)
+
+    def _body(self) -> None:
+        hidden = self.lm.embed_tokens(self.token)
+        positions = (self.kv.position + self.delta).view(1, 1, 1).expand(3, 1, 1)
+        rotary = self.lm.rotary_emb(hidden, positions)
+        mask = self.kv.decode_mask()
+        for layer in self.lm.layers:
+            hidden = layer(hidden, attention_mask=mask, cache=self.kv, position_embeddings=rotary)
+        hidden = self.lm.norm(hidden)
+        self.logits.copy_(self.thinker.lm_head(hidden[:, -1]).float())
+        self.kv.position.add_(1)
+
+    def capture(self) -> None:
+        if self.step.captured or self.device.type != "cuda":
+            return
+        self.kv.position.fill_(0)
+        self.step.capture()
+        self.kv.position.fill_(0)
+
+    def prefill(self, inputs: Any, use_audio_in_video: bool, hidden_states: bool) -> tuple[Any, Any]:
+        """Run the prompt; returns the last position's float32 logits [1, vocab] and, if asked, every
+        layer's hidden states (the talker reads two of them)."""
+        from transformers import DynamicCache
+
+        length = int(inputs["input_ids"].shape[1])
+        if length >= self.length:
+            raise ValueError(f"a prompt of {length} tokens does not fit a cache of {self.length}")
+        cache = DynamicCache(config=self.lm.config)
+        out = self.thinker.model(
+            **inputs,
+            cache=cache,
+            use_cache=True,
+            use_audio_in_video=use_audio_in_video,
+            output_hidden_states=hidden_states,
+        )
+        self.kv.load(cache, length)
+        self._filled = length
+        self.delta.copy_(self.thinker.model.rope_deltas.reshape(-1)[:1])
+        logits = self.thinker.lm_head(out.last_hidden_state[:, -1]).float()
+        return logits, out.hidden_states
+
+    def decode(self, token: Any) -> Any:
+        """Feed one token [1, 1]; returns the next position's logits (a buffer reused by the next call)."""
+        if self._filled >= self.length:  # never happens when sized by `cache_length`
+            raise ValueError("the reply outgrew its cache")
+        self._filled += 1
+        self.token.copy_(token)
+        self.step()
+        return self.logits
+
+
+def cache_length(needed: int, smallest: int = 1024, largest: int = 65536) -> int:
+    """The bucket for a request: the next power of two ≥ `needed`, so few graphs serve all requests."""
+    size = smallest
+    while size < needed and size < largest:
+        size *= 2
+    return max(size, needed)

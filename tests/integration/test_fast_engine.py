@@ -1,0 +1,156 @@
+"""The fast engine against the stock `generate()`: with greedy decoding the same text and the same codes.
+
+Each case runs one request through the engine's fast path (its own decode loops over fixed caches,
+the code predictor's 15 steps as one fixed-shape body) and the same processor inputs through the
+stock `model.generate()`, and compares the reply text, every frame of 16 speech codes and the
+waveform. The inputs cover the three ways media reach the talker's positions: none, audio + image,
+and a video whose sound track is part of the prompt (audio in video).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omni_demo.conversation import build_model_input
+from omni_demo.types import Media, Request, Result, Sampling, Turn
+
+pytestmark = pytest.mark.integration
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+@contextmanager
+def frames_seen(model) -> Iterator[list]:
+    """Every `residual_codes` (one frame of 16 codes) that the stock talker's forward receives."""
+    frames: list = []
+
+    def hook(module, args, kwargs) -> None:
+        if kwargs.get("residual_codes") is not None:
+            frames.append(kwargs["residual_codes"].detach().clone())
+
+    handle = model.talker.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        yield frames
+    finally:
+        handle.remove()
+
+
+@contextmanager
+def frames_decoded() -> Iterator[list]:
+    """Every frame the engine hands its speech decoder."""
+    from omni_demo.engine.speech import StreamingDecoder
+
+    frames: list = []
+    original = StreamingDecoder.push
+
+    def push(self, codes):
+        frames.append(codes.detach().clone())
+        return original(self, codes)
+
+    StreamingDecoder.push = push  # type: ignore[method-assign]
+    try:
+        yield frames
+    finally:
+        StreamingDecoder.push = original  # type: ignore[method-assign]
+
+
+def reference(engine, request: Request, talker_steps: int) -> tuple[str, list, np.ndarray | None]:
+    """The stock generate() on the engine's own processor inputs (greedy thinker and talker)."""
+    import torch
+
+    model_input = build_model_input(request, engine.info.capabilities, engine.options.max_media_turns)
+    inputs = engine._prepare(model_input, request)  # private: the engine's exact processor inputs
+    kwargs = {
+        "use_audio_in_video": request.use_audio_in_video,
+        "return_audio": request.return_audio,
+        "thinker_max_new_tokens": request.sampling.max_new_tokens,
+        "thinker_do_sample": False,
+    }
+    if request.return_audio:
+        kwargs |= {"speaker": request.voice, "talker_do_sample": False, "talker_max_new_tokens": talker_steps}
+    with frames_seen(engine.model) as frames, torch.inference_mode():
+        output = engine.model.generate(**inputs, **kwargs)
+    sequences, wav = output if isinstance(output, tuple) else (output, None)
+    text = engine.processor.tokenizer.decode(
+        sequences[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+    )
+    return text, frames, None if wav is None else wav.reshape(-1).float().numpy()
+
+
+def _request(
+    text: str, media: tuple[Media, ...], tokens: int, speak: bool, audio_in_video: bool = False
+) -> Request:
+    return Request(
+        turns=(Turn("user", text, media=media),),
+        voice="Chelsie",
+        return_audio=speak,
+        use_audio_in_video=audio_in_video,
+        sampling=Sampling(temperature=0, max_new_tokens=tokens),
+    )
+
+
+CASES = {
+    "text": _request("Tell me about lighthouses.", (), 24, speak=False),
+    "text-speech": _request("Say something nice.", (), 10, speak=True),
+    "audio+image-speech": _request(
+        "What do you hear and see?",
+        (Media("image", str(ASSETS / "ocr.png")), Media("audio", str(ASSETS / "speech_en.wav"))),
+        10,
+        speak=True,
+    ),
+    "video-audio-in-video-speech": _request(
+        "What did the boy say?", (Media("video", str(ASSETS / "av_question.mp4")),), 8, True, True
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_fast_engine_equals_generate(preview_engine, case: str) -> None:
+    request = CASES[case]
+    engine = preview_engine.with_options(engine="fast", talker_do_sample=False)
+    with frames_decoded() as fast_frames:
+        result = list(engine.stream(request))[-1]
+    assert isinstance(result, Result)
+
+    text, plain_frames, wav = reference(engine, request, len(fast_frames) + 1)
+
+    assert result.timings.text_tokens > 0
+    assert result.text == text
+    if not request.return_audio:
+        assert fast_frames == []
+        return
+    assert len(fast_frames) > 0
+    assert len(fast_frames) == len(plain_frames)
+    import torch
+
+    mismatched = [
+        i for i, (a, b) in enumerate(zip(fast_frames, plain_frames, strict=True)) if not torch.equal(a, b)
+    ]
+    assert mismatched == [], f"speech codes differ at frames {mismatched}"
+    assert result.audio is not None
+    assert wav is not None
+    assert len(result.audio) == len(wav)
+    assert float(np.abs(result.audio - wav).max()) < 1e-3
+
+
+def test_fast_engine_says_which_engine_ran(preview_engine) -> None:
+    for name in ("fast", "plain"):
+        result = list(preview_engine.with_options(engine=name).stream(CASES["text"]))[-1]
+        assert result.timings.engine == name
+        assert f"{name} engine" in result.timings.summary()
+
+
+def test_fast_engine_reuses_its_decoders_across_requests(preview_engine) -> None:
+    """A second request of the same size reuses the first one's caches (captured once on a GPU)."""
+    engine = preview_engine.with_options(engine="fast")
+    list(engine.stream(CASES["text-speech"]))
+    fast = engine.fast_path
+    thinkers, frames = dict(fast._thinkers), dict(fast._frames)
+    list(engine.stream(CASES["text-speech"]))
+    assert fast._thinkers == thinkers
+    assert fast._frames == frames
