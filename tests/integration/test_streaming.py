@@ -6,6 +6,7 @@ long answer takes are printed for the record (run with -s) but not asserted.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -150,7 +151,7 @@ def test_chunks_are_about_a_second_each(long_answer: dict) -> None:
     assert first <= engine.options.first_chunk_frames * SAMPLES_PER_FRAME
     assert first > (engine.options.first_chunk_frames - 1) * SAMPLES_PER_FRAME
     # ... the next ones at most double (each is made while the one before plays) ...
-    assert all(b <= 2 * a + SAMPLES_PER_FRAME for a, b in zip(sizes, sizes[1:-1], strict=False)), sizes
+    assert all(b <= 2 * a + SAMPLES_PER_FRAME for a, b in itertools.pairwise(sizes[:-1])), sizes
     # ... up to ~1 s, so browser players do not stutter; only the last may be shorter.
     assert middle
     full = engine.options.chunk_frames * SAMPLES_PER_FRAME
