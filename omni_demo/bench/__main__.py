@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=("full", "preview"), help="default: full on a CUDA GPU, else preview")
     p.add_argument("--workloads", default="all", help="comma-separated names or prefixes (default: all)")
     p.add_argument("--runs", type=int, default=3, help="measured runs per path (median reported; default 3)")
+    p.add_argument(
+        "--reference-runs",
+        type=int,
+        help="measured runs of the two generate() paths (baseline, plain engine); default: --runs",
+    )
     p.add_argument("--no-warmup", dest="warmup", action="store_false", help="skip the warm-up runs")
     p.add_argument("--out", type=Path, default=Path("bench/results"), help="folder for the JSON and markdown")
     p.add_argument(
@@ -85,7 +90,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     log.info("building the %s model", model)
     loaded = _load(model, args.cache_dir)
     gc.freeze()  # the model, tokenizer and processor stay: later collections need not scan them again
-    meta = report.environment(argv) | {"model": model_facts(loaded), "runs": args.runs, "workload_order": []}
+    meta = report.environment(argv) | {
+        "model": model_facts(loaded),
+        "runs": args.runs,
+        "reference_runs": args.reference_runs or args.runs,
+        "workload_order": [],
+    }
     notes = [
         "Baseline inputs: media decoded with PyAV by the bench (the upstream demo's process_mm_info is "
         "not installed), a video frame at each multiple of 1/fps (fps 2, as the engine samples), the same "
@@ -105,7 +115,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             media_path = make_input(workload, Path(folder))
             made = time.perf_counter() - started
             log.info("workload %s: input made in %.1f s", workload.name, made)
-            entry = run_workload(loaded.engine, workload, media_path, args.runs, args.warmup)
+            entry = run_workload(
+                loaded.engine, workload, media_path, args.runs, args.warmup, args.reference_runs
+            )
             entry["input"] = _describe_input(workload, media_path, made)
             entry["command"] = meta["command"]
             result["workloads"][workload.name] = entry

@@ -176,16 +176,18 @@ def _row(label: str, summary: dict[str, Any], path: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _ratio_row(ratio: dict[str, Any]) -> str:
+def _ratio_row(ratio: dict[str, Any], label: str) -> str:
     memory = "–"
     if ratio.get("peak_allocated_gib") is not None:
         memory = f"{_ratio(ratio['peak_allocated_gib'])} / {_ratio(ratio.get('peak_reserved_gib'))}"
-    cells = ["", "engine ÷ baseline"] + [
+    cells = ["", label] + [
         _ratio(ratio.get(k))
         for k in ("first_token_s", "tokens_per_s", "first_audio_s", "real_time_factor", "total_s")
     ]
     return "| " + " | ".join([*cells, memory, ""]) + " |"
 
+
+PATH_NAMES = {"plain": "plain engine", "fast": "fast engine"}
 
 TABLE_HEAD = (
     "| workload | path | first text token (s) | thinker decode (tok/s) | first audio (s) | real-time factor "
@@ -200,8 +202,12 @@ def table(result: dict[str, Any]) -> str:
         w = result["workloads"][name]
         label = f"**{name}**: {w['spec']['title']}"
         rows.append(_row(label, w["baseline"]["median"], "baseline"))
-        rows.append(_row("", w["engine"]["median"], "engine"))
-        rows.append(_ratio_row(w["ratio"]))
+        engines = [p for p in ("engine", "plain", "fast") if p in w]  # "engine": results before the fast one
+        for path in engines:
+            rows.append(_row("", w[path]["median"], PATH_NAMES.get(path, path)))
+        rows.append(_ratio_row(w["ratio"], f"{PATH_NAMES.get(engines[-1], engines[-1])} ÷ baseline"))
+        if "ratio_plain" in w:
+            rows.append(_ratio_row(w["ratio_plain"], "fast ÷ plain"))
     return "\n".join(rows)
 
 
@@ -219,8 +225,9 @@ def _header(result: dict[str, Any]) -> str:
         f"- torch {meta['torch']}, transformers {meta['transformers']}, Python {meta['python']}",
         f"- model: {model['name']}, {model['params_b']} B parameters, {model['dtype']}, attention "
         f"{model['attention']}, MoE experts {model['experts'].get('', model['experts'])}",
-        f"- date: {meta['date']}; runs: median of {meta['runs']} per path after one warm-up per path, "
-        "baseline and engine interleaved",
+        f"- date: {meta['date']}; runs: median of {meta['runs']} (fast engine) and "
+        f"{meta.get('reference_runs', meta['runs'])} (baseline, plain engine) after one warm-up per path, "
+        "paths interleaved",
         "- command(s): " + "; ".join(f"`{c}`" for c in commands),
     ]
     return "\n".join(lines)
@@ -228,9 +235,10 @@ def _header(result: dict[str, Any]) -> str:
 
 FOOTNOTES = (
     "Times count from the moment the request is made (media decoding and the processor included). "
-    "Both paths run the same inputs and decoding settings with fixed output lengths (end tokens suppressed "
-    "until the target, thinker and talker alike). Ratios are engine ÷ baseline: below 1 is better for times, "
-    "above 1 for tok/s.\n\n"
+    "All paths run the same inputs and decoding settings with fixed output lengths (end tokens suppressed "
+    "until the target, thinker and talker alike). Baseline: stock `generate()`; plain engine: the demo's "
+    "engine on `generate()` (`--engine plain`); fast engine: the default. "
+    "Ratios below 1 are better for times, above 1 for tok/s.\n\n"
     "¹ The stock `generate()` returns the speech only when everything is done, so the baseline's time to "
     "first audio is its total time."
 )

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 SPEECH_RATE = 24_000
 SAMPLES_PER_FRAME = 1920  # one 12.5 Hz codec frame at 24 kHz
-PATHS = ("baseline", "engine")
+# baseline: stock generate(); plain: the demo's engine on generate() (--engine plain); fast: the fast engine.
+PATHS = ("baseline", "plain", "fast")
 FIGURES = (
     "first_token_s",
     "tokens_per_s",
@@ -315,7 +316,10 @@ def measure(
     _fresh_memory()
     torch.manual_seed(seed)
     try:
-        run = (run_baseline if path == "baseline" else run_engine)(engine, workload, media_path, voice)
+        if path == "baseline":
+            run = run_baseline(engine, workload, media_path, voice)
+        else:
+            run = run_engine(engine.with_options(engine=path), workload, media_path, voice)
     except Exception as exc:  # one failed run (out of memory, above all) must not end the whole benchmark
         log.exception("%s run of %s failed", path, workload.name)
         oom = isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
@@ -334,9 +338,19 @@ def _warmup_shape(workload: Workload) -> Workload:
 
 
 def run_workload(
-    engine: LocalEngine, workload: Workload, media_path: Path | None, runs: int, warmup: bool
+    engine: LocalEngine,
+    workload: Workload,
+    media_path: Path | None,
+    runs: int,
+    warmup: bool,
+    reference_runs: int | None = None,
 ) -> dict[str, Any]:
-    """Warm-up (both paths), then `runs` rounds of baseline then engine, interleaved against drift."""
+    """Warm-up (every path), then rounds of baseline, plain and fast, interleaved against drift.
+
+    The fast path runs `runs` times; the two generate() paths `reference_runs` times (default: as many),
+    since they take most of the GPU time.
+    """
+    reference_runs = runs if reference_runs is None else reference_runs
     voice = engine.info.capabilities.voices[0] if engine.info.capabilities.voices else ""
     results: dict[str, list[Run]] = {path: [] for path in PATHS}
     warmups: dict[str, Run] = {}
@@ -344,8 +358,10 @@ def run_workload(
         for path in PATHS:
             warmups[path] = measure(path, engine, _warmup_shape(workload), media_path, voice, seed=0)
             log.info("%s %s warm-up: %s", workload.name, path, _line(warmups[path]))
-    for index in range(runs):
+    for index in range(max(runs, reference_runs)):
         for path in PATHS:
+            if index >= (runs if path == "fast" else reference_runs):
+                continue
             if warmup and warmups[path].error and "memory" in warmups[path].error:
                 results[path].append(replace(warmups[path], exact=False))  # it cannot fit: don't retry
                 continue
@@ -400,7 +416,8 @@ def summarize(workload: Workload, results: dict[str, list[Run]], warmups: dict[s
             }
             for path, runs in results.items()
         },
-        "ratio": ratios(medians["baseline"], medians["engine"]),
+        "ratio": ratios(medians["baseline"], medians["fast"]),  # fast ÷ baseline
+        "ratio_plain": ratios(medians["plain"], medians["fast"]),  # fast ÷ the plain engine
     }
 
 
