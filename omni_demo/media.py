@@ -493,18 +493,17 @@ def _require_file(path: str, what: str) -> None:
         raise InputError(f"The {what} “{name}” is empty; attach the file again or choose another one.")
 
 
+# PyAV < 19 decodes metadata strictly unless told otherwise; 19 dropped the option (and replaces bad bytes).
+_AV_OPEN: dict[str, str] = {"metadata_errors": "replace"} if int(av.__version__.split(".")[0]) < 19 else {}
+
+
 @contextlib.contextmanager
 def _open_av(path: str, what: str) -> Iterator[av.container.InputContainer]:
     """Open with FFmpeg, turning every failure to read the file into one sentence."""
     _require_file(path, what)
     name = _display_name(path)
     try:
-        container = av.open(
-            path,
-            options=_AV_OPTIONS,
-            metadata_errors="replace",
-            timeout=(_IO_TIMEOUT_S, _IO_TIMEOUT_S),
-        )
+        container = av.open(path, options=_AV_OPTIONS, timeout=(_IO_TIMEOUT_S, _IO_TIMEOUT_S), **_AV_OPEN)
     except (av.FFmpegError, OSError, ValueError, UnicodeError):
         as_what, fix = ("audio", "wav or mp3") if what == "audio clip" else ("a video", "mp4")
         raise InputError(

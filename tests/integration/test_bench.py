@@ -36,13 +36,13 @@ def preview_result(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) ->
 
 
 @pytest.mark.integration
-def test_every_workload_runs_on_both_paths_with_exact_lengths(preview_result):
+def test_every_workload_runs_on_every_path_with_exact_lengths(preview_result):
     _, result = preview_result
     assert list(result["workloads"]) == [w.name for w in WORKLOADS]
     for name, entry in result["workloads"].items():
         spec = entry["spec"]
         assert entry["all_exact"], name
-        for path in ("baseline", "engine"):
+        for path in ("baseline", "plain", "fast"):
             median = entry[path]["median"]
             assert median["error"] is None, (name, path, median["error"])
             assert median["runs_ok"] == result["meta"]["runs"] == 3
@@ -56,15 +56,17 @@ def test_every_workload_runs_on_both_paths_with_exact_lengths(preview_result):
                 assert median["real_time_factor"] > 0
             else:
                 assert median["speech_s"] is None
-        # Same inputs on both paths: the model saw exactly the same prompt sizes.
-        assert entry["baseline"]["median"]["input_tokens"] == entry["engine"]["median"]["input_tokens"]
+        # Same inputs on every path: the model saw exactly the same prompt sizes.
+        assert entry["baseline"]["median"]["input_tokens"] == entry["fast"]["median"]["input_tokens"]
+        assert entry["plain"]["median"]["input_tokens"] == entry["fast"]["median"]["input_tokens"]
         assert entry["ratio"]["total_s"] > 0
+        assert entry["ratio_plain"]["total_s"] > 0
 
 
 @pytest.mark.integration
 def test_media_workloads_send_real_media(preview_result):
     _, result = preview_result
-    sizes = {name: entry["engine"]["median"]["input_tokens"] for name, entry in result["workloads"].items()}
+    sizes = {name: entry["fast"]["median"]["input_tokens"] for name, entry in result["workloads"].items()}
     assert sizes["audio-text"]["audio"] > 0
     for name in ("video-15s", "video-30s", "video-60s", "video-120s"):
         assert sizes[name]["video"] > 0
@@ -81,7 +83,8 @@ def test_files_hold_the_environment_and_the_table(preview_result):
     assert meta["torch"]
     assert meta["transformers"]
     table = json_path.with_suffix(".md").read_text()
-    assert "engine ÷ baseline" in table
+    assert "fast engine ÷ baseline" in table
+    assert "| plain engine |" in table
     for workload in WORKLOADS:
         assert f"**{workload.name}**" in table
 

@@ -127,6 +127,7 @@ class FastPath:
     ) -> None:
         ids = inputs["input_ids"]
         decoder = self.thinker_for(int(ids.shape[1]) + decoding.max_new_tokens + 1)
+        started = time.perf_counter()
         logits, hidden = decoder.prefill(inputs, use_audio_in_video, hidden_states=prompt is not None)
         if prompt is not None:
             prompt.embeds = hidden[0]
@@ -135,8 +136,14 @@ class FastPath:
         picker = Picker(decoding, ids)
         text_tap.put(ids.cpu())  # a streamer's first call carries the prompt, as in generate()
         token = picker.pick(logits)
+        first = True
         while True:
             text_tap.put(token.reshape(-1).cpu())  # waits for the GPU; raises on Stop
+            if first:
+                log.debug(
+                    "prefill of %d tokens + first pick: %.3f s", ids.shape[1], time.perf_counter() - started
+                )
+                first = False
             if picker.finished(int(token)):
                 break
             token = picker.pick(decoder.decode(token))

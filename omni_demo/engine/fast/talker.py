@@ -51,6 +51,9 @@ class FrameStep:
         self.codes = torch.zeros(1, self.groups, dtype=torch.long, device=self.device)
         self.logits = torch.zeros(1, talker.codec_head.out_features, dtype=torch.float32, device=self.device)
         self.hidden = torch.zeros(1, 1, hidden, dtype=dtype, device=self.device)
+        # The predictor's scores per residual code, kept for the benchmark's fidelity check.
+        vocab = predictor.config.vocab_size
+        self.predictor_logits = torch.zeros(self.groups, vocab, dtype=torch.float32, device=self.device)
         self.step = Step(self._body, self.device)
         self._filled = 0
 
@@ -74,6 +77,7 @@ class FrameStep:
         total = None
         for group in range(self.groups):
             logits = predictor.lm_head[group](hidden[:, -1:])
+            self.predictor_logits[group].copy_(logits[0, -1].float())
             code = self._choose(logits)  # [1, 1]
             self.codes[:, group : group + 1].copy_(code)
             embed = tables[group](code)
