@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     info = engine.info
     print(
         f"Loaded {info.name} ({info.capabilities.kind.value}, {info.dtype}) on {info.device} "
-        f"in {info.load_seconds:.1f} s",
+        f"in {info.load_seconds:.1f} s; {engine.options.engine} engine",
         flush=True,
     )
     if settings.warmup:

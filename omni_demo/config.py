@@ -31,6 +31,7 @@ class Settings:
     allow_url_fetch: bool = False  # let API users pass http(s) URLs as media (never to private addresses)
     cache_dir: Path = field(default_factory=_default_cache)  # where the preview model is built once
     warmup: bool = True  # run one tiny generation at start-up so the first user does not pay for it
+    engine: str = "fast"  # "fast": decode loops replayed as CUDA graphs; "plain": transformers' generate()
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -68,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("OMNI_CACHE_DIR", _default_cache())))
     p.add_argument("--no-warmup", dest="warmup", action="store_false")
+    p.add_argument(
+        "--engine",
+        choices=("fast", "plain"),
+        default=os.environ.get("OMNI_ENGINE", "fast"),
+        help="fast: decode loops replayed as CUDA graphs (default); plain: transformers' generate()",
+    )
     return p
 
 
@@ -85,4 +92,5 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         allow_url_fetch=a.allow_url_fetch,
         cache_dir=a.cache_dir,
         warmup=a.warmup,
+        engine=a.engine,
     )

@@ -87,12 +87,26 @@ def _patch_known_bugs(model: Any) -> None:
         model.talker.config.audio_config = model.config.thinker_config.audio_config
 
 
-def _options(settings: Settings, is_preview: bool) -> EngineOptions:
+def _options(settings: Settings, is_preview: bool, model: Any) -> EngineOptions:
     options = EngineOptions(
-        max_clip_seconds=settings.max_clip_seconds, max_media_turns=settings.max_media_turns
+        max_clip_seconds=settings.max_clip_seconds,
+        max_media_turns=settings.max_media_turns,
+        engine=_engine_kind(settings, model),
     )
     # Random weights never emit the end code: speak ~1.25 frames (0.1 s) per text token.
     return replace(options, speech_frames_per_token=1.25) if is_preview else options
+
+
+def _engine_kind(settings: Settings, model: Any) -> str:
+    """The fast engine keeps each loop's caches and graphs on one device; a model split over several
+    GPUs (device_map="auto" on smaller cards) runs the plain generate() instead."""
+    devices = {p.device for p in model.parameters()}
+    if settings.engine == "fast" and len(devices) > 1:
+        log.warning(
+            "the model spans %d devices; the fast engine needs one: using --engine plain", len(devices)
+        )
+        return "plain"
+    return settings.engine
 
 
 def load_engine(settings: Settings) -> LocalEngine:
@@ -115,7 +129,7 @@ def load_engine(settings: Settings) -> LocalEngine:
         is_preview=is_preview,
         load_seconds=time.perf_counter() - started,
     )
-    return LocalEngine(model, processor, info, _options(settings, is_preview))
+    return LocalEngine(model, processor, info, _options(settings, is_preview, model))
 
 
 @functools.lru_cache(maxsize=1)

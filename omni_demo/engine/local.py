@@ -385,7 +385,7 @@ class LocalEngine:
         started = time.perf_counter()
         for _ in self.with_options(max_speech_frames=4).stream(request):
             pass
-        log.info("warm-up took %.1f s", time.perf_counter() - started)
+        log.info("warm-up (%s engine) took %.1f s", self.options.engine, time.perf_counter() - started)
 
     @property
     def fast_path(self) -> FastPath | None:

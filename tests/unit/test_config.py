@@ -82,6 +82,8 @@ def test_every_flag(tmp_path: Path) -> None:
             "--cache-dir",
             str(tmp_path),
             "--no-warmup",
+            "--engine",
+            "plain",
         ]
     )
     assert settings == Settings(
@@ -96,6 +98,7 @@ def test_every_flag(tmp_path: Path) -> None:
         allow_url_fetch=True,
         cache_dir=tmp_path,
         warmup=False,
+        engine="plain",
     )
 
 
@@ -192,3 +195,12 @@ def test_app_help_exits_cleanly_without_loading_a_model() -> None:
     for flag in ("--model", "--checkpoint-path", "--server-name", "--server-port", "--auth", "--share"):
         assert flag in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_engine_defaults_to_fast_and_refuses_unknown_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMNI_ENGINE", raising=False)
+    assert parse_settings([]).engine == "fast"
+    monkeypatch.setenv("OMNI_ENGINE", "plain")
+    assert parse_settings([]).engine == "plain"
+    with pytest.raises(SystemExit):
+        parse_settings(["--engine", "turbo"])
