@@ -208,7 +208,13 @@ def test_streaming_decoder_joins_are_sample_accurate_for_any_schedule(
     streamed = np.concatenate(pieces)
     reference = one_shot_decode(model, frames)
 
-    assert ready_before_flush == 1 + (len(frames) - first) // chunk
+    # Chunks before the flush: the first, then each twice the one before, up to `chunk` frames.
+    sizes, size, total = [], first, 0
+    while total + size <= len(frames):
+        sizes.append(size)
+        total += size
+        size = min(2 * size, chunk)
+    assert ready_before_flush == len(sizes)
     assert len(streamed) == len(reference)
     assert float(np.abs(streamed - reference).max()) < TOLERANCE
 
