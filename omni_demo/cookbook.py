@@ -23,6 +23,7 @@ from omni_demo.answers import (
     parse_tool_calls,
     parse_tools_json,
     pretty_tool_calls,
+    split_reply,
     split_thinking,
     tools_system_prompt,
 )
@@ -579,8 +580,7 @@ def render_answer(
 
 def _split(case: Case, caps: Capabilities, text: str) -> tuple[str, str]:
     if caps.reasons:
-        # The Thinking template opens <think> in the prompt, so the answer starts inside it.
-        return split_thinking(text if "<think>" in text else "<think>" + text)
+        return split_reply(text, caps.think_in_prompt)
     if case.renderer == "thinking":
         return split_thinking(text)
     return "", text.strip()

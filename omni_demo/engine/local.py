@@ -40,6 +40,7 @@ class EngineOptions:
 
     max_clip_seconds: float = 180.0  # longest audio/video clip accepted
     max_media_turns: int = 4  # user turns whose media stays in the context
+    max_input_tokens: int | None = None  # prompt tokens per request; None: the thinker's context
     video_fps: float = 2.0  # frames sampled per second of video (the evaluation setting)
     video_max_pixels: int | None = None  # per frame; None keeps the processor's default
     # Random-weight talkers never emit their end code: bound speech by the text's length (frames per
