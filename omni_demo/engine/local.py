@@ -147,8 +147,12 @@ class LocalEngine:
             else media.load_video_audio(s.path, limit)
             for s in model_input.audio
         ]
-        fps = self.options.video_fps
-        videos_kwargs: dict[str, Any] = {"fps": fps, "do_sample_frames": False}  # sampled at `fps` below
+        videos = [media.load_video_frames(p, self.options.video_fps) for p in model_input.videos]
+        # Upstream tells the processor the rate each video was sampled at; transformers takes one number
+        # for the whole call, so several videos share the first one's.
+        videos_kwargs: dict[str, Any] = {"do_sample_frames": False}  # sampled above, as upstream does
+        if videos:
+            videos_kwargs["fps"] = videos[0].sample_fps
         if self.options.video_max_pixels:
             videos_kwargs["max_pixels"] = self.options.video_max_pixels
         kwargs: dict[str, Any] = {"videos_kwargs": videos_kwargs}
@@ -162,8 +166,8 @@ class LocalEngine:
             inputs = self.processor(
                 text=text,
                 audio=audio or None,
-                images=[media.load_image(p) for p in model_input.images] or None,
-                videos=[media.load_video_frames(p, fps) for p in model_input.videos] or None,
+                images=[media.load_model_image(p) for p in model_input.images] or None,
+                videos=[v.frames for v in videos] or None,
                 return_tensors="pt",
                 padding=True,
                 **kwargs,

@@ -6,7 +6,8 @@ vocab sizes and speaker ids, a real byte-level Qwen2 tokenizer and a real Qwen3O
 the code path is the one the real checkpoints take; only the answers are random.
 
 Variants: "instruct" (thinker + talker + code2wav), "thinking" (no talker, a chat template that
-handles thinking the way the Thinking checkpoint's does) and "captioner" (no talker). Built once (~2 s) and cached on disk.
+handles thinking the way the Thinking checkpoint's does) and "captioner" (no talker). Built once
+(~2 s) and cached on disk.
 """
 
 from __future__ import annotations
@@ -85,9 +86,7 @@ def _chat_template(thinking: bool) -> str:
     model writes <think> itself; only `enable_thinking=False` writes an empty "<think>\\n\\n</think>\\n\\n"
     after the prompt; earlier answers are split on </think> and only their final part is kept.
     """
-    answer = (
-        "{%- set content = content.split('</think>')[-1].lstrip('\\n') -%}" if thinking else ""
-    )
+    answer = "{%- set content = content.split('</think>')[-1].lstrip('\\n') -%}" if thinking else ""
     no_think = (
         "{%- if enable_thinking is defined and enable_thinking is false -%}"
         "{{- '<think>\\n\\n</think>\\n\\n' -}}{%- endif -%}"
