@@ -337,10 +337,8 @@ def load_video_frames(path: str, fps: float = vision.FPS) -> SampledVideo:
     uneven timestamps is sampled as upstream samples it.
     """
     name = _display_name(path)
-    total, rate, height, width = _count_frames(path)
-    plan = vision.plan_video(total, rate, height, width, fps) if rate > 0 else None
-    if plan is None:
-        raise InputError(f"The video “{name}” has fewer than 2 frames; choose a longer video.")
+    plan, found = plan_video_file(path, fps)
+    _, rate, height, width = found
     picked = _decode_frames(path, plan)
     if len(picked) < len(set(plan.indices)):  # the file held fewer frames than its packets promised
         decoded = max(picked, default=-1) + 1
@@ -352,6 +350,19 @@ def load_video_frames(path: str, fps: float = vision.FPS) -> SampledVideo:
         picked = _decode_frames(path, plan)
     frames = np.stack([picked[i] for i in plan.indices])
     return SampledVideo(frames, plan.indices, plan.sample_fps)
+
+
+def plan_video_file(
+    path: str, fps: float = vision.FPS
+) -> tuple[vision.VideoPlan, tuple[int, float, int, int]]:
+    """Upstream's frames and size for this file, and its (frames, frame rate, height, width)."""
+    found = _count_frames(path)
+    total, rate, height, width = found
+    plan = vision.plan_video(total, rate, height, width, fps) if rate > 0 else None
+    if plan is None:
+        name = _display_name(path)
+        raise InputError(f"The video “{name}” has fewer than 2 frames; choose a longer video.")
+    return plan, found
 
 
 def _count_frames(path: str) -> tuple[int, float, int, int]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from omni_demo.config import DEFAULT_GPU_MODEL, PREVIEW, Settings
+from omni_demo.engine.budget import default_limit
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.engine.preview import VARIANTS, ensure_preview
 from omni_demo.errors import ModelLoadError
@@ -170,6 +171,9 @@ def load_engine(settings: Settings) -> LocalEngine:
         freed = _disable_talker(model)  # a talker nobody can use only holds memory
         if caps.voices:
             caps = replace(caps, voices=())
+    options = _options(settings, is_preview)
+    if options.max_input_tokens is None:
+        options = replace(options, max_input_tokens=default_limit(model, caps.speech_output))
     info = ModelInfo(
         name=name,
         capabilities=caps,
@@ -179,7 +183,8 @@ def load_engine(settings: Settings) -> LocalEngine:
         load_seconds=time.perf_counter() - started,
         speech_freed_gib=freed,
     )
-    return LocalEngine(model, processor, info, _options(settings, is_preview))
+    log.info("input tokens per request: at most %d", options.max_input_tokens)
+    return LocalEngine(model, processor, info, options)
 
 
 @functools.lru_cache(maxsize=1)

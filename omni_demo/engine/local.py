@@ -23,6 +23,7 @@ import numpy as np
 
 from omni_demo import media
 from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.engine import budget
 from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.speech import StreamingDecoder
@@ -118,7 +119,21 @@ class LocalEngine:
             self._check_voice(request.voice)
         model_input = build_model_input(request, caps, self.options.max_media_turns)
         self._validate(model_input, request.use_audio_in_video)
+        self.estimate(model_input, request)
         return model_input
+
+    def estimate(self, model_input: ModelInput, request: Request) -> budget.Estimate:
+        """Input tokens of the request, before the GPU; raises InputError over the limit."""
+        found = budget.estimate(
+            self.processor,
+            model_input,
+            request.use_audio_in_video,
+            self.options.video_fps,
+            self._clip_limit(),
+        )
+        context = int(self.model.config.thinker_config.text_config.max_position_embeddings)
+        budget.check_limit(found, min(context, self.options.max_input_tokens or context))
+        return found
 
     def _check_voice(self, voice: str) -> None:
         if voice.lower() not in {v.lower() for v in self._info.capabilities.voices}:
