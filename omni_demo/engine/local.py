@@ -1,7 +1,7 @@
 """The local transformers engine: one model in this process, streaming text and speech.
 
 generate() runs in a worker thread. Text reaches us through a streamer, speech through a forward
-pre-hook on the talker that sees each frame's 16 codes (NOTES §2) and feeds a StreamingDecoder.
+pre-hook on the talker that sees each frame's 16 codes (`residual_codes`) and feeds a StreamingDecoder.
 Both push events into one queue that `stream()` drains, so the caller sees text deltas and ~1 s
 audio chunks in the order they were made. Closing the stream sets a flag that the streamer and the
 hook check on every step: generation stops at the next token, and the lock is released only once
@@ -51,7 +51,9 @@ class EngineOptions:
     talker_do_sample: bool = True  # the talker's own sampling (greedy talkers tend to loop)
     first_chunk_frames: int = 10  # 0.8 s: the first sound comes early
     chunk_frames: int = 13  # ~1 s per later chunk, so browser players do not stutter
-    left_context_frames: int = 72  # code2wav's attention window: joins are then exact
+    # Frames of code2wav left context per streamed chunk; None: the decoder's receptive field (layers ×
+    # sliding window + the convolutions' reach: 601 frames on the real checkpoint), so joins are exact.
+    left_context_frames: int | None = None
     # Start the talker as soon as the first text token exists (speech while text is written);
     # False runs the stock generate() (talker after the whole text) with the same streaming taps.
     interleave: bool = True
