@@ -170,7 +170,13 @@ def talker_prefill(
 def talker_generate_kwargs(
     model: Any, inputs: Any, speak: dict[str, Any], use_audio_in_video: bool
 ) -> dict[str, Any]:
-    """generate()'s talker settings: sampling, end code, suppressed ids, media positions."""
+    """generate()'s talker settings: sampling, end code, suppressed ids, media positions.
+
+    `use_audio_in_video` is accepted but not passed on: generate() (transformers 5.24), which the upstream
+    demo and cookbooks call, hands the talker only `image_grid_thw`, `video_grid_thw` and
+    `video_second_per_grid` of the shared inputs, so its talker computes position ids without it.
+    """
+    del use_audio_in_video
     talker_cfg = model.config.talker_config
     vocab = talker_cfg.text_config.vocab_size
     kwargs: dict[str, Any] = {
@@ -184,7 +190,6 @@ def talker_generate_kwargs(
         "suppress_tokens": [i for i in range(vocab - 1024, vocab) if i != talker_cfg.codec_eos_token_id],
         "output_hidden_states": True,
         "return_dict_in_generate": True,
-        "use_audio_in_video": use_audio_in_video,
         "stopping_criteria": speak["stopping_criteria"],
     }
     for key in ("image_grid_thw", "video_grid_thw", "video_second_per_grid"):

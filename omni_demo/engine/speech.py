@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-
 CONV_CONTEXT_FRAMES = 25  # the causal convolutions' reach: what upstream's chunked_decode keeps
 
 
