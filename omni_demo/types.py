@@ -55,6 +55,7 @@ class ModelInfo:
     is_preview: bool
     load_seconds: float
     speech_freed_gib: float | None = None  # --no-speech: what disable_talker() freed; None when speech is on
+    sampling: Sampling | None = None  # the checkpoint's own sampling (a Thinking generation_config)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from omni_demo.engine.budget import default_limit
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.engine.preview import VARIANTS, ensure_preview
 from omni_demo.errors import ModelLoadError
-from omni_demo.types import Capabilities, ModelInfo, ModelKind
+from omni_demo.presets import DEFAULT_SAMPLING
+from omni_demo.types import Capabilities, ModelInfo, ModelKind, Sampling
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,22 @@ def _patch_known_bugs(model: Any) -> None:
         model.talker.config.audio_config = model.config.thinker_config.audio_config
 
 
+def checkpoint_sampling(model: Any) -> Sampling | None:
+    """The thinker's sampling from the checkpoint's generation_config.json (temperature, top_p, top_k),
+    or None when it sets none of them (then the official web demo's 0.6 / 0.95 / 20 apply)."""
+    config = getattr(model, "generation_config", None)
+    values = {k: getattr(config, k, None) for k in ("temperature", "top_p", "top_k")}
+    if config is None or not getattr(config, "do_sample", False) or values["temperature"] is None:
+        return None
+    base = DEFAULT_SAMPLING[ModelKind.THINKING]
+    return Sampling(
+        temperature=float(values["temperature"]),
+        top_p=float(values["top_p"] if values["top_p"] is not None else base.top_p),
+        top_k=int(values["top_k"] if values["top_k"] is not None else base.top_k),
+        max_new_tokens=base.max_new_tokens,
+    )
+
+
 def _disable_talker(model: Any) -> float | None:
     """`model.disable_talker()` (upstream's memory saver); returns the GiB of weights it freed."""
     if not model.has_talker:
@@ -182,6 +199,7 @@ def load_engine(settings: Settings) -> LocalEngine:
         is_preview=is_preview,
         load_seconds=time.perf_counter() - started,
         speech_freed_gib=freed,
+        sampling=checkpoint_sampling(model) if caps.kind is ModelKind.THINKING else None,
     )
     log.info("input tokens per request: at most %d", options.max_input_tokens)
     return LocalEngine(model, processor, info, options)

@@ -31,7 +31,7 @@ from omni_demo.errors import GenerationCancelled, InputError, OmniError
 from omni_demo.types import Event, ModelInfo, ModelKind, Request, Result, Sampling, Timings, Turn
 
 log = logging.getLogger(__name__)
-CAPTIONER_MAX_SECONDS = 30.0
+CAPTIONER_MAX_SECONDS = 30.0  # recommended by the Captioner's card, not enforced (as upstream)
 _DONE = object()
 
 
@@ -122,7 +122,8 @@ class LocalEngine:
         model_input = build_model_input(request, caps, self.options.max_media_turns)
         self._validate(model_input, request.use_audio_in_video)
         self.estimate(model_input, request)
-        return model_input
+        note = self._captioner_note(model_input)
+        return replace(model_input, notices=model_input.notices + note) if note else model_input
 
     def estimate(self, model_input: ModelInput, request: Request) -> budget.Estimate:
         """Input tokens of the request, before the GPU; raises InputError over the limit."""
@@ -148,10 +149,19 @@ class LocalEngine:
             media.validate(item, max_seconds=limit, need_video_audio=audio_in_video)
 
     def _clip_limit(self) -> float:
-        # The Captioner's card: longer clips lose detail, so it takes at most 30 s.
-        if self._info.capabilities.kind is ModelKind.CAPTIONER:
-            return min(self.options.max_clip_seconds, CAPTIONER_MAX_SECONDS)
         return self.options.max_clip_seconds
+
+    def _captioner_note(self, model_input: ModelInput) -> tuple[str, ...]:
+        """The Captioner's card recommends clips of at most 30 s (longer ones lose detail): say so."""
+        if self._info.capabilities.kind is not ModelKind.CAPTIONER or not model_input.audio:
+            return ()
+        seconds = len(media.load_audio(model_input.audio[0].path, self._clip_limit())) / media.AUDIO_RATE
+        if seconds <= CAPTIONER_MAX_SECONDS + 0.5:
+            return ()
+        return (
+            f"The clip is {seconds:.0f} s long; the Captioner is made for clips of up to "
+            f"{CAPTIONER_MAX_SECONDS:.0f} s, so its caption may miss details of a longer one.",
+        )
 
     # -- under the lock ---------------------------------------------------------------------------
 

@@ -108,7 +108,10 @@ def test_upstream_settings():
         assert case.audio_in_video is True
     assert by_id["audio-visual-dialogue"].system_prompt == VOICE_ASSISTANT_PROMPT
     assert by_id["audio-visual-dialogue"].speak
-    assert by_id["audio-visual-interaction"].speak
+    assert LYRICS_PROMPT.endswith("without additional explanations.")
+    # Upstream's notebook answers the spoken question in text; speech is offered, not the default.
+    assert not by_id["audio-visual-interaction"].speak
+    assert by_id["audio-visual-interaction"].speech_option
     assert by_id["audio-visual-interaction"].prompts == ()
     assert by_id["omni-captioner"].prompts == ()
     assert by_id["omni-captioner"].needs is ModelKind.CAPTIONER
