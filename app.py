@@ -29,9 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     info = engine.info
+    speech = "" if info.speech_freed_gib is None else f"; speech off, {info.speech_freed_gib:.2f} GiB freed"
     print(
         f"Loaded {info.name} ({info.capabilities.kind.value}, {info.dtype}) on {info.device} "
-        f"in {info.load_seconds:.1f} s; {engine.options.engine} engine",
+        f"in {info.load_seconds:.1f} s{speech}; {engine.options.engine} engine",
         flush=True,
     )
     if settings.warmup:

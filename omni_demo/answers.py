@@ -58,6 +58,20 @@ def split_thinking(text: str) -> tuple[str, str]:
     return _drop_partial_tag(reasoning, _THINK_CLOSE).strip(), prefix.strip()
 
 
+def split_reply(text: str, think_in_prompt: bool) -> tuple[str, str]:
+    """`split_thinking` for a Thinking model's reply, streamed or complete.
+
+    When the chat template opened ``<think>`` in the prompt, the reply starts inside the reasoning. The
+    Thinking checkpoint's template does not: its model writes ``<think>`` itself, so a reply without the
+    tag (yet) is answer text, and one that has it is split as it streams.
+    """
+    if think_in_prompt and _THINK_OPEN not in text:
+        text = _THINK_OPEN + text
+    if text.strip() and _THINK_OPEN.startswith(text.strip()):
+        return "", ""  # the opening tag itself is still arriving
+    return split_thinking(text)
+
+
 def _join(*parts: str) -> str:
     return "\n\n".join(part.strip() for part in parts if part.strip())
 

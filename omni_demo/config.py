@@ -9,6 +9,7 @@ from pathlib import Path
 
 PREVIEW = "preview"
 DEFAULT_GPU_MODEL = "Qwen/Qwen3-Omni-30B-A3B-Instruct"
+KINDS = ("instruct", "thinking", "captioner")
 
 
 def _default_cache() -> Path:
@@ -32,6 +33,9 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache)  # where the preview model is built once
     warmup: bool = True  # run one tiny generation at start-up so the first user does not pay for it
     engine: str = "fast"  # "fast": decode loops replayed as CUDA graphs; "plain": transformers' generate()
+    kind: str | None = None  # "instruct" | "thinking" | "captioner": overrides the detected model kind
+    no_speech: bool = False  # free the talker and code2wav at start-up (model.disable_talker())
+    max_input_tokens: int | None = None  # prompt tokens per request; None: what fits the device
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -75,6 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("OMNI_ENGINE", "fast"),
         help="fast: decode loops replayed as CUDA graphs (default); plain: transformers' generate()",
     )
+    p.add_argument(
+        "--kind",
+        choices=KINDS,
+        default=os.environ.get("OMNI_KIND") or None,
+        help="override the model kind read from the checkpoint's files",
+    )
+    p.add_argument(
+        "--no-speech",
+        action="store_true",
+        default=os.environ.get("OMNI_NO_SPEECH") == "1",
+        help="never speak: free the talker and code2wav at start-up (about 10 GB on the real model)",
+    )
+    p.add_argument(
+        "--max-input-tokens",
+        type=int,
+        default=os.environ.get("OMNI_MAX_INPUT_TOKENS") or None,
+        help="refuse requests whose prompt is longer (default: what fits the GPU)",
+    )
     return p
 
 
@@ -93,4 +115,13 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         cache_dir=a.cache_dir,
         warmup=a.warmup,
         engine=a.engine,
+        kind=a.kind,
+        no_speech=a.no_speech,
+        max_input_tokens=_positive(a.max_input_tokens, "--max-input-tokens"),
     )
+
+
+def _positive(value: int | None, flag: str) -> int | None:
+    if value is not None and value <= 0:
+        raise SystemExit(f"{flag} must be a positive number of tokens")
+    return value

@@ -9,7 +9,7 @@ first and the text prompt last, audio-in-video on only for the audio-visual case
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +23,7 @@ from omni_demo.answers import (
     parse_tool_calls,
     parse_tools_json,
     pretty_tool_calls,
+    split_reply,
     split_thinking,
     tools_system_prompt,
 )
@@ -37,7 +38,7 @@ CATEGORIES: tuple[Category, ...] = ("Audio", "Visual", "Audio-Visual", "Agent", 
 Renderer = Literal["text", "grounding", "tools", "thinking"]
 Task = Literal["", "asr", "translation"]
 
-CAPTIONER_MAX_SECONDS = 30.0  # the Captioner's model card: one clip of at most 30 s
+CAPTIONER_RECOMMENDED_SECONDS = 30.0  # the Captioner's model card recommends clips of at most 30 s
 
 CHECKPOINTS: dict[ModelKind, str] = {
     ModelKind.INSTRUCT: "Qwen/Qwen3-Omni-30B-A3B-Instruct",
@@ -105,7 +106,7 @@ ASR_PROMPT_ZH = "请将这段中文语音转换为纯文本。"
 # Back-translated from the seed README's Chinese; the upstream English wording is unconfirmed (NOTES §4).
 LYRICS_PROMPT = (
     "Transcribe the song lyrics into text without any punctuation, separate lines with line breaks, "
-    "and output only the lyrics without additional explanation."
+    "and output only the lyrics without additional explanations."
 )
 
 
@@ -163,7 +164,7 @@ class Case:
         """The upstream settings in one plain line."""
         parts = ["greedy decoding" if self.greedy else "sampled decoding (temperature 0.6, top-p 0.95)"]
         if self.needs is ModelKind.CAPTIONER:
-            parts.append("no prompt, no system prompt, one clip of up to 30 s")
+            parts.append("no prompt, no system prompt, one clip (30 s or less recommended)")
         else:
             parts.append(self._system_words())
         if "video" in self.inputs:
@@ -346,7 +347,7 @@ CASES: tuple[Case, ...] = (
         inputs=("video",),
         prompts=(),
         audio_in_video=True,
-        speak=True,
+        speech_option=True,  # upstream's notebook answers in text; speech is one tick away
         example={"video": "av_question.mp4"},
         system_presets=(
             ("None", ""),
@@ -385,7 +386,8 @@ CASES: tuple[Case, ...] = (
         title="Omni Captioner",
         category="Captioner",
         description="Qwen3-Omni-30B-A3B-Captioner, fine-tuned from the Instruct model, writes detailed, "
-        "low-hallucination captions of any audio. It takes one clip of up to 30 s and no prompt.",
+        "low-hallucination captions of any audio. It takes one clip and no prompt; clips of 30 s or less "
+        "are recommended (longer ones are accepted, with a note).",
         inputs=("audio",),
         prompts=(),
         greedy=False,  # the Captioner's card: temperature 0.6, top-p 0.95, top-k 20
@@ -483,18 +485,9 @@ _INPUT_WORDS: dict[MediaKind, str] = {"audio": "an audio clip", "image": "an ima
 
 
 def check_media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> None:
-    """Raise `InputError` now for what the engine would not catch: the Captioner's 30 s limit."""
-    if case.needs is not ModelKind.CAPTIONER:
-        return
-    path = media_paths.get("audio")
-    if not path:
-        return  # build_request says what is missing
-    try:
-        media.load_audio(path, max_seconds=CAPTIONER_MAX_SECONDS)
-    except InputError as exc:
-        if "limit" not in str(exc):  # an unreadable file: its own sentence says it all
-            raise
-        raise InputError(f"The Captioner takes one clip of up to 30 s. {exc}") from exc
+    """Checks the engine does not make for a case. The Captioner's 30 s is a recommendation upstream,
+    not a limit: a longer clip is accepted and its result carries a note, so nothing is refused here."""
+    del case, media_paths
 
 
 def _media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> tuple[Media, ...]:
@@ -507,10 +500,15 @@ def _media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> tuple[Med
     return tuple(items)
 
 
-def _sampling(case: Case, max_new_tokens: int, model_kind: ModelKind | None) -> Sampling:
+def _sampling(
+    case: Case, max_new_tokens: int, model_kind: ModelKind | None, model_sampling: Sampling | None
+) -> Sampling:
     # The Thinking model always decodes with its generation_config (sampled), as the README says.
     if case.greedy and model_kind is not ModelKind.THINKING:
         return Sampling(temperature=0.0, max_new_tokens=int(max_new_tokens))
+    own = model_sampling if model_kind is ModelKind.THINKING and model_sampling else None
+    if own is not None:
+        return replace(own, max_new_tokens=int(max_new_tokens))
     return Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=int(max_new_tokens))
 
 
@@ -524,6 +522,7 @@ def build_request(
     tools_json: str | None,
     max_new_tokens: int,
     model_kind: ModelKind | None = None,
+    model_sampling: Sampling | None = None,
 ) -> Request:
     """The case's settings applied to the user's media, prompt and options (raises `InputError`)."""
     captioner = case.needs is ModelKind.CAPTIONER
@@ -538,7 +537,7 @@ def build_request(
         voice=voice or None,
         return_audio=bool(speak) and case.offers_speech,
         use_audio_in_video=case.audio_in_video,
-        sampling=_sampling(case, max_new_tokens, model_kind),
+        sampling=_sampling(case, max_new_tokens, model_kind, model_sampling),
     )
 
 
@@ -579,8 +578,7 @@ def render_answer(
 
 def _split(case: Case, caps: Capabilities, text: str) -> tuple[str, str]:
     if caps.reasons:
-        # The Thinking template opens <think> in the prompt, so the answer starts inside it.
-        return split_thinking(text if "<think>" in text else "<think>" + text)
+        return split_reply(text, caps.think_in_prompt)
     if case.renderer == "thinking":
         return split_thinking(text)
     return "", text.strip()

@@ -23,6 +23,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image, ImageOps
 
+from omni_demo import vision
 from omni_demo.errors import InputError
 from omni_demo.types import Media, MediaKind
 
@@ -319,42 +320,98 @@ def check_video(path: str, max_seconds: float, need_audio: bool) -> VideoInfo:
     return info
 
 
-def load_video_frames(
-    path: str, fps: float, max_frames: int = 768, max_pixels: int = 1280 * 720
-) -> np.ndarray:
-    """Frames sampled at `fps` by timestamp, as uint8 [frames, height, width, 3].
+@dataclass(frozen=True)
+class SampledVideo:
+    """The frames upstream's preprocessing would take from a file, and the rate they were taken at."""
 
-    We sample here rather than in the processor: its default decoder needs torchcodec, and
-    browser recordings (webm) often carry no frame count. The count is made even (two frames
-    per temporal patch) and at least 4, repeating the last frame, as the processor expects.
+    frames: np.ndarray  # uint8 [frames, height, width, 3], already at upstream's size
+    indices: tuple[int, ...]  # decode-order positions of the frames in the file
+    sample_fps: float  # frames per second actually sampled: what the processor must be told
+
+
+def load_video_frames(path: str, fps: float = vision.FPS) -> SampledVideo:
+    """Frames chosen and sized as `qwen-omni-utils` does (see `omni_demo.vision`), by PyAV.
+
+    The frame count and rate come from the file (its packets and average rate, as decord reads them);
+    the frames are spread evenly over the decoded frame indices, so a stream that starts late or has
+    uneven timestamps is sampled as upstream samples it.
     """
     name = _display_name(path)
-    frames: list[np.ndarray] = []
+    plan, found = plan_video_file(path, fps)
+    _, rate, height, width = found
+    picked = _decode_frames(path, plan)
+    if len(picked) < len(set(plan.indices)):  # the file held fewer frames than its packets promised
+        decoded = max(picked, default=-1) + 1
+        plan = vision.plan_video(decoded, rate, height, width, fps) if decoded else None
+        if plan is None:
+            raise InputError(
+                f"“{name}” could not be decoded as a video; check the file or convert it to mp4."
+            )
+        picked = _decode_frames(path, plan)
+    frames = np.stack([picked[i] for i in plan.indices])
+    return SampledVideo(frames, plan.indices, plan.sample_fps)
+
+
+def plan_video_file(
+    path: str, fps: float = vision.FPS
+) -> tuple[vision.VideoPlan, tuple[int, float, int, int]]:
+    """Upstream's frames and size for this file, and its (frames, frame rate, height, width)."""
+    found = _count_frames(path)
+    total, rate, height, width = found
+    plan = vision.plan_video(total, rate, height, width, fps) if rate > 0 else None
+    if plan is None:
+        name = _display_name(path)
+        raise InputError(f"The video “{name}” has fewer than 2 frames; choose a longer video.")
+    return plan, found
+
+
+def _count_frames(path: str) -> tuple[int, float, int, int]:
+    """(frames, average frame rate, height, width) of the video stream, without decoding it."""
+    name = _display_name(path)
     with _open_av(path, "video") as container:
         stream = _video_stream(container)
         if stream is None:
             raise InputError(f"“{name}” contains no video picture; choose a video file (mp4, mov, webm).")
-        next_time = 0.0
-        for frame in container.decode(stream):
-            moment = frame.time if frame.time is not None else len(frames) / fps
-            if moment + 1e-6 < next_time:
+        total, first, last = 0, None, None
+        deadline = time.monotonic() + _DECODE_DEADLINE_S
+        for packet in container.demux(stream):
+            if time.monotonic() > deadline:
+                raise InputError(f"“{name}” took too long to read; convert it to mp4 and try again.")
+            if packet.size == 0:  # the demuxer's closing empty packet
                 continue
-            frames.append(_rgb_frame(frame, max_pixels))
-            next_time += 1.0 / fps
-            if len(frames) >= max_frames:
-                break
-    if not frames:
-        raise InputError(f"“{name}” could not be decoded as a video; check the file or convert it to mp4.")
-    while len(frames) < 4 or len(frames) % 2:
-        frames.append(frames[-1])
-    return np.stack(frames)
+            total += 1
+            if packet.pts is not None and packet.time_base is not None:
+                moment = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                start = float(packet.pts * packet.time_base)
+                first = start if first is None else min(first, start)
+                last = moment if last is None else max(last, moment)
+        rate = float(stream.average_rate) if stream.average_rate else 0.0
+        if rate <= 0 and first is not None and last is not None and last > first:
+            rate = total / (last - first)  # e.g. browser recordings, which state no rate
+        return total, rate, stream.codec_context.height, stream.codec_context.width
 
 
-def _rgb_frame(frame: av.VideoFrame, max_pixels: int) -> np.ndarray:
-    # Shrink huge frames now: the processor resizes them anyway, and 4K frames would cost GBs here.
-    scale = min(1.0, math.sqrt(max_pixels / max(1, frame.width * frame.height)))
-    width, height = max(2, int(frame.width * scale) // 2 * 2), max(2, int(frame.height * scale) // 2 * 2)
-    return frame.to_ndarray(format="rgb24", width=width, height=height)
+def _decode_frames(path: str, plan: vision.VideoPlan) -> dict[int, np.ndarray]:
+    """The planned frames by decode index, resized to the plan's size."""
+    wanted, last = set(plan.indices), max(plan.indices)
+    picked: dict[int, np.ndarray] = {}
+    with _open_av(path, "video") as container:
+        stream = _video_stream(container)
+        if stream is None:  # the file changed since it was counted
+            return picked
+        deadline = time.monotonic() + _DECODE_DEADLINE_S
+        try:
+            for index, frame in enumerate(_decoded_frames(container, stream, deadline)):
+                if index in wanted:
+                    picked[index] = frame.to_ndarray(
+                        format="rgb24", width=plan.width, height=plan.height, interpolation="BICUBIC"
+                    )
+                if index >= last:
+                    break
+        except _DeadlineError:
+            name = _display_name(path)
+            raise InputError(f"“{name}” took too long to read; convert it to mp4 and try again.") from None
+    return picked
 
 
 def _video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream | None:
@@ -420,6 +477,13 @@ def load_image(path: str) -> Image.Image:
             raise InputError(
                 f"“{name}” is damaged or incomplete; export it again or choose another image."
             ) from None
+
+
+def load_model_image(path: str) -> Image.Image:
+    """`load_image`, resized as `qwen-omni-utils` resizes images (`smart_resize`, Pillow's resize)."""
+    image = load_image(path)
+    height, width = vision.smart_resize(image.height, image.width)
+    return image if (width, height) == image.size else image.resize((width, height))
 
 
 def _check_image_shape(name: str, size: tuple[int, int]) -> None:

@@ -29,9 +29,11 @@ SYSTEM_PROMPTS: dict[str, str] = {
     "Voice assistant (recommended for spoken chat)": VOICE_ASSISTANT_PROMPT,
 }
 
-# Official web demo sliders for chat; the Captioner's card recommends the same sampling.
+# Official web demo sliders for chat; the Captioner's card recommends the same sampling. Every upstream
+# cookbook generates up to 8192 new tokens (generate()'s own default, 1024, cuts long answers short).
+# A Thinking checkpoint's own generation_config.json, when it has one, replaces its row at load time.
 DEFAULT_SAMPLING: dict[ModelKind, Sampling] = {
-    ModelKind.INSTRUCT: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=1024),
-    ModelKind.THINKING: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=4096),
-    ModelKind.CAPTIONER: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=1024),
+    ModelKind.INSTRUCT: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
+    ModelKind.THINKING: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
+    ModelKind.CAPTIONER: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
 }

@@ -31,6 +31,9 @@ class Capabilities:
     kind: ModelKind
     voices: tuple[str, ...] = ()  # from talker_config.speaker_id; empty without a talker
     text_input: bool = True  # the Captioner takes no text prompt (and one audio clip, single-turn)
+    # The chat template itself opens <think> in the generation prompt, so a reply carries only </think>.
+    # False for the Thinking checkpoint: its model writes <think> itself.
+    think_in_prompt: bool = False
 
     @property
     def speech_output(self) -> bool:
@@ -51,6 +54,8 @@ class ModelInfo:
     dtype: str
     is_preview: bool
     load_seconds: float
+    speech_freed_gib: float | None = None  # --no-speech: what disable_talker() freed; None when speech is on
+    sampling: Sampling | None = None  # the checkpoint's own sampling (a Thinking generation_config)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from typing import Literal
 import av
 import numpy as np
 
+from omni_demo import media
+
 FRAMES_PER_SECOND = 12.5  # the talker's codec frame rate (one frame = 80 ms of 24 kHz speech)
 UPLOAD_AUDIO_RATE = 48_000
 VIDEO_SIZE = (640, 360)
@@ -259,19 +261,8 @@ def decode_audio(path: Path, rate: int = 16_000) -> np.ndarray:
 
 
 def sample_video_frames(path: Path, fps: float) -> np.ndarray:
-    """Frames at `fps` (one at each multiple of 1/fps seconds), as uint8 [frames, height, width, 3].
+    """Frames as upstream's `qwen-omni-utils` takes them (count, positions, size), uint8 [frames, h, w, 3].
 
-    The baseline's own sampler. It picks the same frames as the engine's (so both paths send the
-    model the same tokens): an even count (two frames per temporal patch), at least 4, the last
-    frame repeated to fill.
+    The same frames the engine sends, so both paths give the model the same tokens.
     """
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        rate = float(stream.average_rate or VIDEO_FPS)
-        total = stream.frames or round(float(stream.duration * stream.time_base) * rate)
-        picks = {min(total - 1, round(k / fps * rate)) for k in range(math.ceil(total / rate * fps - 1e-6))}
-        frames = [f.to_ndarray(format="rgb24") for i, f in enumerate(container.decode(stream)) if i in picks]
-    while len(frames) < 4 or len(frames) % 2:
-        frames.append(frames[-1])
-    return np.stack(frames)
+    return media.load_video_frames(str(path), fps).frames

@@ -10,33 +10,71 @@ from pathlib import Path
 from typing import Any
 
 from omni_demo.config import DEFAULT_GPU_MODEL, PREVIEW, Settings
+from omni_demo.engine.budget import default_limit
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.engine.preview import VARIANTS, ensure_preview
 from omni_demo.errors import ModelLoadError
-from omni_demo.types import Capabilities, ModelInfo, ModelKind
+from omni_demo.presets import DEFAULT_SAMPLING
+from omni_demo.types import Capabilities, ModelInfo, ModelKind, Sampling
 
 log = logging.getLogger(__name__)
 
 
-def detect_capabilities(config: Any, processor: Any) -> Capabilities:
-    """Kind from the loaded files, never from the name.
+def detect_capabilities(
+    config: Any,
+    processor: Any,
+    name: str = "",
+    has_talker: bool | None = None,
+    kind: ModelKind | None = None,
+) -> Capabilities:
+    """Kind from the loaded files; `kind` (the --kind flag) overrides it.
 
-    A talker means Instruct. Without one, the Thinking checkpoint's chat template opens a <think>
-    block in its generation prompt; the Captioner's does not.
+    A talker means Instruct. Without one, a chat template that handles thinking means Thinking: the
+    Thinking checkpoint's generation prompt is a plain "<|im_start|>assistant\\n" (the model writes
+    <think> itself) and `enable_thinking=False` makes it write an empty <think></think> block; other
+    templates open <think> in the prompt. The Captioner's files carry no mark of their own, so it is
+    chosen only on positive evidence: --kind captioner, or "captioner" in the checkpoint's name.
+    Anything else without a talker is served as a text-only Instruct model.
     """
     talker = getattr(config, "talker_config", None)
-    if config.enable_audio_output and talker is not None:
-        voices = tuple(name.capitalize() for name in talker.speaker_id)
-        return Capabilities(kind=ModelKind.INSTRUCT, voices=voices)
-    if _opens_thinking(processor):
-        return Capabilities(kind=ModelKind.THINKING)
-    return Capabilities(kind=ModelKind.CAPTIONER, text_input=False)
+    speaks = has_talker if has_talker is not None else bool(config.enable_audio_output and talker is not None)
+    opens, handles = _thinking_template(processor)
+    detected = (
+        ModelKind.INSTRUCT
+        if speaks
+        else ModelKind.THINKING
+        if opens or handles
+        else ModelKind.CAPTIONER
+        if "captioner" in name.lower()
+        else ModelKind.INSTRUCT
+    )
+    chosen = kind or detected
+    voices = tuple(n.capitalize() for n in talker.speaker_id) if speaks and talker is not None else ()
+    if chosen is not ModelKind.INSTRUCT:
+        voices = ()  # only the Instruct checkpoint has a talker
+    return Capabilities(
+        kind=chosen,
+        voices=voices,
+        text_input=chosen is not ModelKind.CAPTIONER,
+        think_in_prompt=chosen is ModelKind.THINKING and opens,
+    )
 
 
-def _opens_thinking(processor: Any) -> bool:
+def _thinking_template(processor: Any) -> tuple[bool, bool]:
+    """(the generation prompt opens <think>, the template writes an empty think block when told not to)."""
     probe = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
-    prompt = processor.apply_chat_template(probe, add_generation_prompt=True, tokenize=False)
-    return prompt.rstrip().endswith("<think>")
+
+    def render(**extra: Any) -> str:
+        try:
+            return processor.apply_chat_template(probe, add_generation_prompt=True, tokenize=False, **extra)
+        except Exception:  # a template that can't render the probe handles nothing
+            log.debug("chat template probe failed", exc_info=True)
+            return ""
+
+    plain, off = render(), render(enable_thinking=False)
+    opens = plain.rstrip().endswith("<think>")
+    handles = off != plain and "</think>" in off.removeprefix(plain)
+    return opens, handles
 
 
 def resolve_model(settings: Settings, cuda: bool) -> tuple[str, Path | str]:
@@ -87,10 +125,45 @@ def _patch_known_bugs(model: Any) -> None:
         model.talker.config.audio_config = model.config.thinker_config.audio_config
 
 
+def checkpoint_sampling(model: Any) -> Sampling | None:
+    """The thinker's sampling from the checkpoint's generation_config.json (temperature, top_p, top_k),
+    or None when it sets none of them (then the official web demo's 0.6 / 0.95 / 20 apply)."""
+    config = getattr(model, "generation_config", None)
+    values = {k: getattr(config, k, None) for k in ("temperature", "top_p", "top_k")}
+    if config is None or not getattr(config, "do_sample", False) or values["temperature"] is None:
+        return None
+    base = DEFAULT_SAMPLING[ModelKind.THINKING]
+    return Sampling(
+        temperature=float(values["temperature"]),
+        top_p=float(values["top_p"] if values["top_p"] is not None else base.top_p),
+        top_k=int(values["top_k"] if values["top_k"] is not None else base.top_k),
+        max_new_tokens=base.max_new_tokens,
+    )
+
+
+def _disable_talker(model: Any) -> float | None:
+    """`model.disable_talker()` (upstream's memory saver); returns the GiB of weights it freed."""
+    if not model.has_talker:
+        return None
+    parts = (model.talker, model.code2wav)
+    import gc
+
+    import torch
+
+    freed = sum(p.numel() * p.element_size() for part in parts for p in part.parameters())
+    del parts
+    model.disable_talker()
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return freed / 2**30
+
+
 def _options(settings: Settings, is_preview: bool, model: Any) -> EngineOptions:
     options = EngineOptions(
         max_clip_seconds=settings.max_clip_seconds,
         max_media_turns=settings.max_media_turns,
+        max_input_tokens=settings.max_input_tokens,
         engine=_engine_kind(settings, model),
     )
     # Random weights never emit the end code: speak ~1.25 frames (0.1 s) per text token.
@@ -121,15 +194,28 @@ def load_engine(settings: Settings) -> LocalEngine:
     if not cuda:
         torch.set_num_threads(max(1, torch.get_num_threads()))
     is_preview = name.startswith(PREVIEW)
+    kind = ModelKind(settings.kind) if settings.kind else None
+    caps = detect_capabilities(model.config, processor, name, model.has_talker, kind)
+    freed = None
+    if settings.no_speech or not caps.speech_output:
+        freed = _disable_talker(model)  # a talker nobody can use only holds memory
+        if caps.voices:
+            caps = replace(caps, voices=())
+    options = _options(settings, is_preview, model)
+    if options.max_input_tokens is None:
+        options = replace(options, max_input_tokens=default_limit(model, caps.speech_output))
     info = ModelInfo(
         name=name,
-        capabilities=detect_capabilities(model.config, processor),
+        capabilities=caps,
         device=str(model.device),
         dtype=str(model.dtype).removeprefix("torch."),
         is_preview=is_preview,
         load_seconds=time.perf_counter() - started,
+        speech_freed_gib=freed,
+        sampling=checkpoint_sampling(model) if caps.kind is ModelKind.THINKING else None,
     )
-    return LocalEngine(model, processor, info, _options(settings, is_preview, model))
+    log.info("input tokens per request: at most %d", options.max_input_tokens)
+    return LocalEngine(model, processor, info, options)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """The local transformers engine: one model in this process, streaming text and speech.
 
 generate() runs in a worker thread. Text reaches us through a streamer, speech through a forward
-pre-hook on the talker that sees each frame's 16 codes (NOTES §2) and feeds a StreamingDecoder.
+pre-hook on the talker that sees each frame's 16 codes (`residual_codes`) and feeds a StreamingDecoder.
 Both push events into one queue that `stream()` drains, so the caller sees text deltas and ~1 s
 audio chunks in the order they were made. Closing the stream sets a flag that the streamer and the
 hook check on every step: generation stops at the next token, and the lock is released only once
@@ -23,6 +23,7 @@ import numpy as np
 
 from omni_demo import media
 from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.engine import budget
 from omni_demo.engine.fast import FastPath
 from omni_demo.engine.fast.run import speech_setup, thinker_decoding
 from omni_demo.engine.hooks import SpeechTap, TextTap
@@ -32,7 +33,7 @@ from omni_demo.errors import GenerationCancelled, InputError, OmniError
 from omni_demo.types import Event, ModelInfo, ModelKind, Request, Result, Sampling, Timings, Turn
 
 log = logging.getLogger(__name__)
-CAPTIONER_MAX_SECONDS = 30.0
+CAPTIONER_MAX_SECONDS = 30.0  # recommended by the Captioner's card, not enforced (as upstream)
 _DONE = object()
 
 
@@ -42,6 +43,7 @@ class EngineOptions:
 
     max_clip_seconds: float = 180.0  # longest audio/video clip accepted
     max_media_turns: int = 4  # user turns whose media stays in the context
+    max_input_tokens: int | None = None  # prompt tokens per request; None: the thinker's context
     video_fps: float = 2.0  # frames sampled per second of video (the evaluation setting)
     video_max_pixels: int | None = None  # per frame; None keeps the processor's default
     # Random-weight talkers never emit their end code: bound speech by the text's length (frames per
@@ -51,7 +53,9 @@ class EngineOptions:
     talker_do_sample: bool = True  # the talker's own sampling (greedy talkers tend to loop)
     first_chunk_frames: int = 4  # 0.32 s: the first sound comes early; later chunks double from here
     chunk_frames: int = 13  # ~1 s per chunk once grown, so browser players do not stutter
-    left_context_frames: int = 72  # code2wav's attention window: joins are then exact
+    # Frames of code2wav left context per streamed chunk; None: the decoder's receptive field (layers ×
+    # sliding window + the convolutions' reach: 601 frames on the real checkpoint), so joins are exact.
+    left_context_frames: int | None = None
     # Start the talker as soon as the first text token exists (speech while text is written);
     # False runs the stock generate() (talker after the whole text) with the same streaming taps.
     interleave: bool = True
@@ -124,7 +128,22 @@ class LocalEngine:
             self._check_voice(request.voice)
         model_input = build_model_input(request, caps, self.options.max_media_turns)
         self._validate(model_input, request.use_audio_in_video)
-        return model_input
+        self.estimate(model_input, request)
+        note = self._captioner_note(model_input)
+        return replace(model_input, notices=model_input.notices + note) if note else model_input
+
+    def estimate(self, model_input: ModelInput, request: Request) -> budget.Estimate:
+        """Input tokens of the request, before the GPU; raises InputError over the limit."""
+        found = budget.estimate(
+            self.processor,
+            model_input,
+            request.use_audio_in_video,
+            self.options.video_fps,
+            self._clip_limit(),
+        )
+        context = int(self.model.config.thinker_config.text_config.max_position_embeddings)
+        budget.check_limit(found, min(context, self.options.max_input_tokens or context))
+        return found
 
     def _check_voice(self, voice: str) -> None:
         if voice.lower() not in {v.lower() for v in self._info.capabilities.voices}:
@@ -137,10 +156,19 @@ class LocalEngine:
             media.validate(item, max_seconds=limit, need_video_audio=audio_in_video)
 
     def _clip_limit(self) -> float:
-        # The Captioner's card: longer clips lose detail, so it takes at most 30 s.
-        if self._info.capabilities.kind is ModelKind.CAPTIONER:
-            return min(self.options.max_clip_seconds, CAPTIONER_MAX_SECONDS)
         return self.options.max_clip_seconds
+
+    def _captioner_note(self, model_input: ModelInput) -> tuple[str, ...]:
+        """The Captioner's card recommends clips of at most 30 s (longer ones lose detail): say so."""
+        if self._info.capabilities.kind is not ModelKind.CAPTIONER or not model_input.audio:
+            return ()
+        seconds = len(media.load_audio(model_input.audio[0].path, self._clip_limit())) / media.AUDIO_RATE
+        if seconds <= CAPTIONER_MAX_SECONDS + 0.5:
+            return ()
+        return (
+            f"The clip is {seconds:.0f} s long; the Captioner is made for clips of up to "
+            f"{CAPTIONER_MAX_SECONDS:.0f} s, so its caption may miss details of a longer one.",
+        )
 
     # -- under the lock ---------------------------------------------------------------------------
 
@@ -153,8 +181,12 @@ class LocalEngine:
             else media.load_video_audio(s.path, limit)
             for s in model_input.audio
         ]
-        fps = self.options.video_fps
-        videos_kwargs: dict[str, Any] = {"fps": fps, "do_sample_frames": False}  # sampled at `fps` below
+        videos = [media.load_video_frames(p, self.options.video_fps) for p in model_input.videos]
+        # Upstream tells the processor the rate each video was sampled at; transformers takes one number
+        # for the whole call, so several videos share the first one's.
+        videos_kwargs: dict[str, Any] = {"do_sample_frames": False}  # sampled above, as upstream does
+        if videos:
+            videos_kwargs["fps"] = videos[0].sample_fps
         if self.options.video_max_pixels:
             videos_kwargs["max_pixels"] = self.options.video_max_pixels
         kwargs: dict[str, Any] = {"videos_kwargs": videos_kwargs}
@@ -168,8 +200,8 @@ class LocalEngine:
             inputs = self.processor(
                 text=text,
                 audio=audio or None,
-                images=[media.load_image(p) for p in model_input.images] or None,
-                videos=[media.load_video_frames(p, fps) for p in model_input.videos] or None,
+                images=[media.load_model_image(p) for p in model_input.images] or None,
+                videos=[v.frames for v in videos] or None,
                 return_tensors="pt",
                 padding=True,
                 **kwargs,

@@ -5,8 +5,9 @@ when there is no GPU (or with `--model preview`). It keeps every real special-to
 vocab sizes and speaker ids, a real byte-level Qwen2 tokenizer and a real Qwen3OmniMoeProcessor, so
 the code path is the one the real checkpoints take; only the answers are random.
 
-Variants: "instruct" (thinker + talker + code2wav), "thinking" (no talker, the chat template opens a
-<think> block) and "captioner" (no talker). Built once (~2 s) and cached on disk.
+Variants: "instruct" (thinker + talker + code2wav), "thinking" (no talker, a chat template that
+handles thinking the way the Thinking checkpoint's does) and "captioner" (no talker). Built once
+(~2 s) and cached on disk.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 Variant = Literal["instruct", "thinking", "captioner"]
 VARIANTS: tuple[Variant, ...] = ("instruct", "thinking", "captioner")
-_FORMAT_VERSION = "1"  # bump when the built files change, so stale caches are rebuilt
+_FORMAT_VERSION = "3"  # bump when the built files change, so stale caches are rebuilt
 
 SPECIAL_TOKENS = {
     "<|endoftext|>": 151643,
@@ -64,18 +65,36 @@ _THINKER_VOCAB = 152064
 SPEAKERS = {"chelsie": 2301, "ethan": 2302, "aiden": 2303}
 
 
-def _chat_template(thinking: bool) -> str:
-    """Renders like the official template for system/user/assistant turns with media placeholders.
+# The Qwen3 chat template's tool block (the official Qwen3-Omni templates carry it): the tools go
+# between the two halves as one JSON object per line, inside the system turn.
+_TOOLS_HEAD = (
+    "# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\\n<tools>"
+)
+_TOOLS_TAIL = (
+    "\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments "
+    "within <tool_call></tool_call> XML tags:\\n<tool_call>\\n"
+    '{"name": <function-name>, "arguments": <args-json-object>}\\n</tool_call>'
+)
 
-    The generation prompt must be exactly "<|im_start|>assistant\\n" (3 tokens): generate() relies on it.
-    The Thinking variant then opens the reasoning block, as the Thinking checkpoint's template does.
+
+def _chat_template(thinking: bool) -> str:
+    """Renders like the official templates for system/user/assistant turns, media placeholders and tools.
+
+    The generation prompt is exactly "<|im_start|>assistant\\n" (3 tokens), as in the official templates:
+    generate() relies on it. The Thinking variant behaves like the Thinking checkpoint's template: the
+    model writes <think> itself; only `enable_thinking=False` writes an empty "<think>\\n\\n</think>\\n\\n"
+    after the prompt; earlier answers are split on </think> and only their final part is kept.
     """
-    opening = (
-        "{{- '<|im_start|>assistant\\n<think>\\n' -}}" if thinking else "{{- '<|im_start|>assistant\\n' -}}"
+    answer = "{%- set content = content.split('</think>')[-1].lstrip('\\n') -%}" if thinking else ""
+    no_think = (
+        "{%- if enable_thinking is defined and enable_thinking is false -%}"
+        "{{- '<think>\\n\\n</think>\\n\\n' -}}{%- endif -%}"
+        if thinking
+        else ""
     )
     return (
-        "{%- for message in messages -%}"
-        "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
+        "{%- macro text_of(message) -%}"
         "{%- if message['content'] is string -%}{{- message['content'] -}}"
         "{%- else -%}{%- for content in message['content'] -%}"
         "{%- if content['type'] == 'image' -%}{{- '<|vision_start|><|image_pad|><|vision_end|>' -}}"
@@ -83,9 +102,24 @@ def _chat_template(thinking: bool) -> str:
         "{%- elif content['type'] == 'video' -%}{{- '<|vision_start|><|video_pad|><|vision_end|>' -}}"
         "{%- elif content['type'] == 'text' -%}{{- content['text'] -}}"
         "{%- endif -%}{%- endfor -%}{%- endif -%}"
+        "{%- endmacro -%}"
+        "{%- if tools -%}"
+        "{{- '<|im_start|>system\\n' -}}"
+        "{%- if messages[0]['role'] == 'system' -%}{{- text_of(messages[0]) + '\\n\\n' -}}{%- endif -%}"
+        "{{- '" + _TOOLS_HEAD + "' -}}"
+        "{%- for tool in tools -%}{{- '\\n' -}}{{- tool | tojson -}}{%- endfor -%}"
+        "{{- '" + _TOOLS_TAIL + "<|im_end|>\\n' -}}"
+        "{%- endif -%}"
+        "{%- for message in messages -%}"
+        "{%- if not (tools and loop.first and message['role'] == 'system') -%}"
+        "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
+        "{%- if message['role'] == 'assistant' -%}"
+        "{%- set content = text_of(message) -%}" + answer + "{{- content -}}"
+        "{%- else -%}{{- text_of(message) -}}{%- endif -%}"
         "{{- '<|im_end|>\\n' -}}"
+        "{%- endif -%}"
         "{%- endfor -%}"
-        "{%- if add_generation_prompt -%}" + opening + "{%- endif -%}"
+        "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}" + no_think + "{%- endif -%}"
     )
 
 
@@ -385,13 +419,18 @@ def build_preview(out_dir: Path, variant: Variant = "instruct") -> Path:
         _make_audible(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
-    # The real Instruct checkpoint's generation settings for the talker.
+    # The real Instruct checkpoint's generation settings for the talker; a Thinking checkpoint carries
+    # its thinker's sampling (these values are the preview's own, so a test can tell them from defaults).
+    thinker = (
+        {"do_sample": True, "temperature": 0.7, "top_p": 0.8, "top_k": 40} if variant == "thinking" else {}
+    )
     GenerationConfig(
         talker_max_new_tokens=4096,
         talker_repetition_penalty=1.05,
         talker_temperature=0.9,
         talker_top_k=50,
         talker_top_p=1.0,
+        **thinker,
     ).save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     (out_dir / "PREVIEW").write_text(f"{variant} {_FORMAT_VERSION}\n")

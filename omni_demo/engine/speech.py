@@ -1,7 +1,8 @@
 """Incremental speech decoding: code frames in, waveform chunks out, sample-accurate joins.
 
 The stock generate() decodes speech only once the talker has finished. But code2wav is causal, so
-new frames can be decoded as they arrive, with some frames of left context. Each code2wav call
+new frames can be decoded as they arrive, with enough frames of left context: the decoder's whole
+receptive field (`receptive_field`), so every join equals the one-shot decode. Each code2wav call
 drops its last few hundred samples (causal transposed convolutions); those samples are produced
 again by the next call, so a chunk is emitted only up to where this call is exact, and the next
 chunk starts exactly there. The concatenated chunks then equal the one-shot decode.
@@ -13,6 +14,18 @@ from typing import Any
 
 import numpy as np
 
+CONV_CONTEXT_FRAMES = 25  # the causal convolutions' reach: what upstream's chunked_decode keeps
+
+
+def receptive_field(code2wav: Any) -> int:
+    """Frames of left context after which a new frame's samples no longer change.
+
+    The pre-transformer stacks sliding-window attention layers, each reaching `sliding_window` frames
+    further back (the real decoder: 8 layers × 72 frames = 576), then come the causal convolutions.
+    """
+    config = code2wav.config
+    return int(config.num_hidden_layers * config.sliding_window) + CONV_CONTEXT_FRAMES
+
 
 class StreamingDecoder:
     """Feed 16-code frames with `push`; collect float32 chunks; `flush` at the end."""
@@ -22,12 +35,12 @@ class StreamingDecoder:
         code2wav: Any,
         first_chunk_frames: int = 4,
         chunk_frames: int = 13,
-        left_context_frames: int = 72,
+        left_context_frames: int | None = None,
     ) -> None:
         self._code2wav = code2wav
         self._first = first_chunk_frames  # small, so the first sound comes early
         self._chunk = chunk_frames  # ~1 s: shorter chunks make browser players stutter
-        self._context = left_context_frames
+        self._context = receptive_field(code2wav) if left_context_frames is None else left_context_frames
         self._samples_per_frame = int(code2wav.total_upsample)  # 1920 at 24 kHz = 80 ms
         self._frames: list[Any] = []  # torch tensors [batch, num_code_groups]
         self._decoded_frames = 0  # frames already passed to code2wav as new (not context) frames

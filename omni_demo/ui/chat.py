@@ -52,7 +52,7 @@ def default_voice(caps: Capabilities) -> str | None:
 
 def settings_panel(engine: Engine) -> SettingsPanel:
     caps = engine.info.capabilities
-    sampling = DEFAULT_SAMPLING[caps.kind]
+    sampling = engine.info.sampling or DEFAULT_SAMPLING[caps.kind]
     max_tokens = PREVIEW_MAX_TOKENS if engine.info.is_preview else sampling.max_new_tokens
     with gr.Column(scale=1, min_width=280):
         preset = gr.Dropdown(
@@ -116,7 +116,9 @@ def build_chat_tab(engine: Engine) -> None:
                 )
             else:
                 box = gr.Audio(
-                    sources=["upload", "microphone"], type="filepath", label="One audio clip (≤ 30 s)"
+                    sources=["upload", "microphone"],
+                    type="filepath",
+                    label="One audio clip (≤ 30 s recommended)",
                 )
             with gr.Row():
                 send = gr.Button("Send" if caps.text_input else "Describe the audio", variant="primary")

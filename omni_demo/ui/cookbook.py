@@ -212,7 +212,9 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
     value = example_path(name) if name else None
     elem_id = f"{kind}-{case.id}"
     if kind == "audio":
-        label = "Audio clip (≤ 30 s): upload or record" if case.needs else "Audio: upload or record"
+        label = (
+            "Audio clip (≤ 30 s recommended): upload or record" if case.needs else "Audio: upload or record"
+        )
         return gr.Audio(
             value, sources=["upload", "microphone"], type="filepath", label=label, elem_id=elem_id
         )
@@ -460,7 +462,16 @@ def _prepare(
     prompt, system, speak, voice, max_tokens, tools = options
     check_media(case, paths)
     request = build_request(
-        case, paths, prompt or "", system or "", voice, speak, tools, int(max_tokens), model_kind=caps.kind
+        case,
+        paths,
+        prompt or "",
+        system or "",
+        voice,
+        speak,
+        tools,
+        int(max_tokens),
+        model_kind=caps.kind,
+        model_sampling=engine.info.sampling,
     )
     engine.check(request)
     return request

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omni_demo.answers import split_thinking
+from omni_demo.answers import split_reply
 from omni_demo.types import Capabilities, Timings, Turn
 
 Message = dict[str, object]
@@ -28,8 +28,7 @@ def reply_messages(
     messages: list[Message] = []
     answer = text
     if caps.reasons:
-        # The Thinking template opens <think> in the prompt, so the answer starts inside it.
-        reasoning, answer = split_thinking(text if "<think>" in text else "<think>" + text)
+        reasoning, answer = split_reply(text, caps.think_in_prompt)
         if reasoning:
             status = "done" if done or answer else "pending"
             messages.append(

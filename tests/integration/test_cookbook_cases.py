@@ -15,7 +15,6 @@ from omni_demo.cookbook import (
     render_answer,
     runs_on,
 )
-from omni_demo.errors import InputError
 from omni_demo.types import ModelKind, Result, TextDelta
 
 pytestmark = pytest.mark.integration
@@ -64,30 +63,13 @@ def test_case_runs_on_its_example(case, request):
     assert rendered.answer or rendered.reasoning or rendered.tool_calls
 
 
-def test_captioner_refuses_a_clip_over_30_seconds(tmp_path):
+def test_captioner_case_accepts_a_clip_over_30_seconds(tmp_path):
+    """Upstream recommends 30 s but does not enforce it; the engine adds a note to the result instead."""
     clip = tmp_path / "long.wav"
     rate = 16_000
     tone = 0.1 * np.sin(2 * np.pi * 440 * np.arange(31 * rate) / rate)
     sf.write(clip, tone.astype(np.float32), rate)
     case = case_by_id("omni-captioner")
-    with pytest.raises(InputError) as caught:
-        check_media(case, {"audio": str(clip)})
-    message = str(caught.value)
-    assert message.startswith("The Captioner takes one clip of up to 30 s.")
-    assert "31 s long" in message
-    assert "long.wav" in message
-
-
-def test_captioner_accepts_a_clip_of_30_seconds_or_less(tmp_path):
-    clip = tmp_path / "short.wav"
-    sf.write(clip, np.zeros(29 * 16_000, dtype=np.float32), 16_000)
-    check_media(case_by_id("omni-captioner"), {"audio": str(clip)})
-
-
-def test_captioner_unreadable_clip_keeps_its_own_message(tmp_path):
-    clip = tmp_path / "bad.wav"
-    clip.write_bytes(b"not audio" * 20)
-    with pytest.raises(InputError) as caught:
-        check_media(case_by_id("omni-captioner"), {"audio": str(clip)})
-    assert "bad.wav" in str(caught.value)
-    assert "30 s" not in str(caught.value)
+    check_media(case, {"audio": str(clip)})
+    request = build_request(case, {"audio": str(clip)}, "", "", None, False, None, 8, ModelKind.CAPTIONER)
+    assert request.turns[0].media[0].path == str(clip)

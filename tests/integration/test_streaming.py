@@ -232,7 +232,12 @@ def _plain_generate(engine, request: Request, talker_steps: int) -> tuple[str, n
 
     model_input = build_model_input(request, engine.info.capabilities, engine.options.max_media_turns)
     inputs = engine._prepare(model_input, request)  # private: the engine's exact processor inputs
-    with talker_codes(engine.model) as frames, talker_inputs(engine.model) as steps, torch.inference_mode():
+    with (
+        talker_codes(engine.model) as frames,
+        talker_inputs(engine.model) as steps,
+        talker_positions(engine.model) as positions,
+        torch.inference_mode(),
+    ):
         sequences, wav = engine.model.generate(
             **inputs,
             speaker=request.voice,
@@ -246,14 +251,36 @@ def _plain_generate(engine, request: Request, talker_steps: int) -> tuple[str, n
     text = engine.processor.tokenizer.decode(
         sequences[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
     )
+    steps.positions = positions  # type: ignore[attr-defined]
     return text, wav.reshape(-1).float().numpy(), frames, steps
+
+
+class _Steps(list):
+    """Talker inputs per step; `positions` holds the position ids the talker's text model got."""
+
+    positions: list
+
+
+@contextmanager
+def talker_positions(model) -> Iterator[list]:
+    """The position ids of every forward of the talker's text model (3 rows: time, height, width)."""
+    seen: list = []
+
+    def hook(module, args, kwargs) -> None:
+        seen.append(kwargs["position_ids"].detach().clone())
+
+    handle = model.talker.model.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        yield seen
+    finally:
+        handle.remove()
 
 
 @contextmanager
 def talker_inputs(model) -> Iterator[list]:
     """The `inputs_embeds` of every talker forward: the prefill, then one vector per step, which adds the
     reply text the talker is reading (`trailing_text_hidden[generation_step]`) to the last frame's codes."""
-    steps: list = []
+    steps = _Steps()
 
     def hook(module, args, kwargs) -> None:
         steps.append(kwargs["inputs_embeds"].detach().clone())
@@ -318,7 +345,22 @@ def _multi_turn_request(tokens: int) -> Request:
     )
 
 
-@pytest.mark.parametrize("make_request", [_speech_request, _multi_turn_request], ids=["audio", "multi-turn"])
+def _audio_in_video_request(tokens: int) -> Request:
+    return Request(
+        turns=(
+            Turn("user", "Answer the question.", media=(Media("video", str(ASSETS / "av_question.mp4")),)),
+        ),
+        voice="Aiden",
+        use_audio_in_video=True,
+        sampling=Sampling(temperature=0, max_new_tokens=tokens),
+    )
+
+
+@pytest.mark.parametrize(
+    "make_request",
+    [_speech_request, _multi_turn_request, _audio_in_video_request],
+    ids=["audio", "multi-turn", "audio-in-video"],
+)
 def test_interleaved_talker_reads_the_same_text_as_generate(preview_engine, make_request) -> None:
     """Step by step, the interleaved talker gets the inputs generate() gives it: the same prefill, then
     the same reply text, end marker and padding.
@@ -327,14 +369,22 @@ def test_interleaved_talker_reads_the_same_text_as_generate(preview_engine, make
     each step's input is ~1e-3 of the codec part, too small to change a greedy code. The real talker
     reads the text, so the inputs themselves are compared.
     """
+    import torch
+
     tokens = 8
     # The plain path: its talker runs forward() once per step, which the hook below sees. The fast path
     # makes each step inside one graph; its codes are compared with generate()'s in test_fast_engine.py.
     engine = preview_engine.with_options(talker_do_sample=False, interleave=True, engine="plain")
     request = make_request(tokens)
-    with talker_inputs(engine.model) as engine_steps:
+    with talker_inputs(engine.model) as engine_steps, talker_positions(engine.model) as engine_positions:
         list(engine.stream(request))
     _, _, _, plain_steps = _plain_generate(engine, request, len(engine_steps))
+
+    # Position ids (the talker's own rope index over the media it hears and sees), step by step.
+    plain_positions = plain_steps.positions
+    assert len(engine_positions) == len(plain_positions)
+    for step, (ours, theirs) in enumerate(zip(engine_positions, plain_positions, strict=True)):
+        assert torch.equal(ours, theirs), f"position ids differ from generate()'s at talker step {step}"
 
     assert len(engine_steps) == len(plain_steps) == 1 + math.ceil(1.25 * tokens)  # prefill + one per frame
     assert engine_steps[0].shape == plain_steps[0].shape

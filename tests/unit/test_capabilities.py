@@ -55,8 +55,8 @@ def test_thinking_preview_is_thinking(cache_dir: Path) -> None:
 def test_captioner_preview_is_captioner(cache_dir: Path) -> None:
     from omni_demo.engine.loading import detect_capabilities
 
-    config, processor, _ = _saved(cache_dir, "captioner")
-    caps = detect_capabilities(config, processor)
+    config, processor, folder = _saved(cache_dir, "captioner")
+    caps = detect_capabilities(config, processor, name=folder.name)
 
     assert caps.kind is ModelKind.CAPTIONER
     assert caps.text_input is False
@@ -83,6 +83,109 @@ def test_kind_comes_from_the_files_not_the_folder_name(cache_dir: Path, tmp_path
         AutoConfig.from_pretrained(misnamed), Qwen3OmniMoeProcessor.from_pretrained(misnamed)
     )
     assert caps.kind is ModelKind.THINKING
+
+
+# The Thinking checkpoint's chat template, reduced to what decides the kind and the reasoning split, in
+# the shape of the official Qwen3 templates: a plain generation prompt (the model writes <think> itself),
+# an empty think block only for enable_thinking=False, reasoning_content and </think> handled in history.
+REAL_THINKING_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{%- if message.content is string %}{%- set content = message.content %}"
+    "{%- else %}{%- set content = namespace(t='') %}{%- for c in message.content %}"
+    "{%- if c.type == 'text' %}{%- set content.t = content.t + c.text %}{%- endif %}{%- endfor %}"
+    "{%- set content = content.t %}{%- endif %}"
+    "{%- if message.role == 'assistant' %}"
+    "{%- set reasoning_content = '' %}"
+    "{%- if message.reasoning_content is string %}{%- set reasoning_content = message.reasoning_content %}"
+    "{%- elif '</think>' in content %}"
+    "{%- set reasoning_content = content.split('</think>')[0].rstrip('\\n')"
+    ".split('<think>')[-1].lstrip('\\n') %}"
+    "{%- set content = content.split('</think>')[-1].lstrip('\\n') %}{%- endif %}"
+    "{{- '<|im_start|>' + message.role + '\\n' + content + '<|im_end|>\\n' }}"
+    "{%- else %}{{- '<|im_start|>' + message.role + '\\n' + content + '<|im_end|>\\n' }}{%- endif %}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}"
+    "{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{%- endif %}"
+)
+OPENING_TEMPLATE = (
+    "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n<|im_end|>\\n' }}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n<think>\\n' }}{%- endif %}"
+)
+PLAIN_TEMPLATE = (
+    "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n<|im_end|>\\n' }}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+
+
+def _talkerless(cache_dir: Path, template: str) -> tuple[object, object]:
+    config, processor, _ = _saved(cache_dir, "captioner")
+    processor.chat_template = template
+    return config, processor
+
+
+def test_the_real_thinking_template_is_thinking(cache_dir: Path) -> None:
+    """Its generation prompt does not open <think>: the old detector called this model a Captioner."""
+    from omni_demo.engine.loading import detect_capabilities
+
+    config, processor = _talkerless(cache_dir, REAL_THINKING_TEMPLATE)
+    probe = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+    prompt = processor.apply_chat_template(probe, add_generation_prompt=True, tokenize=False)
+    assert prompt.endswith("<|im_start|>assistant\n")  # the template really is of that shape
+    caps = detect_capabilities(config, processor, name="Qwen/Qwen3-Omni-30B-A3B-Thinking")
+    assert caps.kind is ModelKind.THINKING
+    assert caps.text_input
+    assert not caps.think_in_prompt  # the model writes <think> itself
+
+
+def test_a_template_that_opens_think_in_the_prompt_is_thinking(cache_dir: Path) -> None:
+    from omni_demo.engine.loading import detect_capabilities
+
+    config, processor = _talkerless(cache_dir, OPENING_TEMPLATE)
+    caps = detect_capabilities(config, processor)
+    assert caps.kind is ModelKind.THINKING
+    assert caps.think_in_prompt
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Qwen/Qwen3-Omni-30B-A3B-Captioner", ModelKind.CAPTIONER),
+        ("/models/qwen3-omni-captioner", ModelKind.CAPTIONER),
+        ("/models/my-omni", ModelKind.INSTRUCT),
+        ("", ModelKind.INSTRUCT),
+    ],
+)
+def test_captioner_only_on_positive_evidence(cache_dir: Path, name: str, kind: ModelKind) -> None:
+    """No talker and no thinking: the Captioner only when the name says so, else a text-only Instruct."""
+    from omni_demo.engine.loading import detect_capabilities
+
+    config, processor = _talkerless(cache_dir, PLAIN_TEMPLATE)
+    caps = detect_capabilities(config, processor, name=name)
+    assert caps.kind is kind
+    assert caps.voices == ()
+    assert caps.text_input is (kind is not ModelKind.CAPTIONER)
+
+
+@pytest.mark.parametrize("kind", list(ModelKind))
+def test_kind_flag_overrides_the_files(cache_dir: Path, kind: ModelKind) -> None:
+    from omni_demo.engine.loading import detect_capabilities
+
+    config, processor, _ = _saved(cache_dir, "instruct")
+    caps = detect_capabilities(config, processor, name="preview", kind=kind)
+    assert caps.kind is kind
+    assert caps.speech_output is (kind is ModelKind.INSTRUCT)
+    assert caps.text_input is (kind is not ModelKind.CAPTIONER)
+
+
+def test_a_disabled_talker_means_no_voices(cache_dir: Path) -> None:
+    from omni_demo.engine.loading import detect_capabilities
+
+    config, processor, _ = _saved(cache_dir, "instruct")
+    caps = detect_capabilities(config, processor, name="preview", has_talker=False)
+    assert caps.kind is ModelKind.INSTRUCT
+    assert caps.voices == ()
+    assert not caps.speech_output
 
 
 # -------------------------------------------------------------------------------------- resolve_model

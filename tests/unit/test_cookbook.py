@@ -108,7 +108,10 @@ def test_upstream_settings():
         assert case.audio_in_video is True
     assert by_id["audio-visual-dialogue"].system_prompt == VOICE_ASSISTANT_PROMPT
     assert by_id["audio-visual-dialogue"].speak
-    assert by_id["audio-visual-interaction"].speak
+    assert LYRICS_PROMPT.endswith("without additional explanations.")
+    # Upstream's notebook answers the spoken question in text; speech is offered, not the default.
+    assert not by_id["audio-visual-interaction"].speak
+    assert by_id["audio-visual-interaction"].speech_option
     assert by_id["audio-visual-interaction"].prompts == ()
     assert by_id["omni-captioner"].prompts == ()
     assert by_id["omni-captioner"].needs is ModelKind.CAPTIONER
@@ -321,11 +324,22 @@ def test_render_tool_calls():
 
 
 def test_render_thinking_model_answers_fold_the_reasoning():
-    # The Thinking template opens <think> in the prompt, so the answer carries only the closing tag.
-    rendered = render_answer(case_by_id("ocr"), THINKING, "Let me read it.</think>TOTAL 12.50")
+    # A template that opens <think> in the prompt: the answer carries only the closing tag.
+    opened = Capabilities(ModelKind.THINKING, think_in_prompt=True)
+    rendered = render_answer(case_by_id("ocr"), opened, "Let me read it.</think>TOTAL 12.50")
     assert (rendered.reasoning, rendered.answer) == ("Let me read it.", "TOTAL 12.50")
-    streaming = render_answer(case_by_id("ocr"), THINKING, "Still reading", done=False)
+    streaming = render_answer(case_by_id("ocr"), opened, "Still reading", done=False)
     assert (streaming.reasoning, streaming.answer) == ("Still reading", "")
+
+
+def test_render_thinking_checkpoint_writes_think_itself():
+    """The Thinking checkpoint's template leaves <think> to the model, also while the answer streams."""
+    streaming = render_answer(case_by_id("image-math"), THINKING, "<think>\nx + 2 = 7", done=False)
+    assert (streaming.reasoning, streaming.answer) == ("x + 2 = 7", "")
+    rendered = render_answer(case_by_id("image-math"), THINKING, "<think>\nx + 2 = 7\n</think>\n\nx = 5")
+    assert (rendered.reasoning, rendered.answer) == ("x + 2 = 7", "x = 5")
+    plain = render_answer(case_by_id("ocr"), THINKING, "TOTAL 12.50", done=False)
+    assert (plain.reasoning, plain.answer) == ("", "TOTAL 12.50")
 
 
 def test_render_image_math_on_instruct_has_no_reasoning():

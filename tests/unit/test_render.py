@@ -6,7 +6,8 @@ from omni_demo.types import Capabilities, Media, ModelKind, Timings, Turn
 from omni_demo.ui.render import notice_message, reply_messages, user_messages
 
 INSTRUCT = Capabilities(kind=ModelKind.INSTRUCT, voices=("Chelsie", "Ethan", "Aiden"))
-THINKING = Capabilities(kind=ModelKind.THINKING)
+THINKING = Capabilities(kind=ModelKind.THINKING, think_in_prompt=True)  # the template opens <think>
+THINKING_CHECKPOINT = Capabilities(kind=ModelKind.THINKING)  # the real one: the model writes <think>
 CAPTIONER = Capabilities(kind=ModelKind.CAPTIONER, text_input=False)
 
 
@@ -88,6 +89,29 @@ def test_thinking_reasoning_is_done_once_the_answer_starts_streaming() -> None:
 def test_thinking_reply_cut_off_inside_reasoning_is_done_when_finished() -> None:
     messages = reply_messages("Never reached an answer", THINKING, done=True)
     assert messages[0]["metadata"] == {"title": "Reasoning", "status": "done"}
+
+
+def test_thinking_checkpoint_reasoning_streams_when_the_model_writes_think() -> None:
+    """The real Thinking template leaves <think> to the model: each streamed prefix is split right."""
+    reply = "<think>\nTwo plus two.\n</think>\n\nIt is 4."
+    seen = [reply_messages(reply[:end], THINKING_CHECKPOINT, done=False) for end in range(1, len(reply) + 1)]
+    for messages, end in zip(seen, range(1, len(reply) + 1), strict=True):
+        shown = " ".join(str(m["content"]) for m in messages)
+        assert "<think" not in shown
+        assert "</thi" not in shown, reply[:end]
+    inside = reply_messages("<think>\nTwo plus", THINKING_CHECKPOINT, done=False)
+    assert [m["content"] for m in inside] == ["Two plus"]
+    assert inside[0]["metadata"] == {"title": "Reasoning", "status": "pending"}
+    final = reply_messages(reply, THINKING_CHECKPOINT, done=True)
+    assert [m["content"] for m in final] == ["Two plus two.", "It is 4."]
+    assert final[0]["metadata"]["status"] == "done"
+
+
+def test_thinking_checkpoint_answer_without_think_is_an_answer() -> None:
+    """When the model does not reason (no <think> written), the text is the answer, not reasoning."""
+    for done in (False, True):
+        messages = reply_messages("Hello there.", THINKING_CHECKPOINT, done=done)
+        assert messages == [{"role": "assistant", "content": "Hello there."}]
 
 
 def test_non_thinking_models_do_not_fold_think_tags() -> None:

@@ -1,0 +1,122 @@
+"""How many input tokens a request will cost, known before the GPU is touched.
+
+Text is tokenized through the chat template; each medium is counted by the processor's own size rules
+(`get_number_of_image_patches`, `get_num_of_video_patches`, the audio encoder's output length) on the
+sizes upstream's preprocessing produces (`omni_demo.vision`), from file headers and decoded audio only.
+A request over the limit gets one sentence saying how long a clip of its resolution may be.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from omni_demo import media
+from omni_demo.conversation import ModelInput
+from omni_demo.errors import InputError
+
+AUDIO_HOP = 160  # the feature extractor's hop: one mel frame per 10 ms at 16 kHz
+# Peak GPU memory grows with the prompt by about this much per input token: measured with plain
+# generate() on the full-size model (bf16, sdpa, one H100 and one H200), 640x360 and 1280x720 clips
+# of 15-120 s: 0.42 MiB per token for a text answer, 0.60 MiB with a spoken one.
+GIB_PER_TOKEN_TEXT = 0.42 / 1024
+GIB_PER_TOKEN_SPEECH = 0.60 / 1024
+HEADROOM_GIB = 2.0  # activations of the first decode steps, allocator fragmentation
+
+
+@dataclass(frozen=True)
+class Estimate:
+    total: int
+    tokens: dict[str, int] = field(default_factory=dict)  # per modality, as Timings.input_tokens
+    video_tokens_per_s: float = 0.0  # of the largest video, for the "how long may it be" sentence
+    video_size: tuple[int, int] | None = None  # (width, height) of that video
+
+
+def _audio_tokens(processor: Any, samples: int) -> int:
+    import torch
+    from transformers.models.qwen3_omni_moe.processing_qwen3_omni_moe import _get_feat_extract_output_lengths
+
+    frames = torch.tensor([samples // AUDIO_HOP])
+    return int(_get_feat_extract_output_lengths(frames, processor.n_window)[0])
+
+
+def _image_tokens(processor: Any, path: str) -> int:
+    image = media.load_model_image(path)
+    ip = processor.image_processor
+    return ip.get_number_of_image_patches(image.height, image.width, {}) // ip.merge_size**2
+
+
+def _video(processor: Any, path: str, fps: float) -> tuple[int, float, tuple[int, int]]:
+    """(tokens, seconds, (width, height)) of one video as the engine will sample it."""
+    plan, (total, rate, height, width) = media.plan_video_file(path, fps)
+    vp = processor.video_processor
+    # The processor's call passes its own video size bounds (a class default), not the video processor's.
+    size = getattr(processor, "videos_kwargs", {}).get("size")
+    patches = vp.get_num_of_video_patches(
+        plan.frames, plan.height, plan.width, {"size": size} if size else {}
+    )
+    return patches // vp.merge_size**2, total / rate, (width, height)
+
+
+def estimate(
+    processor: Any, model_input: ModelInput, audio_in_video: bool, fps: float, clip_limit: float
+) -> Estimate:
+    """Input tokens of the request: the chat template's text plus every medium's tokens."""
+    text = processor.apply_chat_template(model_input.messages, add_generation_prompt=True, tokenize=False)
+    ids = processor.tokenizer(text)["input_ids"]
+    placeholders = {processor.audio_token_id, processor.image_token_id, processor.video_token_id}
+    tokens = {"text": sum(1 for i in ids if i not in placeholders)}
+    audio = [
+        media.load_audio(s.path, clip_limit)
+        if s.video_index is None
+        else media.load_video_audio(s.path, clip_limit)
+        for s in model_input.audio
+    ]
+    audio_total = sum(_audio_tokens(processor, len(a)) for a in audio)
+    image_total = sum(_image_tokens(processor, p) for p in model_input.images)
+    videos = [_video(processor, p, fps) for p in model_input.videos]
+    video_total = sum(v[0] for v in videos)
+    if audio_in_video and videos:
+        tokens["text"] += 2 * len(
+            videos
+        )  # each video's sound is wrapped in <|audio_start|> ... <|audio_end|>
+    tokens |= {k: v for k, v in (("audio", audio_total), ("image", image_total), ("video", video_total)) if v}
+    per_s, size = 0.0, None
+    if videos:
+        biggest = max(videos, key=lambda v: v[0])
+        per_s, size = biggest[0] / max(biggest[1], 1e-6), biggest[2]
+        if audio_in_video:
+            per_s += _audio_tokens(processor, media.AUDIO_RATE) or 0
+    return Estimate(sum(tokens.values()), tokens | {"total": sum(tokens.values())}, per_s, size)
+
+
+def check_limit(found: Estimate, limit: int) -> None:
+    """One sentence when the request is longer than `limit` input tokens."""
+    if found.total <= limit:
+        return
+    lead = f"This request needs about {found.total:,} input tokens, over this server's limit of {limit:,}"
+    if found.video_size is None or found.video_tokens_per_s <= 0:
+        raise InputError(f"{lead}; use shorter clips, fewer attachments, or press Clear to start over.")
+    others = found.total - found.tokens.get("video", 0)
+    seconds = max(0, math.floor((limit - others) / found.video_tokens_per_s))
+    width, height = found.video_size
+    raise InputError(
+        f"{lead}; a {width}×{height} video may be at most about {seconds} s long here — trim it."
+    )
+
+
+def default_limit(model: Any, speaks: bool) -> int:
+    """The thinker's context, and on a GPU what its memory left after loading holds."""
+    import torch
+
+    context = int(model.config.thinker_config.text_config.max_position_embeddings)
+    if not torch.cuda.is_available():
+        return context
+    free = sum(
+        torch.cuda.get_device_properties(d).total_memory - torch.cuda.memory_allocated(d)
+        for d in range(torch.cuda.device_count())
+    )
+    per_token = GIB_PER_TOKEN_SPEECH if speaks else GIB_PER_TOKEN_TEXT
+    fits = int((free / 2**30 - HEADROOM_GIB) / per_token)
+    return max(1024, min(context, fits))
