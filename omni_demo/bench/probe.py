@@ -1,9 +1,10 @@
-"""`python -m omni_demo.bench.probe`: where one decode step and one speech frame spend their time.
+"""`python -m omni_demo.bench.probe`: where one decode step, one speech frame and the first token spend time.
 
-Times, on the loaded model, the plain eager steps against the fast engine's graph replays: one
-thinker decode step, one speech frame (talker step + the code predictor's 15 codes), one code2wav
-chunk; then one engine reply per path on the benchmark's text-speech workload. Prints a small
-table and writes it as JSON; used to choose what to speed up next (bench/results/README.md).
+On the full-size random-weight model: one thinker decode step and one speech frame (talker step + the
+code predictor's 15 codes) as graph replays, eager-captured and, with `--compile`, compiled first;
+code2wav per chunk; the pieces of the time to first token for the benchmark's 30 s speech input
+(processor, prefill through `generate()`, prefill through the fast engine on the caller's stream and on a
+side stream); then engine replies on the text-speech and audio-text workloads. Prints JSON, writes probe.json.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import logging
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,30 +30,62 @@ def _timed(fn: Any, reps: int) -> float:
         fn()
         torch.cuda.synchronize()
         samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+    return round(statistics.median(samples) * 1000, 2)
 
 
-def step_times(model: Any) -> dict[str, float]:
+def step_times(model: Any, compile: bool) -> dict[str, float]:
     """Milliseconds per thinker step, per speech frame and per code2wav chunk (graph replay)."""
     import torch
 
     from omni_demo.engine.fast import FastPath
 
-    fast = FastPath(model)
+    fast = FastPath(model, compile=compile)
     out: dict[str, float] = {}
+    started = time.perf_counter()
     thinker = fast.thinker_for(1000)
-    token = torch.tensor([[1000]], device=fast.device)
-    thinker.kv.position.fill_(100)
-    out["thinker_step_graph_ms"] = _timed(lambda: (thinker.step(), thinker.kv.position.fill_(100)), 50)
+    out["thinker_ready_s"] = round(time.perf_counter() - started, 1)
+    out["thinker_step_ms"] = _timed(lambda: (thinker.step(), thinker.kv.position.fill_(100)), 50)
+    started = time.perf_counter()
     frames = fast.frames_for(1000, do_sample=True)
-    frames.kv.position.fill_(100)
-    text = torch.zeros_like(frames.text)
-    out["frame_graph_ms"] = _timed(lambda: (frames.step(), frames.kv.position.fill_(100)), 50)
-    codes = torch.randint(0, 2048, (1, 16, 85), device=fast.device)
-    out["code2wav_85_frames_ms"] = _timed(lambda: model.code2wav(codes), 10)
-    codes = torch.randint(0, 2048, (1, 16, 600), device=fast.device)
-    out["code2wav_600_frames_ms"] = _timed(lambda: model.code2wav(codes), 5)
-    del token, text
+    out["frame_ready_s"] = round(time.perf_counter() - started, 1)
+    out["frame_ms"] = _timed(lambda: (frames.step(), frames.kv.position.fill_(100)), 50)
+    if not compile:
+        codes = torch.randint(0, 2048, (1, 16, 85), device=fast.device)
+        out["code2wav_85_frames_ms"] = _timed(lambda: model.code2wav(codes), 10)
+    return out
+
+
+def first_token_parts(engine: Any, media: Path) -> dict[str, float]:
+    """The 30 s speech-input prefill, piece by piece (milliseconds, medians of 5)."""
+    import torch
+
+    from omni_demo.conversation import build_model_input
+    from omni_demo.engine.fast.run import FastPath
+    from omni_demo.types import Media, Request, Sampling, Turn
+
+    request = Request(
+        turns=(Turn("user", "Transcribe.", (Media("audio", str(media)),)),),
+        return_audio=False,
+        sampling=Sampling(max_new_tokens=128),
+    )
+    model_input = build_model_input(request, engine.info.capabilities, engine.options.max_media_turns)
+    out = {"processor_ms": _timed(lambda: engine._prepare(model_input, request), 5)}
+    inputs = engine._prepare(model_input, request)
+    model = engine.model
+    out["generate_1_token_ms"] = _timed(
+        lambda: model.thinker.generate(**inputs, max_new_tokens=1, min_new_tokens=1, do_sample=False), 5
+    )
+    fast = engine.fast_path or FastPath(model)
+    decoder = fast.thinker_for(int(inputs["input_ids"].shape[1]) + 129)
+    out["fast_prefill_ms"] = _timed(lambda: decoder.prefill(inputs, False, False)[0].argmax().item(), 5)
+    side = torch.cuda.Stream()
+
+    def on_side() -> None:
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            decoder.prefill(inputs, False, False)[0].argmax().item()
+
+    out["fast_prefill_side_stream_ms"] = _timed(on_side, 5)
     return out
 
 
@@ -60,32 +94,48 @@ def main(argv: list[str] | None = None) -> int:
 
     from omni_demo.bench.models import load_full
     from omni_demo.bench.runner import run_engine
-    from omni_demo.bench.workloads import select
+    from omni_demo.bench.workloads import make_input, select
 
     p = argparse.ArgumentParser(prog="python -m omni_demo.bench.probe")
     p.add_argument("--out", type=Path, default=Path("."))
-    p.add_argument("--workloads", default="text-speech")
+    p.add_argument("--compile", action="store_true", help="also time compiled step bodies")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("omni_demo.engine.fast").setLevel(logging.DEBUG)
     loaded = load_full()
+    engine = loaded.engine
     report: dict[str, Any] = {"gpu": torch.cuda.get_device_name()}
-    with torch.inference_mode():
+    folder = Path(tempfile.mkdtemp())
+    speech = make_input(select("audio-text", preview=False)[0], folder)
+    sections = [("steps", lambda: step_times(engine.model, False))]
+    sections.append(("first_token", lambda: first_token_parts(engine, speech)))
+    for name, run in sections:
         try:
-            report["steps"] = step_times(loaded.engine.model)
+            with torch.inference_mode():
+                report[name] = run()
         except Exception as exc:
-            logging.exception("step timing failed")
-            report["steps_error"] = repr(exc)
-    print(json.dumps(report, indent=1), flush=True)
-    for workload in select(args.workloads, preview=False):
+            logging.exception("%s failed", name)
+            report[name] = repr(exc)
+        print(name, json.dumps(report[name]), flush=True)
+    for workload in select("text-speech,audio-text", preview=False):
+        media = speech if workload.media == "audio" else None
         for path in ("fast", "fast", "plain"):
-            engine = loaded.engine.with_options(engine=path)
             try:
-                run = run_engine(engine, workload, None, "Ethan")
-                report[f"{workload.name}/{path}"] = run.as_dict()
-                print(workload.name, path, json.dumps(run.as_dict()), flush=True)
+                run = run_engine(engine.with_options(engine=path), workload, media, "Ethan").as_dict()
             except Exception as exc:
                 logging.exception("%s %s failed", workload.name, path)
-                report[f"{workload.name}/{path}"] = repr(exc)
+                run = {"error": repr(exc)}
+            report.setdefault(workload.name, {}).setdefault(path, []).append(run)
+            keys = ("first_token_s", "tokens_per_s", "first_audio_s", "real_time_factor", "total_s")
+            print(workload.name, path, {k: run.get(k) for k in keys}, flush=True)
+    if args.compile:  # last: compiling takes minutes
+        try:
+            with torch.inference_mode():
+                report["steps_compiled"] = step_times(engine.model, True)
+        except Exception as exc:
+            logging.exception("compiled steps failed")
+            report["steps_compiled"] = repr(exc)
+        print("steps_compiled", json.dumps(report["steps_compiled"]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "probe.json").write_text(json.dumps(report, indent=1))
     return 0

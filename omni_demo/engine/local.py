@@ -62,6 +62,7 @@ class EngineOptions:
     # "fast": fixed-shape decode loops replayed as CUDA graphs (omni_demo.engine.fast); "plain":
     # transformers' generate() as it ships, kept as a fallback and for comparison.
     engine: str = "fast"
+    compile: bool = False  # fast engine: torch.compile each step before capturing it (slow start-up)
     # Extra generate() kwargs applied last, e.g. the benchmark's fixed lengths
     # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 125, "talker_max_new_tokens": 125}).
     generate_overrides: tuple[tuple[str, Any], ...] = ()
@@ -425,14 +426,14 @@ class LocalEngine:
         if self.options.engine != "fast":
             return None
         if self._fast is None:
-            self._fast = FastPath(self.model)
+            self._fast = FastPath(self.model, compile=self.options.compile)
         return self._fast
 
     def with_options(self, **changes: Any) -> LocalEngine:
         """A second engine over the same model with other options (tests and the benchmark use it)."""
         options = replace(self.options, **changes)
         if options.engine == "fast" and self._fast is None:
-            self._fast = FastPath(self.model)  # made here so that every copy shares its graphs
+            self._fast = FastPath(self.model, compile=options.compile)  # every copy shares its graphs
         return LocalEngine(self.model, self.processor, self._info, options, self._lock, self._fast)
 
 

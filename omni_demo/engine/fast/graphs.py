@@ -15,17 +15,22 @@ from typing import Any
 class Step:
     """`step()` runs `body` (which reads and writes only fixed buffers), from a graph once captured."""
 
-    def __init__(self, body: Callable[[], None], device: Any, pool: Any = None) -> None:
+    def __init__(self, body: Callable[[], None], device: Any, compile: bool = False) -> None:
+        if compile and device.type == "cuda":
+            import torch
+
+            # Inductor fuses the body's small kernels (norms, rotary, routing) before the graph records
+            # them; shapes never change, so one compilation serves every replay.
+            body = torch.compile(body, dynamic=False, fullgraph=False)
         self._body = body
         self._device = device
-        self._pool = pool
         self._graph: Any = None
 
     @property
     def captured(self) -> bool:
         return self._graph is not None
 
-    def capture(self, warmups: int = 2) -> None:
+    def capture(self, warmups: int = 3) -> None:
         """Record `body` as a graph (CUDA only). Warm-up runs first, on a side stream, as torch asks.
 
         The warm-up runs change the buffers the body writes: callers reset their state after this.
@@ -41,7 +46,7 @@ class Step:
                 self._body()
         torch.cuda.current_stream(self._device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, pool=self._pool):
+        with torch.cuda.graph(graph):
             self._body()
         self._graph = graph
 

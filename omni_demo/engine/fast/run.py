@@ -39,8 +39,9 @@ class SpeechSetup:
 class FastPath:
     """The fast loops over one loaded model; thread-safe only under the engine's lock."""
 
-    def __init__(self, model: Any, keep_up_to: int = 8192) -> None:
+    def __init__(self, model: Any, keep_up_to: int = 8192, compile: bool = False) -> None:
         self.model = model
+        self.compile = compile  # torch.compile each step body before capturing it (CUDA only)
         self.keep_up_to = keep_up_to
         self.device = model.thinker.lm_head.weight.device
         self._thinkers: dict[int, ThinkerDecoder] = {}
@@ -53,7 +54,7 @@ class FastPath:
         length = cache_length(needed)
         if length not in self._thinkers:
             started = time.perf_counter()
-            decoder = ThinkerDecoder(self.model.thinker, length)
+            decoder = ThinkerDecoder(self.model.thinker, length, self.compile)
             decoder.capture()
             self._thinkers[length] = decoder
             log.info(
@@ -65,7 +66,7 @@ class FastPath:
         key = (cache_length(needed, smallest=4096), do_sample)
         if key not in self._frames:
             started = time.perf_counter()
-            step = FrameStep(self.model.talker, key[0], do_sample)
+            step = FrameStep(self.model.talker, key[0], do_sample, self.compile)
             step.capture()
             self._frames[key] = step
             log.info(

@@ -29,7 +29,7 @@ PREDICTOR_TOP_P = 0.8
 class FrameStep:
     """One speech frame. In: `token` (its first code), `past_hidden`, `text`; out: `codes`, `logits`."""
 
-    def __init__(self, talker: Any, length: int, do_sample: bool) -> None:
+    def __init__(self, talker: Any, length: int, do_sample: bool, compile: bool = False) -> None:
         import torch
 
         self.talker = talker
@@ -54,7 +54,7 @@ class FrameStep:
         # The predictor's scores per residual code, kept for the benchmark's fidelity check.
         vocab = predictor.config.vocab_size
         self.predictor_logits = torch.zeros(self.groups, vocab, dtype=torch.float32, device=self.device)
-        self.step = Step(self._body, self.device)
+        self.step = Step(self._body, self.device, compile)
         self._filled = 0
 
     # -- the graph's body ------------------------------------------------------------------------

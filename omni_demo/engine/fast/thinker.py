@@ -19,7 +19,7 @@ from omni_demo.engine.fast.kv import StaticKV
 class ThinkerDecoder:
     """Decode steps of `model.thinker` over a cache of `length` positions."""
 
-    def __init__(self, thinker: Any, length: int) -> None:
+    def __init__(self, thinker: Any, length: int, compile: bool = False) -> None:
         import torch
 
         self.thinker = thinker
@@ -31,7 +31,7 @@ class ThinkerDecoder:
         self.token = torch.zeros(1, 1, dtype=torch.long, device=self.device)
         self.delta = torch.zeros(1, dtype=torch.long, device=self.device)  # this request's rope delta
         self.logits = torch.zeros(1, thinker.lm_head.out_features, dtype=torch.float32, device=self.device)
-        self.step = Step(self._body, self.device)
+        self.step = Step(self._body, self.device, compile)
         self._filled = 0  # positions in the cache, counted on the host (no device sync)
 
     def _body(self) -> None:
