@@ -99,9 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m omni_demo.bench.probe")
     p.add_argument("--out", type=Path, default=Path("."))
     p.add_argument("--compile", action="store_true", help="also time compiled step bodies")
+    p.add_argument("--replies-only", action="store_true", help="skip the step and prefill timings")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    logging.getLogger("omni_demo.engine.fast").setLevel(logging.DEBUG)
+    logging.getLogger("omni_demo.engine").setLevel(logging.DEBUG)
     loaded = load_full()
     engine = loaded.engine
     report: dict[str, Any] = {"gpu": torch.cuda.get_device_name()}
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     speech = make_input(select("audio-text", preview=False)[0], folder)
     sections = [("steps", lambda: step_times(engine.model, False))]
     sections.append(("first_token", lambda: first_token_parts(engine, speech)))
-    for name, run in sections:
+    for name, run in [] if args.replies_only else sections:
         try:
             with torch.inference_mode():
                 report[name] = run()

@@ -116,6 +116,7 @@ class LocalEngine:
         with self._lock:
             progress = _Progress(started=time.perf_counter())
             inputs = self._prepare(model_input, request)
+            log.debug("inputs ready in %.0f ms", 1000 * (time.perf_counter() - progress.started))
             yield from self._run(inputs, request, progress)
             result = self._result(progress, inputs, model_input.notices)
         log.info("reply: %s", result.timings.summary())

@@ -127,23 +127,27 @@ class FastPath:
         prompt: PromptState | None,
     ) -> None:
         ids = inputs["input_ids"]
-        decoder = self.thinker_for(int(ids.shape[1]) + decoding.max_new_tokens + 1)
         started = time.perf_counter()
+        decoder = self.thinker_for(int(ids.shape[1]) + decoding.max_new_tokens + 1)
+        marks = [("decoder", time.perf_counter())]
         logits, hidden = decoder.prefill(inputs, use_audio_in_video, hidden_states=prompt is not None)
+        marks.append(("prefill queued", time.perf_counter()))
         if prompt is not None:
             prompt.embeds = hidden[0]
             prompt.accepted = hidden[self.model.config.talker_config.accept_hidden_layer]
         del hidden
         picker = Picker(decoding, ids)
+        marks.append(("picker", time.perf_counter()))
         text_tap.put(ids.cpu())  # a streamer's first call carries the prompt, as in generate()
         token = picker.pick(logits)
+        marks.append(("picked", time.perf_counter()))
         first = True
         while True:
             text_tap.put(token.reshape(-1).cpu())  # waits for the GPU; raises on Stop
             if first:
-                log.debug(
-                    "prefill of %d tokens + first pick: %.3f s", ids.shape[1], time.perf_counter() - started
-                )
+                marks.append(("first token", time.perf_counter()))
+                steps = ", ".join(f"{name} {1000 * (t - started):.0f} ms" for name, t in marks)
+                log.debug("prompt of %d tokens: %s", ids.shape[1], steps)
                 first = False
             if picker.finished(int(token)):
                 break
