@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any
 
+from omni_demo.engine.workers import worker
 from omni_demo.errors import GenerationCancelled
 
 _POLL_S = 0.05  # how often a waiting talker checks for Stop
@@ -256,8 +258,7 @@ def follow_thinker(
         finally:
             feed.finish()
 
-    thinker = threading.Thread(target=thinker_thread, name="omni-thinker", daemon=True)
-    thinker.start()
+    thinker = worker("omni-thinker").submit(thinker_thread)
     try:
         if feed.wait_for_tokens(1) and not failure:
             talk()
@@ -266,6 +267,6 @@ def follow_thinker(
         if not (failure and isinstance(exc, GenerationCancelled)):
             raise
     finally:
-        thinker.join()
+        wait([thinker])
     if failure:
         raise failure[0]

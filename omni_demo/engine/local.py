@@ -1,6 +1,6 @@
 """The local transformers engine: one model in this process, streaming text and speech.
 
-generate() runs in a worker thread. Text reaches us through a streamer, speech through a forward
+generate() runs in a long-lived worker thread. Text reaches us through a streamer, speech through a forward
 pre-hook on the talker that sees each frame's 16 codes (`residual_codes`) and feeds a StreamingDecoder.
 Both push events into one queue that `stream()` drains, so the caller sees text deltas and ~1 s
 audio chunks in the order they were made. Closing the stream sets a flag that the streamer and the
@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +30,7 @@ from omni_demo.engine.fast.run import speech_setup, thinker_decoding
 from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.speech import StreamingDecoder
+from omni_demo.engine.workers import worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
 from omni_demo.types import Event, ModelInfo, ModelKind, Request, Result, Sampling, Timings, Turn
 
@@ -239,13 +241,7 @@ class LocalEngine:
     def _run(self, inputs: Any, request: Request, progress: _Progress) -> Iterator[Event]:
         events: queue.Queue[Any] = queue.Queue()
         cancel = threading.Event()
-        worker = threading.Thread(
-            target=self._work,
-            args=(inputs, request, progress, events, cancel),
-            name="omni-generate",
-            daemon=True,
-        )
-        worker.start()
+        done = worker("omni-generate").submit(self._work, inputs, request, progress, events, cancel)
         try:
             while (item := events.get()) is not _DONE:
                 if isinstance(item, BaseException):
@@ -253,7 +249,7 @@ class LocalEngine:
                 yield item
         finally:
             cancel.set()  # the consumer left early (Stop) or failed: stop the model at the next step
-            worker.join()
+            wait([done])
 
     def _work(
         self,

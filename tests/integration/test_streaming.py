@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,9 +75,10 @@ def one_shot_decode(model, frames: list) -> np.ndarray:
 
 
 def no_worker_left() -> bool:
-    """Neither the generation worker nor (interleaved speech) its thinker helper is still running."""
-    names = ("omni-generate", "omni-thinker")
-    return not [t for t in threading.enumerate() if t.name in names and t.is_alive()]
+    """Neither the generation worker nor (interleaved speech) its thinker helper is still running a task."""
+    from omni_demo.engine.workers import worker
+
+    return not worker("omni-generate").busy and not worker("omni-thinker").busy
 
 
 # ------------------------------------------------------------------------------------- a long answer
