@@ -46,7 +46,8 @@ class Step:
                 self._body()
         torch.cuda.current_stream(self._device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        # thread_local: the other loop (thinker or talker) may be replaying its own graph meanwhile.
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             self._body()
         self._graph = graph
 
