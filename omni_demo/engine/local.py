@@ -30,7 +30,7 @@ from omni_demo.engine.fast.run import speech_setup, thinker_decoding
 from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.speech import StreamingDecoder
-from omni_demo.engine.workers import worker
+from omni_demo.engine.workers import in_worker, worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
 from omni_demo.types import Event, ModelInfo, ModelKind, Request, Result, Sampling, Timings, Turn
 
@@ -249,7 +249,10 @@ class LocalEngine:
                 yield item
         finally:
             cancel.set()  # the consumer left early (Stop) or failed: stop the model at the next step
-            wait([done])
+            # An abandoned stream can be closed by the garbage collector in any thread, a worker's
+            # included; a worker must not wait for its own task (it would wait forever).
+            if not in_worker():
+                wait([done])
 
     def _work(
         self,

@@ -14,6 +14,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+_local = threading.local()
+
+
+def in_worker() -> bool:
+    """True inside a task of a `Worker` (such a thread must never wait for its own task)."""
+    return getattr(_local, "inside", False)
+
 
 class Worker:
     """One daemon-like thread that runs submitted calls in order."""
@@ -34,9 +41,11 @@ class Worker:
         return self._executor.submit(self._call, fn, *args)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        _local.inside = True
         try:
             return fn(*args)
         finally:
+            _local.inside = False
             with self._lock:
                 self._running -= 1
 
