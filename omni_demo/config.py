@@ -31,6 +31,8 @@ class Settings:
     allow_url_fetch: bool = False  # let API users pass http(s) URLs as media (never to private addresses)
     cache_dir: Path = field(default_factory=_default_cache)  # where the preview model is built once
     warmup: bool = True  # run one tiny generation at start-up so the first user does not pay for it
+    feedback_dir: Path | None = None  # testers' feedback is appended here as JSON Lines; None: off
+    feedback_keep_media: bool = False  # also copy the media each feedback refers to
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -68,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("OMNI_CACHE_DIR", _default_cache())))
     p.add_argument("--no-warmup", dest="warmup", action="store_false")
+    p.add_argument(
+        "--feedback-dir",
+        type=Path,
+        default=os.environ.get("OMNI_FEEDBACK_DIR") or None,
+        help="append testers' thumbs up/down and comments to FEEDBACK_DIR/feedback.jsonl (off unless set)",
+    )
+    p.add_argument(
+        "--feedback-keep-media",
+        action="store_true",
+        default=os.environ.get("OMNI_FEEDBACK_KEEP_MEDIA") == "1",
+        help="also copy the media each feedback refers to into FEEDBACK_DIR/media",
+    )
     return p
 
 
@@ -85,4 +99,6 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         allow_url_fetch=a.allow_url_fetch,
         cache_dir=a.cache_dir,
         warmup=a.warmup,
+        feedback_dir=a.feedback_dir,
+        feedback_keep_media=a.feedback_keep_media,
     )
