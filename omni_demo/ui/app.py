@@ -12,7 +12,7 @@ from omni_demo.types import ModelInfo
 from omni_demo.ui.api import build_api
 from omni_demo.ui.chat import build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
-from omni_demo.ui.i18n import language_switch, pair, t
+from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
 
 TITLE = text("page.title", EN)  # the browser tab's title (Gradio does not translate it)
 
@@ -33,11 +33,12 @@ def build_demo(engine: Engine, feedback: FeedbackStore | None = None) -> gr.Bloc
                 pair(**{lang.replace("-", "_"): banner(engine.info, lang) for lang in LANGUAGES}),
                 elem_id="banner",
             )
-            language_switch()
+            switch = language_switch()
         with gr.Tabs():
-            with gr.Tab(t("tab.chat"), id="chat"):
+            with gr.Tab(t("tab.chat"), id="chat") as chat:
                 build_chat_tab(engine, feedback)
-            build_cookbook_tabs(engine, feedback)
+            tabs = build_cookbook_tabs(engine, feedback)
+        wire_switch(switch, [(chat, t("tab.chat")), *tabs])
         build_api(engine)
     demo.queue(default_concurrency_limit=1)
     return demo

@@ -65,12 +65,15 @@ def slug(category: Category) -> str:
     return category.lower()
 
 
-def build_cookbook_tabs(engine: Engine, store: FeedbackStore | None = None) -> None:
-    """One `gr.Tab` per category; call inside the page's `gr.Tabs()`."""
+def build_cookbook_tabs(engine: Engine, store: FeedbackStore | None = None) -> list[tuple[gr.Tab, Any]]:
+    """One `gr.Tab` per category; call inside the page's `gr.Tabs()`. Returns (tab, label) pairs."""
+    tabs = []
     for category in CATEGORIES:
         label = pair(en=category, zh_CN=CATEGORY_TEXT[category])
-        with gr.Tab(label, id=slug(category), elem_id=f"tab-{slug(category)}"):
+        with gr.Tab(label, id=slug(category), elem_id=f"tab-{slug(category)}") as tab:
             _category(engine, category, store)
+        tabs.append((tab, label))
+    return tabs
 
 
 def case_title(case: Case) -> Any:

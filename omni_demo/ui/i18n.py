@@ -26,9 +26,15 @@ LANG_JS = "(...args) => { args[args.length - 1] = document.documentElement.lang 
 # Switches Gradio's own locale (what its Settings panel does) by loading the very module the page
 # loaded, so the whole page, Gradio's built-in texts included, is re-translated in place.
 _SWITCH_JS = """async () => {
+    const locale = %s;
     const core = performance.getEntriesByType('resource').map((e) => e.name)
         .find((name) => /\\/core-[^/]*\\.js$/.test(name));
-    if (core) { (await import(core)).changeLocale(%s); }
+    if (!core) { return; }
+    (await import(core)).changeLocale(locale);
+    // A language's built-in texts load lazily: wait until the page has switched.
+    for (let i = 0; i < 40 && document.documentElement.lang !== locale; i++) {
+        await new Promise((done) => setTimeout(done, 50));
+    }
 }"""
 
 _computed: dict[str, dict[str, str]] = {}  # keys made while building pages: key -> {lang: text}
@@ -71,9 +77,33 @@ def lang_box() -> gr.Textbox:
     return gr.Textbox(value=EN, visible=False)
 
 
-def language_switch() -> None:
-    """Two small buttons that switch the page between English and Chinese."""
+def language_switch() -> dict[str, gr.Button]:
+    """Two small buttons that switch the page between English and Chinese; wire them with `wire_switch`."""
     with gr.Row(elem_id="language-switch"):
-        for key, locale, elem_id in (("lang.en", EN, "lang-en"), ("lang.zh", ZH, "lang-zh")):
-            button = gr.Button(t(key), size="sm", scale=0, min_width=80, elem_id=elem_id)
-            button.click(None, None, None, js=_SWITCH_JS % json.dumps(locale), api_visibility="private")
+        return {
+            locale: gr.Button(t(key), size="sm", scale=0, min_width=80, elem_id=elem_id)
+            for key, locale, elem_id in (("lang.en", EN, "lang-en"), ("lang.zh", ZH, "lang-zh"))
+        }
+
+
+def wire_switch(buttons: dict[str, gr.Button], tabs: list[tuple[gr.Tab, I18nData]]) -> None:
+    """Switch the locale, then send every tab its label again.
+
+    Gradio re-translates only the tabs on screen; the others keep the old language until their label
+    is sent again, which then is translated in the new locale.
+    """
+    components = [tab for tab, _ in tabs]
+
+    def relabel() -> list[gr.Tab]:
+        return [gr.Tab(label=label) for _, label in tabs]
+
+    for locale, button in buttons.items():
+        button.click(
+            relabel,
+            None,
+            components,
+            js=_SWITCH_JS % json.dumps(locale),
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )

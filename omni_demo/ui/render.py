@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from omni_demo import i18n
 from omni_demo.answers import split_thinking
-from omni_demo.i18n import EN, localize, text, timings_headline, timings_line
+from omni_demo.i18n import EN, localize, timings_headline, timings_line
 from omni_demo.types import Capabilities, Timings, Turn
 
 Message = dict[str, object]
@@ -38,12 +39,12 @@ def reply_messages(
                 {
                     "role": "assistant",
                     "content": reasoning,
-                    "metadata": {"title": text("reply.reasoning", lang), "status": status},
+                    "metadata": {"title": i18n.text("reply.reasoning", lang), "status": status},
                 }
             )
     if answer or not messages:
         messages.append(
-            {"role": "assistant", "content": answer or ("…" if not done else text("reply.empty", lang))}
+            {"role": "assistant", "content": answer or ("…" if not done else i18n.text("reply.empty", lang))}
         )
     if audio_path:
         messages.append({"role": "assistant", "content": {"path": audio_path, "mime_type": "audio/wav"}})
@@ -53,7 +54,7 @@ def reply_messages(
                 "role": "assistant",
                 "content": timings_line(timings, lang),
                 "metadata": {
-                    "title": text("reply.timings", lang),
+                    "title": i18n.text("reply.timings", lang),
                     "log": timings_headline(timings, lang),
                     "status": "done",
                 },
@@ -63,7 +64,7 @@ def reply_messages(
 
 
 def notice_message(notice: str, lang: str = EN) -> Message:
-    title = text("reply.note", lang)
+    title = i18n.text("reply.note", lang)
     return {
         "role": "assistant",
         "content": localize(notice, lang),
