@@ -13,6 +13,7 @@ any failure to write becomes one sentence for the tester; the chat goes on. Noth
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -145,7 +146,8 @@ def _append(path: Path, line: bytes) -> None:
                     view = view[os.write(fd, view) :]
                 os.fsync(fd)
             except OSError:
-                os.ftruncate(fd, start)  # never leave half a line behind
+                with contextlib.suppress(OSError):  # not every file can be cut (a device, a pipe)
+                    os.ftruncate(fd, start)  # never leave half a line behind
                 raise
         finally:
             os.close(fd)

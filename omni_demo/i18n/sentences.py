@@ -164,6 +164,35 @@ SENTENCES: dict[str, str] = {
         "{loaded} 模型不能说话，此用例只以文字回答；"
         "如需听到回答，{_start_with(ModelKind.INSTRUCT, preview)}。"
     ),
+    # ------------------------------------------------------------------ feedback and transcripts
+    "Your feedback could not be saved because the server's disk is full; the chat goes on as before.": (
+        "服务器磁盘已满，无法保存你的反馈；对话不受影响。"
+    ),
+    "Your feedback could not be saved because the feedback folder can't be written; "
+    "the chat goes on as before.": "反馈文件夹无法写入，无法保存你的反馈；对话不受影响。",
+    "There is nothing to download yet; send a message first.": "还没有可下载的内容；请先发送一条消息。",
+    "“{name}” could not be read as a saved conversation; choose the zip or json that "
+    "“Download the conversation” made.": (
+        "无法将“{name}”读取为保存的对话；请选择由“下载对话”生成的 zip 或 json。"
+    ),
+    "“{name}” is not a conversation saved by this demo; choose the zip or json that "
+    "“Download the conversation” made.": (
+        "“{name}”不是本演示保存的对话；请选择由“下载对话”生成的 zip 或 json。"
+    ),
+    "“{name}” was saved by a newer version of this demo; update the demo to load it.": (
+        "“{name}”由更新版本的演示保存；请更新演示后再载入。"
+    ),
+    "“{name}” unpacks to more than 4 GiB; load a smaller conversation.": (
+        "“{name}”解压后超过 4 GiB；请载入更小的对话。"
+    ),
+    "“{name}” holds no conversation to load.": "“{name}”中没有可载入的对话。",
+    "One attached file was not in “{name}”, so it was left out; load the zip to bring it back.": (
+        "“{name}”中缺少 1 个附件，已省略；载入 zip 文件即可找回。"
+    ),
+    "{conversation.missing} attached files were not in “{name}”, so they were left out; "
+    "load the zip to bring them back.": (
+        "“{name}”中缺少 {conversation.missing} 个附件，已省略；载入 zip 文件即可找回。"
+    ),
     # ----------------------------------------------------------------------------------- engine
     "The voice “{voice}” does not exist for this model; choose one of {names}.": (
         "此模型没有“{voice}”这个音色；请从 {names} 中选择。"

@@ -10,7 +10,7 @@ UI: dict[str, tuple[str, str]] = {
     "page.title": ("Qwen3-Omni demo", "Qwen3-Omni 演示"),
     "page.model": (
         "**Model:** `{name}` ({kind}) on `{device}`",
-        "**模型：**`{name}`（{kind}），运行于 `{device}`",
+        "**模型**：`{name}`（{kind}），运行于 `{device}`",
     ),
     "page.preview": (
         "⚠️ **Preview model: answers are random.** This is a tiny random-weight Qwen3-Omni that runs on any "
@@ -82,8 +82,8 @@ UI: dict[str, tuple[str, str]] = {
     "timings.total_tokens": ("total", "合计"),
     # ---------------------------------------------------------------------------- cookbook tabs
     "cb.pick": ("Pick a case", "选择用例"),
-    "cb.upstream": ("*Upstream settings:* {line}", "*上游设置：*{line}"),
-    "cb.model_note": ("**⚠ Model:** {note}", "**⚠ 模型：**{note}"),
+    "cb.upstream": ("*Upstream settings:* {line}", "*上游设置*：{line}"),
+    "cb.model_note": ("**⚠ Model:** {note}", "**⚠ 模型**：{note}"),
     "cb.example": ("Load example", "加载示例"),
     "cb.run": ("Run", "运行"),
     "cb.stop": ("Stop", "停止"),
@@ -115,8 +115,8 @@ UI: dict[str, tuple[str, str]] = {
     "cb.spoken": ("Spoken answer (streams as it is made)", "语音回答（边生成边播放）"),
     "cb.boxes": ("Boxes found", "找到的框"),
     "cb.tool_calls": ("**Tool calls**", "**工具调用**"),
-    "cb.note": ("**Note:** {note}", "**提示：**{note}"),
-    "cb.timings": ("**Timings:** {line}", "**用时：**{line}"),
+    "cb.note": ("**Note:** {note}", "**提示**：{note}"),
+    "cb.timings": ("**Timings:** {line}", "**用时**：{line}"),
     # --------------------------------------------------------------------------------- feedback
     "fb.title": ("Your feedback", "你的反馈"),
     "fb.hint": (
