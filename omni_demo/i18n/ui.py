@@ -127,7 +127,7 @@ UI: dict[str, tuple[str, str]] = {
     "fb.down": ("👎 Bad", "👎 不好"),
     "fb.comment": ("Comment on the answer you rated (optional)", "对你评分的回答写几句评论（可选）"),
     "fb.placeholder": ("What was right or wrong about it?", "哪里好，哪里不好？"),
-    "fb.send": ("Send comment", "发送评论"),
+    "fb.send": ("Save comment", "保存评论"),
     "fb.saved": (
         "Thanks: your rating of answer {number} was saved.",
         "谢谢：你对第 {number} 个回答的评分已保存。",
