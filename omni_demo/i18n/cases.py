@@ -55,7 +55,7 @@ CASE_TEXT: dict[str, tuple[str, str]] = {  # case id -> (title, description)
     "omni-captioner": (
         "全能描述（Omni Captioner）",
         "Qwen3-Omni-30B-A3B-Captioner 由 Instruct 模型微调而来，可为任意音频写出详细、低幻觉的描述。"
-        "它只接受一段不超过 30 秒的音频，不接受提示词。",
+        "它只接受一段音频，不接受提示词；建议音频不超过 30 秒（更长的也可以，结果会附上提示）。",
     ),
 }
 

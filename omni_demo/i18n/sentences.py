@@ -65,6 +65,9 @@ SENTENCES: dict[str, str] = {
     "“{name}” could not be decoded as a video; check the file or convert it to mp4.": (
         "无法将“{name}”解码为视频；请检查文件，或转换为 mp4。"
     ),
+    "The video “{name}” has fewer than 2 frames; choose a longer video.": (
+        "视频“{name}”不足 2 帧；请选择更长的视频。"
+    ),
     "“{name}” is not an image we can read; choose a png, jpg or webp file.": (
         "无法读取图片“{name}”；请选择 png、jpg 或 webp 文件。"
     ),
@@ -134,7 +137,6 @@ SENTENCES: dict[str, str] = {
         "有 {unread} 个工具调用无法按 JSON 读取，因此以原始文本显示。"
     ),
     # --------------------------------------------------------------------------------- cookbook
-    "The Captioner takes one clip of up to 30 s. {exc}": "Captioner 只接受一段不超过 30 秒的音频。{exc}",
     "Add {_INPUT_WORDS[kind]} first, or press “Load example”.": (
         "请先添加{_INPUT_WORDS[kind]}，或按“加载示例”。"
     ),
@@ -203,6 +205,21 @@ SENTENCES: dict[str, str] = {
     "The GPU ran out of memory for this request; use a shorter clip or clear the chat.": (
         "此请求使 GPU 显存不足；请使用更短的片段，或清空对话。"
     ),
+    "The clip is {seconds} s long; the Captioner is made for clips of up to "
+    "{CAPTIONER_MAX_SECONDS} s, so its caption may miss details of a longer one.": (
+        "这段音频长 {seconds} 秒；Captioner 适用于不超过 {CAPTIONER_MAX_SECONDS} 秒的音频，"
+        "对更长的音频，描述可能遗漏细节。"
+    ),
+    "This request needs about {total} input tokens, over this server's limit of {cap}; "
+    "use shorter clips, fewer attachments, or press Clear to start over.": (
+        "此请求约需 {total} 个输入 token，超出了本服务器 {cap} 个的上限；"
+        "请使用更短的片段、减少附件，或按“清空”重新开始。"
+    ),
+    "This request needs about {total} input tokens, over this server's limit of {cap}; "
+    "a {width}×{height} video may be at most about {seconds} s long here — trim it.": (
+        "此请求约需 {total} 个输入 token，超出了本服务器 {cap} 个的上限；"
+        "在这里，{width}×{height} 的视频最长约 {seconds} 秒——请剪短。"
+    ),
 }
 
 # Phrases that appear inside the sentences above (the values of their fields), and the parts of a
@@ -228,7 +245,9 @@ FRAGMENTS: dict[str, str] = {
     # cookbook.py: Case.settings_line
     "greedy decoding": "贪心解码",
     "sampled decoding (temperature 0.6, top-p 0.95)": "采样解码（temperature 0.6，top-p 0.95）",
-    "no prompt, no system prompt, one clip of up to 30 s": "无提示词、无系统提示词，一段不超过 30 秒的音频",
+    "no prompt, no system prompt, one clip (30 s or less recommended)": (
+        "无提示词、无系统提示词，一段音频（建议不超过 30 秒）"
+    ),
     "the tools written into the system prompt": "工具写入系统提示词",
     "optional persona system prompt": "可选的角色系统提示词",
     "voice-assistant system prompt": "语音助手系统提示词",

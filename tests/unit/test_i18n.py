@@ -12,6 +12,7 @@ import ast
 import re
 from pathlib import Path
 
+import av
 import gradio as gr
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from omni_demo import media
 from omni_demo.answers import parse_grounding, parse_tools_json
 from omni_demo.conversation import build_model_input
 from omni_demo.cookbook import CASES, CATEGORIES, SPEECH_LANGUAGES, TEXT_LANGUAGES, case_by_id, kind_note
+from omni_demo.engine import budget
 from omni_demo.errors import InputError, OmniError
 from omni_demo.i18n import EN, ZH, fill, language, localize, localize_any, text, timings_line, translate
 from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT
@@ -46,6 +48,7 @@ SENTENCE_FUNCTIONS = {
     "_start_with",
     "loaded_note",
     "_sentence",
+    "_captioner_note",
 }
 ENGLISH_WORDS = re.compile(r"\b(the|and|or|is|was|could|choose|attach|try|with|file|not|this)\b", re.I)
 
@@ -277,6 +280,41 @@ def test_the_timings_line_in_chinese_has_no_english_words() -> None:
         "总计 5.00 秒 · GPU 峰值 3.2 GiB · 输入 token：文字 10, 音频 50, 合计 60"
     )
     assert timings_line(timings, EN) == timings.summary()  # the English line is the engine's own
+
+
+def test_the_token_budget_sentences_come_out_in_chinese() -> None:
+    text_only = budget.Estimate(40_000, {"text": 40_000, "total": 40_000})
+    message = _raised(lambda: budget.check_limit(text_only, 32_768))
+    assert _assert_chinese(message) == (
+        "此请求约需 40,000 个输入 token，超出了本服务器 32,768 个的上限；"
+        "请使用更短的片段、减少附件，或按“清空”重新开始。"
+    )
+    video = budget.Estimate(
+        50_000,
+        {"text": 1_000, "video": 49_000, "total": 50_000},
+        video_tokens_per_s=490.0,
+        video_size=(640, 360),
+    )
+    message = _raised(lambda: budget.check_limit(video, 32_768))
+    assert "at most about 64 s" in message  # (32,768 - 1,000) / 490 tokens a second
+    assert _assert_chinese(message) == (
+        "此请求约需 50,000 个输入 token，超出了本服务器 32,768 个的上限；"
+        "在这里，640×360 的视频最长约 64 秒——请剪短。"
+    )
+
+
+def test_a_video_of_one_frame_is_refused_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "one frame.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height = 64, 48
+        stream.pix_fmt = "yuv420p"
+        frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8), format="rgb24")
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    message = _raised(lambda: media.plan_video_file(str(path)))
+    assert message == "The video “one frame.mp4” has fewer than 2 frames; choose a longer video."
+    assert _assert_chinese(message) == "视频“one frame.mp4”不足 2 帧；请选择更长的视频。"
 
 
 def test_languages_from_the_browser() -> None:
