@@ -45,7 +45,7 @@ class Source:
     """Where the answer was made, for the record."""
 
     model: ModelInfo
-    engine: str  # the engine's class name
+    engine: str  # "fast" or "plain" for the local engine (`engine_name`), else its class name
     tab: str  # "chat" or "cookbook/<case id>"
     lang: str  # the page language when the feedback was given
 

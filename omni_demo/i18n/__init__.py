@@ -173,6 +173,8 @@ def timings_line(timings: Timings, lang: str) -> str:
     if timings.input_tokens:
         sizes = ", ".join(f"{_modality(k, lang)} {v}" for k, v in timings.input_tokens.items())
         parts.append(text("timings.inputs", lang, sizes=sizes))
+    if timings.engine:
+        parts.append(text("timings.engine", lang, engine=timings.engine))
     return " · ".join(parts)
 
 

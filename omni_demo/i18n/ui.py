@@ -75,6 +75,7 @@ UI: dict[str, tuple[str, str]] = {
     "timings.total": ("total {seconds} s", "总计 {seconds} 秒"),
     "timings.gpu": ("peak GPU {gib} GiB", "GPU 峰值 {gib} GiB"),
     "timings.inputs": ("input tokens: {sizes}", "输入 token：{sizes}"),
+    "timings.engine": ("{engine} engine", "{engine} 引擎"),  # the --engine value: "fast" or "plain"
     "timings.text": ("text", "文字"),
     "timings.audio": ("audio", "音频"),
     "timings.image": ("image", "图片"),

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from omni_demo import feedback
-from omni_demo.engine.base import Engine
+from omni_demo.engine.base import Engine, engine_name
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore, Source
 from omni_demo.i18n import localize, text
@@ -96,7 +96,7 @@ def save(
 
 
 def source_for(engine: Engine, tab: str) -> Callable[[str], Source]:
-    return lambda lang: Source(engine.info, type(engine).__name__, tab, lang)
+    return lambda lang: Source(engine.info, engine_name(engine), tab, lang)
 
 
 def wire_chat(

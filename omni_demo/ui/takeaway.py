@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from omni_demo import transcript
-from omni_demo.engine.base import Engine
+from omni_demo.engine.base import Engine, engine_name
 from omni_demo.i18n import localize, text
 from omni_demo.transcript import Conversation, Exchange, timings_from_dict
 from omni_demo.types import Capabilities, Turn
@@ -46,7 +46,7 @@ def model_fields(engine: Engine) -> dict[str, Any]:
     return {
         "name": info.name,
         "kind": info.capabilities.kind.value,
-        "engine": type(engine).__name__,
+        "engine": engine_name(engine),
         "device": info.device,
     }
 

@@ -198,6 +198,8 @@ def test_tester_switches_language_rates_downloads_and_loads_back(
     _send(page, "你好，请介绍一下你自己。")
     chat = page.locator("#chatbot")
     expect(chat).to_contain_text("用时", timeout=90_000)
+    chat.get_by_text("用时").first.click()  # open the timings: the line names the engine that ran
+    expect(chat.get_by_text("· fast 引擎")).to_be_visible()
 
     # Thumbs down on the answer, then a comment.
     page.get_by_role("button", name="踩").click()
@@ -222,6 +224,9 @@ def test_tester_switches_language_rates_downloads_and_loads_back(
     expect(chat.locator("audio, .audio-container").first).to_be_attached()
     _send(page, "再说一遍。")
     expect(chat.get_by_text("用时")).to_have_count(2, timeout=90_000)
+    chat.get_by_text("用时").last.click()  # the new reply's timings, open in the screenshot
+    expect(chat.get_by_text("fast 引擎").last).to_be_visible()
+    page.wait_for_timeout(500)  # let the block finish sliding open before the picture
     page.screenshot(path=str(ARTIFACTS / "chat-zh.png"), full_page=True)
     context.close()
 
@@ -235,6 +240,7 @@ def _check_feedback(feedback_dir: Path) -> dict:
     assert comment["comment"] == "声音太小，听不清。"
     assert comment["language"] == "zh-CN"
     assert (comment["model"], comment["kind"], comment["tab"]) == ("preview", "instruct", "chat")
+    assert comment["engine"] == "fast"  # the default --engine, named by its loop, not by its class
     assert comment["conversation"][0] == {"role": "user", "text": "你好，请介绍一下你自己。", "media": []}
     assert comment["answer"].strip()
     assert comment["timings"]["total_s"] > 0
@@ -268,3 +274,4 @@ def _check_zip(saved: Path, comment: dict) -> None:
     assert exchange["answer"]["timings"] == comment["timings"]
     assert exchange["answer"]["speech"] == "speech/01.wav"
     assert data["settings"]["voice"] == "Ethan"
+    assert data["model"]["engine"] == "fast"

@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 from sentences import assert_one_sentence
 
+from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.feedback import FILE_NAME, FeedbackError, FeedbackStore, Source, record
 from omni_demo.transcript import Exchange
 from omni_demo.types import Capabilities, Media, ModelInfo, ModelKind, Turn
-from omni_demo.ui.feedback import Rated, answer_number, rating_of, save
+from omni_demo.ui.feedback import Rated, answer_number, rating_of, save, source_for
+from omni_demo.ui.takeaway import model_fields
 
 INFO = ModelInfo("preview", Capabilities(ModelKind.INSTRUCT, voices=("Ethan",)), "cpu", "float32", True, 1.0)
-SOURCE = Source(INFO, "LocalEngine", "chat", "zh-CN")
+SOURCE = Source(INFO, "fast", "chat", "zh-CN")
 
 
 def _exchanges(tmp_path: Path) -> list[Exchange]:
@@ -47,7 +49,7 @@ def test_a_record_holds_the_conversation_up_to_the_rated_answer(tmp_path: Path) 
     assert (entry["model"], entry["kind"], entry["engine"], entry["language"]) == (
         "preview",
         "instruct",
-        "LocalEngine",
+        "fast",
         "zh-CN",
     )
     assert entry["answer"] == "A sound."
@@ -59,6 +61,26 @@ def test_a_record_holds_the_conversation_up_to_the_rated_answer(tmp_path: Path) 
     data = (tmp_path / "question.wav").read_bytes()
     assert clip == {"kind": "audio", "name": "question.wav", "bytes": len(data), "sha256": _sha(data)}
     assert record(SOURCE, exchanges, 0, "up")["conversation"][-1]["text"] == "Hello!"
+
+
+class RemoteEngine:
+    """A back-end without local engine options, as a remote one would be."""
+
+    info = INFO
+
+
+@pytest.mark.parametrize("loop", ["fast", "plain"])
+def test_the_record_and_the_zip_name_the_engine_loop_that_ran(tmp_path: Path, loop: str) -> None:
+    engine = LocalEngine(None, None, INFO, EngineOptions(engine=loop))
+    entry = record(source_for(engine, "chat")("en"), _exchanges(tmp_path), 0, "up")
+    assert entry["engine"] == loop
+    assert model_fields(engine)["engine"] == loop
+
+
+def test_a_back_end_without_options_is_named_by_its_class(tmp_path: Path) -> None:
+    entry = record(source_for(RemoteEngine(), "chat")("en"), _exchanges(tmp_path), 0, "up")
+    assert entry["engine"] == "RemoteEngine"
+    assert model_fields(RemoteEngine())["engine"] == "RemoteEngine"
 
 
 def _sha(data: bytes) -> str:
@@ -138,7 +160,7 @@ def test_a_full_disk_is_one_sentence_and_the_chat_goes_on(tmp_path: Path) -> Non
 def test_the_page_status_after_saving(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path)
     exchanges = _exchanges(tmp_path)
-    english = Source(INFO, "LocalEngine", "chat", "en")
+    english = Source(INFO, "plain", "chat", "en")
     assert save(store, english, exchanges, 1, Rated("a", 1, "down")) == (
         True,
         "Thanks: your rating of answer 2 was saved.",

@@ -273,13 +273,21 @@ def test_loaded_note_is_translated() -> None:
 
 
 def test_the_timings_line_in_chinese_has_no_english_words() -> None:
-    timings = Timings(0.31, 12.5, 1.2, 4.0, 5.0, 40, {"text": 10, "audio": 50, "total": 60}, 3.2)
+    timings = Timings(0.31, 12.5, 1.2, 4.0, 5.0, 40, {"text": 10, "audio": 50, "total": 60}, 3.2, "fast")
     line = timings_line(timings, ZH)
     assert line == (
         "首个 token 0.31 秒 · 12.5 token/秒（40 个 token） · 首段语音 1.20 秒 · 语音 4.0 秒（实时率 1.25） · "
-        "总计 5.00 秒 · GPU 峰值 3.2 GiB · 输入 token：文字 10, 音频 50, 合计 60"
+        "总计 5.00 秒 · GPU 峰值 3.2 GiB · 输入 token：文字 10, 音频 50, 合计 60 · fast 引擎"
     )
     assert timings_line(timings, EN) == timings.summary()  # the English line is the engine's own
+    assert timings.summary().endswith(" · fast engine")
+
+
+def test_the_timings_line_names_the_engine_only_when_known() -> None:
+    plain = Timings(total_s=2.0, engine="plain")
+    assert timings_line(plain, ZH) == "总计 2.00 秒 · plain 引擎"
+    assert timings_line(plain, EN) == plain.summary() == "total 2.00 s · plain engine"
+    assert timings_line(Timings(total_s=2.0), ZH) == "总计 2.00 秒"  # a back-end that does not say
 
 
 def test_the_token_budget_sentences_come_out_in_chinese() -> None:

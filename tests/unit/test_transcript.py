@@ -36,7 +36,7 @@ def _conversation(tmp_path: Path) -> Conversation:
             Exchange(Turn("user", "And this?", (Media("audio", str(clip)),)), "A tone.", timings, settings),
         ),
         settings={**settings, "temperature": 0.3, "top_k": 5},
-        model={"name": "preview", "kind": "instruct", "engine": "LocalEngine"},
+        model={"name": "preview", "kind": "instruct", "engine": "fast"},
     )
 
 
@@ -52,7 +52,7 @@ def test_the_zip_holds_transcript_media_and_speech(tmp_path: Path) -> None:
     assert media_bytes == (tmp_path / "my question.wav").read_bytes()
     assert speech_bytes == (tmp_path / "reply.wav").read_bytes()
     assert data["format"] == "qwen3-omni-demo/conversation"
-    assert data["model"]["engine"] == "LocalEngine"
+    assert data["model"]["engine"] == "fast"
     assert data["settings"]["temperature"] == 0.3
     first, second = data["exchanges"]
     assert first["answer"] == {
