@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     from starlette.middleware import Middleware  # noqa: PLC0415
 
     from omni_demo.engine.loading import shared_engine  # noqa: PLC0415
+    from omni_demo.feedback import FeedbackStore  # noqa: PLC0415
     from omni_demo.ui.app import build_demo  # noqa: PLC0415
+    from omni_demo.ui.i18n import translations  # noqa: PLC0415
     from omni_demo.ui.url_guard import UrlGuard  # noqa: PLC0415
 
     try:
@@ -37,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if settings.warmup:
         engine.warm_up()
-    demo = build_demo(engine)
+    store = None
+    if settings.feedback_dir is not None:
+        store = FeedbackStore(settings.feedback_dir, keep_media=settings.feedback_keep_media)
+        print(f"Feedback goes to {settings.feedback_dir / 'feedback.jsonl'}", flush=True)
+    demo = build_demo(engine, feedback=store)
     demo.launch(
         # Gradio would download file inputs given as URLs; our policy decides first.
         app_kwargs={"middleware": [Middleware(UrlGuard, allow=settings.allow_url_fetch)]},
@@ -46,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         share=settings.share,
         auth=settings.auth,
         max_file_size=settings.max_file_size,
+        i18n=translations(),  # English and Simplified Chinese, after the page made its keys
         prevent_thread_lock=True,
     )
     print(f"Ready in {time.perf_counter() - started:.1f} s at {demo.local_url}", flush=True)

@@ -36,6 +36,8 @@ class Settings:
     kind: str | None = None  # "instruct" | "thinking" | "captioner": overrides the detected model kind
     no_speech: bool = False  # free the talker and code2wav at start-up (model.disable_talker())
     max_input_tokens: int | None = None  # prompt tokens per request; None: what fits the device
+    feedback_dir: Path | None = None  # testers' feedback is appended here as JSON Lines; None: off
+    feedback_keep_media: bool = False  # also copy the media each feedback refers to
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -97,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("OMNI_MAX_INPUT_TOKENS") or None,
         help="refuse requests whose prompt is longer (default: what fits the GPU)",
     )
+    p.add_argument(
+        "--feedback-dir",
+        type=Path,
+        default=os.environ.get("OMNI_FEEDBACK_DIR") or None,
+        help="append testers' thumbs up/down and comments to FEEDBACK_DIR/feedback.jsonl (off unless set)",
+    )
+    p.add_argument(
+        "--feedback-keep-media",
+        action="store_true",
+        default=os.environ.get("OMNI_FEEDBACK_KEEP_MEDIA") == "1",
+        help="also copy the media each feedback refers to into FEEDBACK_DIR/media",
+    )
     return p
 
 
@@ -118,6 +132,8 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         kind=a.kind,
         no_speech=a.no_speech,
         max_input_tokens=_positive(a.max_input_tokens, "--max-input-tokens"),
+        feedback_dir=a.feedback_dir,
+        feedback_keep_media=a.feedback_keep_media,
     )
 
 

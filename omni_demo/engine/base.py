@@ -27,3 +27,11 @@ class Engine(Protocol):
     def stream(self, request: Request) -> Iterator[Event]:
         """Generate a reply. Closing the iterator early cancels the generation at once."""
         ...
+
+
+def engine_name(engine: object) -> str:
+    """Which engine runs the replies, for records: a local engine's loop ("fast" or "plain", its
+    `options.engine`), else the back-end's class name."""
+    options = getattr(engine, "options", None)
+    name = getattr(options, "engine", None)
+    return str(name) if name else type(engine).__name__

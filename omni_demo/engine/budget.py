@@ -95,14 +95,20 @@ def check_limit(found: Estimate, limit: int) -> None:
     """One sentence when the request is longer than `limit` input tokens."""
     if found.total <= limit:
         return
-    lead = f"This request needs about {found.total:,} input tokens, over this server's limit of {limit:,}"
+    # Each sentence is written whole (not a shared opening plus an ending) so that its translation
+    # template matches exactly one English sentence.
+    total, cap = f"{found.total:,}", f"{limit:,}"
     if found.video_size is None or found.video_tokens_per_s <= 0:
-        raise InputError(f"{lead}; use shorter clips, fewer attachments, or press Clear to start over.")
+        raise InputError(
+            f"This request needs about {total} input tokens, over this server's limit of {cap}; "
+            "use shorter clips, fewer attachments, or press Clear to start over."
+        )
     others = found.total - found.tokens.get("video", 0)
     seconds = max(0, math.floor((limit - others) / found.video_tokens_per_s))
     width, height = found.video_size
     raise InputError(
-        f"{lead}; a {width}×{height} video may be at most about {seconds} s long here — trim it."
+        f"This request needs about {total} input tokens, over this server's limit of {cap}; "
+        f"a {width}×{height} video may be at most about {seconds} s long here — trim it."
     )
 
 

@@ -6,34 +6,39 @@ import gradio as gr
 
 from omni_demo.config import DEFAULT_GPU_MODEL
 from omni_demo.engine.base import Engine
+from omni_demo.feedback import FeedbackStore
+from omni_demo.i18n import EN, LANGUAGES, text
 from omni_demo.types import ModelInfo
 from omni_demo.ui.api import build_api
 from omni_demo.ui.chat import build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
+from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
 
-TITLE = "Qwen3-Omni demo"
+TITLE = text("page.title", EN)  # the browser tab's title (Gradio does not translate it)
 
 
-def banner(info: ModelInfo) -> str:
+def banner(info: ModelInfo, lang: str = EN) -> str:
     kind = info.capabilities.kind.value.capitalize()
-    line = f"**Model:** `{info.name}` ({kind}) on `{info.device}`"
+    line = text("page.model", lang, name=info.name, kind=kind, device=info.device)
+    heading = f"# {text('page.title', lang)}\n{line}"
     if not info.is_preview:
-        return line
-    return (
-        f"{line}\n\n"
-        "⚠️ **Preview model: answers are random.** This is a tiny random-weight Qwen3-Omni that runs on any "
-        "CPU, so every control works but the text and speech are noise. To load a real checkpoint, "
-        f"start the demo on a GPU with `python app.py --model {DEFAULT_GPU_MODEL}` (or a local folder)."
-    )
+        return heading
+    return f"{heading}\n\n{text('page.preview', lang, model=DEFAULT_GPU_MODEL)}"
 
 
-def build_demo(engine: Engine) -> gr.Blocks:
+def build_demo(engine: Engine, feedback: FeedbackStore | None = None) -> gr.Blocks:
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"# {TITLE}\n{banner(engine.info)}", elem_id="banner")
+        with gr.Row(equal_height=False):
+            gr.Markdown(
+                pair(**{lang.replace("-", "_"): banner(engine.info, lang) for lang in LANGUAGES}),
+                elem_id="banner",
+            )
+            switch = language_switch()
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
-                build_chat_tab(engine)
-            build_cookbook_tabs(engine)
+            with gr.Tab(t("tab.chat"), id="chat") as chat:
+                build_chat_tab(engine, feedback)
+            tabs = build_cookbook_tabs(engine, feedback)
+        wire_switch(switch, [(chat, t("tab.chat")), *tabs])
         build_api(engine)
     demo.queue(default_concurrency_limit=1)
     return demo

@@ -9,11 +9,15 @@ from typing import Any
 import gradio as gr
 
 from omni_demo.engine.base import Engine
+from omni_demo.feedback import FeedbackStore
+from omni_demo.i18n.cases import PRESET_TEXT
 from omni_demo.presets import DEFAULT_SAMPLING, SYSTEM_PROMPTS
 from omni_demo.types import Capabilities, Media, Turn
-from omni_demo.ui import handlers
+from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
+from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
 
+PRIVATE = "private"  # internal events stay out of the API
 GPU = "gpu"  # one concurrency id for every event that runs the model: one generation at a time
 PREVIEW_MAX_TOKENS = 48  # the preview model's answers are noise; keep them short on a CPU
 
@@ -56,30 +60,33 @@ def settings_panel(engine: Engine) -> SettingsPanel:
     max_tokens = PREVIEW_MAX_TOKENS if engine.info.is_preview else sampling.max_new_tokens
     with gr.Column(scale=1, min_width=280):
         preset = gr.Dropdown(
-            list(SYSTEM_PROMPTS), value=None, label="System prompt preset", visible=caps.text_input
+            [(pair(en=name, zh_CN=PRESET_TEXT[name]), name) for name in SYSTEM_PROMPTS],
+            value=None,
+            label=t("chat.preset"),
+            visible=caps.text_input,
         )
         system_prompt = gr.Textbox(
-            label="System prompt", lines=4, visible=caps.text_input, placeholder="(none)"
+            label=t("chat.system"), lines=4, visible=caps.text_input, placeholder=t("chat.none")
         )
         preset.change(lambda name: SYSTEM_PROMPTS.get(name, ""), preset, system_prompt, queue=False)
         voice = gr.Dropdown(
-            list(caps.voices), value=default_voice(caps), label="Voice", visible=caps.speech_output
+            list(caps.voices), value=default_voice(caps), label=t("chat.voice"), visible=caps.speech_output
         )
-        speak = gr.Checkbox(value=caps.speech_output, label="Speak the reply", visible=caps.speech_output)
+        speak = gr.Checkbox(value=caps.speech_output, label=t("chat.speak"), visible=caps.speech_output)
         audio_in_video = gr.Checkbox(
             value=False,
-            label="Audio in video",
-            info="Let the model hear the sound track of attached videos (fixed for a whole conversation).",
+            label=t("chat.aiv"),
+            info=t("chat.aiv_info"),
             visible=caps.kind.value != "captioner",
         )
-        with gr.Accordion("Sampling", open=False):
+        with gr.Accordion(t("chat.sampling"), open=False):
             temperature = gr.Slider(
-                0, 1.5, value=sampling.temperature, step=0.05, label="Temperature (0 = greedy)"
+                0, 1.5, value=sampling.temperature, step=0.05, label=t("chat.temperature")
             )
-            top_p = gr.Slider(0.05, 1, value=sampling.top_p, step=0.05, label="Top-p")
-            top_k = gr.Slider(1, 100, value=sampling.top_k, step=1, label="Top-k")
+            top_p = gr.Slider(0.05, 1, value=sampling.top_p, step=0.05, label=t("chat.top_p"))
+            top_k = gr.Slider(1, 100, value=sampling.top_k, step=1, label=t("chat.top_k"))
             max_new_tokens = gr.Slider(
-                8, 8192, value=max_tokens, step=8, label="Max new tokens", elem_id="max-new-tokens"
+                8, 8192, value=max_tokens, step=8, label=t("chat.max_tokens"), elem_id="max-new-tokens"
             )
     return SettingsPanel(
         system_prompt, voice, speak, audio_in_video, temperature, top_p, top_k, max_new_tokens
@@ -90,15 +97,19 @@ def _options(values: tuple[Any, ...]) -> ChatOptions:
     return ChatOptions(*values)
 
 
-def build_chat_tab(engine: Engine) -> None:
+def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
     caps = engine.info.capabilities
     turns = gr.State([])  # list[Turn]: this browser session's conversation
     locked_aiv = gr.State(None)  # "audio in video" as fixed by the conversation's first turn
+    exchanges = gr.State([])  # list[Exchange]: each answer with its settings, timings and speech
+    lang = lang_box()
     with gr.Row():
         with gr.Column(scale=3):
-            chatbot = gr.Chatbot(label="Conversation", height=520, buttons=["copy"])
+            chatbot = gr.Chatbot(
+                label=t("chat.conversation"), height=520, buttons=["copy"], elem_id="chatbot"
+            )
             speech = gr.Audio(
-                label="Spoken reply (streams as it is made)",
+                label=t("chat.speech"),
                 streaming=True,
                 autoplay=True,
                 interactive=False,
@@ -107,7 +118,7 @@ def build_chat_tab(engine: Engine) -> None:
             )
             if caps.text_input:
                 box = gr.MultimodalTextbox(
-                    placeholder="Type a message, attach audio, images or videos, or record your voice",
+                    placeholder=t("chat.placeholder"),
                     file_types=["audio", "image", "video"],
                     file_count="multiple",
                     sources=["upload", "microphone"],
@@ -115,65 +126,86 @@ def build_chat_tab(engine: Engine) -> None:
                     elem_id="chat-input",
                 )
             else:
-                box = gr.Audio(
-                    sources=["upload", "microphone"],
-                    type="filepath",
-                    label="One audio clip (≤ 30 s recommended)",
-                )
+                box = gr.Audio(sources=["upload", "microphone"], type="filepath", label=t("chat.one_clip"))
             with gr.Row():
-                send = gr.Button("Send" if caps.text_input else "Describe the audio", variant="primary")
-                stop = gr.Button("Stop", variant="stop", elem_id="stop-button")
-                clear = gr.Button("Clear", elem_id="clear-button")
+                send = gr.Button(t("chat.send" if caps.text_input else "chat.describe"), variant="primary")
+                stop = gr.Button(t("chat.stop"), variant="stop", elem_id="stop-button")
+                clear = gr.Button(t("chat.clear"), elem_id="clear-button")
             if caps.text_input:
-                with gr.Accordion("Record from the webcam (with sound)", open=False):
+                with gr.Accordion(t("chat.webcam"), open=False):
                     webcam = gr.Video(
                         sources=["webcam"],
                         include_audio=True,
                         format="mp4",
-                        label="The recording is attached to your next message",
+                        label=t("chat.webcam_label"),
                     )
             else:
                 webcam = gr.State(None)
+            comments = _feedback_box() if store is not None else None
+            away = takeaway.takeaway_row()
         panel = settings_panel(engine)
 
     def submit(
         message: Any, cam: str | None, history: list, state: list, locked: bool | None, *values: Any
     ) -> Any:
-        with handlers.shown_to_user():
+        *options, lang_now = values
+        with handlers.shown_to_user(lang_now):
             turn = _turn_from_inputs(message, cam, caps)
-            result = handlers.add_user_turn(engine, turn, history, state, locked, _options(values))
+            result = handlers.add_user_turn(engine, turn, history, state, locked, _options(options))
         history_out, turns_out, aiv = result
         return _locked_box(caps), None, history_out, turns_out, aiv
 
-    def reply(history: list, state: list, *values: Any) -> Iterator[Any]:
-        with handlers.shown_to_user():
-            yield from handlers.respond(engine, history, state, _options(values))
+    def reply(history: list, state: list, log: list, *values: Any) -> Iterator[Any]:
+        *options, lang_now = values
+        with handlers.shown_to_user(lang_now):
+            yield from handlers.respond(engine, history, state, _options(options), log, lang_now)
 
-    submit_inputs = [box, webcam, chatbot, turns, locked_aiv, *panel.inputs]
+    submit_inputs = [box, webcam, chatbot, turns, locked_aiv, *panel.inputs, lang]
     submit_outputs = [box, webcam, chatbot, turns, locked_aiv]
     triggers = [send.click, box.submit] if caps.text_input else [send.click]
     # Validation runs in the queue (not queue=False) so that its gr.Error shows as a toast; it is
     # cheap and thread-safe, so it needs no concurrency limit.
     started = gr.on(
-        triggers, submit, submit_inputs, submit_outputs, show_progress="hidden", concurrency_limit=None
+        triggers,
+        submit,
+        submit_inputs,
+        submit_outputs,
+        show_progress="hidden",
+        concurrency_limit=None,
+        js=LANG_JS,
+        api_visibility=PRIVATE,
     )
     running = started.success(
         reply,
-        [chatbot, turns, *panel.inputs],
-        [chatbot, turns, speech],
+        [chatbot, turns, exchanges, *panel.inputs, lang],
+        [chatbot, turns, speech, exchanges],
         concurrency_id=GPU,
         concurrency_limit=1,
         show_progress="minimal",
+        js=LANG_JS,
+        api_visibility=PRIVATE,
     )
-    running.then(lambda: _open_box(caps), None, box, queue=False)
-    stop.click(lambda: _open_box(caps), None, box, cancels=[running], queue=False)
+    running.then(lambda: _open_box(caps), None, box, queue=False, api_visibility=PRIVATE)
+    stop.click(lambda: _open_box(caps), None, box, cancels=[running], queue=False, api_visibility=PRIVATE)
+    cleared = [chatbot, turns, locked_aiv, speech, box, exchanges]
+    if comments is not None:
+        feedback.wire_chat(store, engine, chatbot, exchanges, comments)
+        cleared += [comments.rated, comments.status]
     clear.click(
-        lambda: ([], [], None, None, _open_box(caps)),
+        lambda: ([], [], None, None, _open_box(caps), [], *([None, ""] if comments else [])),
         None,
-        [chatbot, turns, locked_aiv, speech, box],
+        cleared,
         cancels=[running],
         queue=False,
+        api_visibility=PRIVATE,
     )
+    takeaway.wire(engine, away, [chatbot, turns, locked_aiv, exchanges], panel.inputs)
+
+
+def _feedback_box() -> feedback.CommentBox:
+    with gr.Accordion(t("fb.title"), open=True, elem_id="chat-feedback"):
+        gr.Markdown(t("fb.hint"))
+        return feedback.comment_box("chat")
 
 
 def _turn_from_inputs(message: Any, cam: str | None, caps: Capabilities) -> Turn:

@@ -45,10 +45,15 @@ from omni_demo.cookbook import (
 )
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
+from omni_demo.feedback import FeedbackStore
+from omni_demo.i18n import EN, LANGUAGES, localize, text, timings_line
+from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT
 from omni_demo.presets import DEFAULT_SAMPLING
+from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, MediaKind, ModelKind, Request, Result, TextDelta
-from omni_demo.ui import handlers
-from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, default_voice
+from omni_demo.ui import feedback, handlers
+from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, PRIVATE, default_voice
+from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
 
 Component = gr.components.Component
 DEFAULT_TOOLS_JSON = json.dumps(DEFAULT_TOOLS, indent=2, ensure_ascii=False)
@@ -60,25 +65,49 @@ def slug(category: Category) -> str:
     return category.lower()
 
 
-def build_cookbook_tabs(engine: Engine) -> None:
-    """One `gr.Tab` per category; call inside the page's `gr.Tabs()`."""
+def build_cookbook_tabs(engine: Engine, store: FeedbackStore | None = None) -> list[tuple[gr.Tab, Any]]:
+    """One `gr.Tab` per category; call inside the page's `gr.Tabs()`. Returns (tab, label) pairs."""
+    tabs = []
     for category in CATEGORIES:
-        with gr.Tab(category, id=slug(category), elem_id=f"tab-{slug(category)}"):
-            _category(engine, category)
+        label = pair(en=category, zh_CN=CATEGORY_TEXT[category])
+        with gr.Tab(label, id=slug(category), elem_id=f"tab-{slug(category)}") as tab:
+            _category(engine, category, store)
+        tabs.append((tab, label))
+    return tabs
 
 
-def _category(engine: Engine, category: Category) -> None:
+def case_title(case: Case) -> Any:
+    return pair(en=case.title, zh_CN=CASE_TEXT[case.id][0])
+
+
+def _named(names: Sequence[str], table: dict[str, str]) -> list[tuple[Any, str]]:
+    """Dropdown choices shown in the page's language; the value stays the English name."""
+    return [(pair(en=name, zh_CN=table[name]), name) for name in names]
+
+
+def case_header(case: Case, lang: str) -> str:
+    """The case's title, description and upstream settings line in `lang`."""
+    title, description = (case.title, case.description) if lang == EN else CASE_TEXT[case.id]
+    parts = " · ".join(localize(part, lang) for part in case.settings_line().split(" · "))
+    return f"### {title}\n{description}\n\n{text('cb.upstream', lang, line=parts)}"
+
+
+def _in_every_language(render: Callable[[str], str]) -> Any:
+    return pair(**{lang.replace("-", "_"): render(lang) for lang in LANGUAGES})
+
+
+def _category(engine: Engine, category: Category, store: FeedbackStore | None) -> None:
     cases = cases_in(category)
     if len(cases) == 1:
-        _case_panel(engine, cases[0], visible=True)
+        _case_panel(engine, cases[0], visible=True, store=store)
         return
     picker = gr.Radio(
-        [(case.title, case.id) for case in cases],
+        [(case_title(case), case.id) for case in cases],
         value=cases[0].id,
-        label="Pick a case",
+        label=t("cb.pick"),
         elem_id=f"cases-{slug(category)}",
     )
-    columns = [_case_panel(engine, case, visible=index == 0) for index, case in enumerate(cases)]
+    columns = [_case_panel(engine, case, visible=index == 0, store=store) for index, case in enumerate(cases)]
     ids = [case.id for case in cases]
     picker.change(
         lambda chosen: [gr.Column(visible=case_id == chosen) for case_id in ids],
@@ -125,6 +154,7 @@ class Outputs:
     answer: gr.Markdown
     notes: gr.Markdown
     timings: gr.Markdown
+    last: gr.State  # the latest answer as an Exchange, for feedback
     reasoning_box: gr.Accordion | None = None
     reasoning: gr.Markdown | None = None
     speech: gr.Audio | None = None
@@ -132,11 +162,16 @@ class Outputs:
     tool_calls: gr.Markdown | None = None
 
     def components(self) -> list[Component]:
-        found = [self.answer, self.notes, self.timings, self.reasoning_box, self.reasoning]
+        found = [self.answer, self.notes, self.timings, self.last, self.reasoning_box, self.reasoning]
         return [c for c in [*found, self.speech, self.image, self.tool_calls] if c is not None]
 
-    def cleared(self) -> dict[Component, Any]:
-        updates: dict[Component, Any] = {self.answer: "…", self.notes: "", self.timings: "Running…"}
+    def cleared(self, lang: str = EN) -> dict[Component, Any]:
+        updates: dict[Component, Any] = {
+            self.answer: "…",
+            self.notes: "",
+            self.timings: text("cb.running", lang),
+            self.last: None,
+        }
         if self.reasoning_box is not None:
             updates[self.reasoning_box] = gr.Accordion(visible=False)
         if self.image is not None:
@@ -145,49 +180,73 @@ class Outputs:
             updates[self.tool_calls] = ""
         return updates
 
-    def shown(self, rendered: Rendered, done: bool) -> dict[Component, Any]:
+    def shown(self, rendered: Rendered, done: bool, lang: str = EN) -> dict[Component, Any]:
         """The answer so far; boxes and tool calls only once it is complete."""
-        empty = "(the answer is the tool calls below)" if rendered.tool_calls else "(no text)"
+        empty = text("cb.answer_is_tools" if rendered.tool_calls else "reply.empty", lang)
         answer = rendered.answer or (empty if done else "…")
         updates: dict[Component, Any] = {self.answer: answer}
         if self.reasoning_box is not None and self.reasoning is not None and rendered.reasoning:
-            label = "Reasoning" if done or rendered.answer else "Reasoning (thinking…)"
+            label = text("reply.reasoning" if done or rendered.answer else "cb.thinking", lang)
             updates[self.reasoning_box] = gr.Accordion(label=label, visible=True)
             updates[self.reasoning] = rendered.reasoning
         if done and self.image is not None:
             updates[self.image] = gr.Image(value=rendered.image, visible=rendered.image is not None)
         if done and self.tool_calls is not None:
-            updates[self.tool_calls] = rendered.tool_calls or "(no tool calls in the answer)"
+            updates[self.tool_calls] = rendered.tool_calls or text("cb.no_tool_calls", lang)
         return updates
 
 
-def _case_panel(engine: Engine, case: Case, visible: bool) -> gr.Column:
+def _case_panel(engine: Engine, case: Case, visible: bool, store: FeedbackStore | None = None) -> gr.Column:
     caps = engine.info.capabilities
+    lang = lang_box()
     with gr.Column(visible=visible, elem_id=f"case-{case.id}") as column:
-        gr.Markdown(f"### {case.title}\n{case.description}\n\n*Upstream settings:* {case.settings_line()}")
+        gr.Markdown(_in_every_language(lambda code: case_header(case, code)))
         note = kind_note(case, caps, preview=engine.info.is_preview)
         if note:
-            gr.Markdown(f"**⚠ Model:** {note}", elem_id=f"kind-note-{case.id}")
+            gr.Markdown(
+                _in_every_language(lambda code: text("cb.model_note", code, note=localize(note, code))),
+                elem_id=f"kind-note-{case.id}",
+            )
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
                 inputs = _inputs(engine, case)
                 with gr.Row():
-                    example = gr.Button("Load example", elem_id=f"example-{case.id}")
-                    run = gr.Button("Run", variant="primary", elem_id=f"run-{case.id}")
-                    stop = gr.Button("Stop", variant="stop", elem_id=f"stop-{case.id}")
+                    example = gr.Button(t("cb.example"), elem_id=f"example-{case.id}")
+                    run = gr.Button(t("cb.run"), variant="primary", elem_id=f"run-{case.id}")
+                    stop = gr.Button(t("cb.stop"), variant="stop", elem_id=f"stop-{case.id}")
             with gr.Column(scale=1, min_width=320):
                 outputs = _outputs(engine, case)
+                if store is not None:
+                    _feedback(engine, case, store, outputs.last)
     _wire_example(case, inputs, example)
     running = run.click(
         _runner(engine, case, outputs),
-        inputs.for_run(),
+        [*inputs.for_run(), lang],
         outputs.components(),
         concurrency_id=GPU,
         concurrency_limit=1,
         show_progress="minimal",
+        js=LANG_JS,
+        api_visibility=PRIVATE,
     )
-    stop.click(lambda: "Stopped.", None, outputs.timings, cancels=[running], queue=False)
+    stop.click(
+        lambda lang: text("cb.stopped", lang),
+        lang,
+        outputs.timings,
+        cancels=[running],
+        queue=False,
+        js=LANG_JS,
+        api_visibility=PRIVATE,
+    )
     return column
+
+
+def _feedback(engine: Engine, case: Case, store: FeedbackStore, last: gr.State) -> None:
+    with gr.Row():
+        up = gr.Button(t("fb.up"), size="sm", elem_id=f"up-{case.id}")
+        down = gr.Button(t("fb.down"), size="sm", elem_id=f"down-{case.id}")
+    box = feedback.comment_box(case.id)
+    feedback.wire_case(store, engine, f"cookbook/{case.id}", last, up, down, box)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -212,9 +271,7 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
     value = example_path(name) if name else None
     elem_id = f"{kind}-{case.id}"
     if kind == "audio":
-        label = (
-            "Audio clip (≤ 30 s recommended): upload or record" if case.needs else "Audio: upload or record"
-        )
+        label = t("cb.audio_clip" if case.needs else "cb.audio")
         return gr.Audio(
             value, sources=["upload", "microphone"], type="filepath", label=label, elem_id=elem_id
         )
@@ -223,7 +280,7 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
             value,
             type="filepath",
             sources=["upload", "webcam", "clipboard"],
-            label="Image",
+            label=t("cb.image"),
             height=MEDIA_HEIGHT,
             elem_id=elem_id,
         )
@@ -232,7 +289,7 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
         sources=["upload", "webcam"],
         include_audio=True,
         format="mp4",
-        label="Video: upload or record with the webcam",
+        label=t("cb.video"),
         elem_id=elem_id,
     )
 
@@ -241,8 +298,10 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
     if not case.prompts:
         return [], None, gr.State("")
     if case.task == "asr":
-        language = gr.Dropdown(list(SPEECH_LANGUAGES), value="English", label="Language spoken")
-        lyrics = gr.Checkbox(False, label="Lyrics mode (songs)", info="Transcribe sung lyrics line by line.")
+        language = gr.Dropdown(
+            _named(SPEECH_LANGUAGES, LANGUAGE_TEXT), value="English", label=t("cb.language")
+        )
+        lyrics = gr.Checkbox(False, label=t("cb.lyrics"), info=t("cb.lyrics_info"))
         prompt = _prompt_box(case, asr_prompt("English"))
         gr.on(
             [language.change, lyrics.change],
@@ -255,14 +314,14 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
         return [language, lyrics], None, prompt
     if case.task == "translation":
         with gr.Row():
-            source = gr.Dropdown(list(SPEECH_LANGUAGES), value="Chinese", label="From (speech)")
-            target = gr.Dropdown(list(TEXT_LANGUAGES), value="English", label="To (text)")
+            source = gr.Dropdown(_named(SPEECH_LANGUAGES, LANGUAGE_TEXT), value="Chinese", label=t("cb.from"))
+            target = gr.Dropdown(_named(TEXT_LANGUAGES, LANGUAGE_TEXT), value="English", label=t("cb.to"))
         prompt = _prompt_box(case, translation_prompt("Chinese", "English"))
         gr.on([source.change, target.change], translation_prompt, [source, target], prompt, queue=False)
         return [source, target], None, prompt
     preset = None
     if len(case.prompts) > 1:
-        preset = gr.Dropdown(list(case.prompts), value=case.prompts[0], label="Prompt preset")
+        preset = gr.Dropdown(list(case.prompts), value=case.prompts[0], label=t("cb.prompt_preset"))
     prompt = _prompt_box(case, case.prompts[0])
     if preset is not None:
         preset.change(lambda chosen: chosen, preset, prompt, queue=False, show_progress="hidden")
@@ -270,7 +329,7 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
 
 
 def _prompt_box(case: Case, value: str) -> gr.Textbox:
-    return gr.Textbox(value, label="Prompt (edit freely)", lines=2, elem_id=f"prompt-{case.id}")
+    return gr.Textbox(value, label=t("cb.prompt"), lines=2, elem_id=f"prompt-{case.id}")
 
 
 def _asr_controls(language: str, lyrics: bool) -> tuple[Any, str]:
@@ -284,12 +343,12 @@ def _tools_editor(case: Case) -> Component:
     tools = gr.Code(
         DEFAULT_TOOLS_JSON,
         language="json",
-        label="Tools (JSON list, editable)",
+        label=t("cb.tools"),
         lines=10,
         max_lines=18,
         interactive=True,
     )
-    reset = gr.Button("Reset to the default tools", size="sm")
+    reset = gr.Button(t("cb.tools_reset"), size="sm")
     reset.click(lambda: DEFAULT_TOOLS_JSON, None, tools, queue=False)
     return tools
 
@@ -300,45 +359,54 @@ def _settings(engine: Engine, case: Case, tools: Component) -> tuple[Component, 
     default_tokens = DEFAULT_SAMPLING[caps.kind].max_new_tokens
     tokens = min(PREVIEW_MAX_TOKENS, default_tokens) if info.is_preview else default_tokens
     spoken = case.offers_speech and caps.speech_output
-    with gr.Accordion("Settings", open=False):
+    with gr.Accordion(t("cb.settings"), open=False):
         if case.needs is not ModelKind.CAPTIONER:
             system: Component = gr.Textbox(
-                case.system_prompt, label="System prompt", lines=3, placeholder="(none)"
+                case.system_prompt, label=t("chat.system"), lines=3, placeholder=t("chat.none")
             )
         else:
             system = gr.State("")
-        speak: Component = gr.Checkbox(case.speak, label="Speak the answer") if spoken else gr.State(False)
+        speak: Component = gr.Checkbox(case.speak, label=t("cb.speak")) if spoken else gr.State(False)
         voice: Component = (
-            gr.Dropdown(list(caps.voices), value=default_voice(caps), label="Voice")
+            gr.Dropdown(list(caps.voices), value=default_voice(caps), label=t("chat.voice"))
             if spoken
             else gr.State(None)
         )
-        max_tokens = gr.Slider(8, 8192, value=tokens, step=8, label="Max new tokens")
+        max_tokens = gr.Slider(8, 8192, value=tokens, step=8, label=t("chat.max_tokens"))
     if case.renderer == "tools":
         _tools_prompt_preview(tools, system)
     return system, speak, voice, max_tokens
 
 
 def _tools_prompt_preview(tools: Component, system: Component) -> None:
-    with gr.Accordion("System prompt sent to the model", open=False):
+    with gr.Accordion(t("cb.tools_prompt"), open=False):
         preview = gr.Code(
             _tools_prompt(DEFAULT_TOOLS_JSON, ""), language=None, lines=8, interactive=False, show_label=False
         )
-    gr.on([tools.change, system.change], _tools_prompt, [tools, system], preview, queue=False)
+    lang = lang_box()
+    gr.on(
+        [tools.change, system.change],
+        _tools_prompt,
+        [tools, system, lang],
+        preview,
+        queue=False,
+        js=LANG_JS,
+        api_visibility=PRIVATE,
+    )
 
 
-def _tools_prompt(tools_json: str, system: str) -> str:
+def _tools_prompt(tools_json: str, system: str, lang: str = EN) -> str:
     try:
         return tools_system_prompt(parse_tools_json(tools_json), base=system or "")
     except OmniError as exc:
-        return f"(not valid yet: {exc})"
+        return text("cb.not_valid", lang, error=localize(str(exc), lang))
 
 
 def _persona_picker(case: Case) -> gr.Dropdown | None:
     if not case.system_presets:
         return None
     labels = [label for label, _ in case.system_presets]
-    return gr.Dropdown(labels, value=labels[0], label="Persona (system prompt)")
+    return gr.Dropdown(_named(labels, PRESET_TEXT), value=labels[0], label=t("cb.persona"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -350,14 +418,14 @@ def _outputs(engine: Engine, case: Case) -> Outputs:
     caps = engine.info.capabilities
     reasoning_box = reasoning = None
     if caps.reasons or case.renderer == "thinking":
-        with gr.Accordion("Reasoning", open=False, visible=False) as reasoning_box:
+        with gr.Accordion(t("reply.reasoning"), open=False, visible=False) as reasoning_box:
             reasoning = gr.Markdown()
-    gr.Markdown("**Answer**")
+    gr.Markdown(t("cb.answer"))
     answer = gr.Markdown("", min_height=80, container=True, elem_id=f"answer-{case.id}")
     speech = None
     if case.offers_speech and caps.speech_output:
         speech = gr.Audio(
-            label="Spoken answer (streams as it is made)",
+            label=t("cb.spoken"),
             streaming=True,
             autoplay=True,
             interactive=False,
@@ -366,7 +434,7 @@ def _outputs(engine: Engine, case: Case) -> Outputs:
     image = None
     if case.renderer == "grounding":
         image = gr.Image(
-            label="Boxes found",
+            label=t("cb.boxes"),
             interactive=False,
             visible=False,
             height=MEDIA_HEIGHT,
@@ -374,11 +442,12 @@ def _outputs(engine: Engine, case: Case) -> Outputs:
         )
     tool_calls = None
     if case.renderer == "tools":
-        gr.Markdown("**Tool calls**")
+        gr.Markdown(t("cb.tool_calls"))
         tool_calls = gr.Markdown("", container=True, elem_id=f"tool-calls-{case.id}")
     notes = gr.Markdown("", elem_id=f"notes-{case.id}")
     timings = gr.Markdown("", elem_id=f"timings-{case.id}")
-    return Outputs(answer, notes, timings, reasoning_box, reasoning, speech, image, tool_calls)
+    last = gr.State(None)
+    return Outputs(answer, notes, timings, last, reasoning_box, reasoning, speech, image, tool_calls)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -444,11 +513,12 @@ def _runner(engine: Engine, case: Case, outputs: Outputs) -> Callable[..., Itera
     count = len(case.inputs)
 
     def run(*values: Any) -> Iterator[dict[Component, Any]]:
+        *values, lang = values
         paths: dict[MediaKind, str | None] = dict(zip(case.inputs, values[:count], strict=True))
-        with handlers.shown_to_user():
+        with handlers.shown_to_user(lang):
             request = _prepare(engine, case, paths, values[count:])
-            yield outputs.cleared()
-            yield from _stream(engine, case, request, paths, outputs)
+            yield outputs.cleared(lang)
+            yield from _stream(engine, case, request, paths, outputs, lang)
 
     return run
 
@@ -478,20 +548,43 @@ def _prepare(
 
 
 def _stream(
-    engine: Engine, case: Case, request: Request, paths: dict[MediaKind, str | None], outputs: Outputs
+    engine: Engine,
+    case: Case,
+    request: Request,
+    paths: dict[MediaKind, str | None],
+    outputs: Outputs,
+    lang: str = EN,
 ) -> Iterator[dict[Component, Any]]:
     caps = engine.info.capabilities
-    text = ""
+    answer = ""
     for event in engine.stream(request):
         if isinstance(event, TextDelta):
-            text += event.text
-            yield outputs.shown(render_answer(case, caps, text, paths, done=False), done=False)
+            answer += event.text
+            yield outputs.shown(render_answer(case, caps, answer, paths, done=False), done=False, lang=lang)
         elif isinstance(event, AudioChunk) and outputs.speech is not None:
             yield {outputs.speech: (event.sample_rate, media.to_int16(event.samples))}
         elif isinstance(event, Result):
             rendered = render_answer(case, caps, event.text, paths, done=True)
-            updates = outputs.shown(rendered, done=True)
+            updates = outputs.shown(rendered, done=True, lang=lang)
             notes = [n for n in (rendered.note, *event.notices) if n]
-            updates[outputs.notes] = "\n\n".join(f"**Note:** {n}" for n in notes)
-            updates[outputs.timings] = f"**Timings:** {event.timings.summary()}"
+            updates[outputs.notes] = "\n\n".join(text("cb.note", lang, note=localize(n, lang)) for n in notes)
+            updates[outputs.timings] = text("cb.timings", lang, line=timings_line(event.timings, lang))
+            updates[outputs.last] = _exchange(case, request, event)
             yield updates
+
+
+def _exchange(case: Case, request: Request, result: Result) -> Exchange:
+    """The answer as feedback records it: the request's turn, its settings and timings."""
+    sampling = request.sampling
+    settings = {
+        "case": case.id,
+        "system_prompt": request.system_prompt,
+        "voice": request.voice,
+        "speak": request.return_audio,
+        "audio_in_video": request.use_audio_in_video,
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "top_k": sampling.top_k,
+        "max_new_tokens": sampling.max_new_tokens,
+    }
+    return Exchange(request.turns[-1], result.text, result.timings.as_dict(), settings, None, result.notices)

@@ -10,7 +10,7 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ import gradio as gr
 from omni_demo import media
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
+from omni_demo.i18n import EN, localize_any, text
+from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
 from omni_demo.ui.render import Message, notice_message, reply_messages, user_messages
 
@@ -49,25 +51,25 @@ class ChatOptions:
         )
 
 
-UNEXPECTED = "Something went wrong on the server while answering (it was logged); try again, or press Clear."
+UNEXPECTED = text("error.unexpected", EN)
 
 
 @contextmanager
-def shown_to_user() -> Iterator[None]:
-    """The one boundary where errors become what the user reads.
+def shown_to_user(lang: str = EN) -> Iterator[None]:
+    """The one boundary where errors become what the user reads, in the page's language.
 
-    OmniError's sentence is shown as it is; anything else is a bug: logged with its stack trace,
-    and summarised in one sentence rather than Gradio's generic text.
+    OmniError's sentence is shown as it is (translated); anything else is a bug: logged with its stack
+    trace, and summarised in one sentence rather than Gradio's generic text.
     """
     try:
         yield
     except OmniError as exc:
-        raise gr.Error(str(exc), print_exception=False) from exc
+        raise gr.Error(localize_any(str(exc), lang), print_exception=False) from exc
     except gr.Error:
         raise
     except Exception as exc:
         log.exception("unexpected error while serving a request")
-        raise gr.Error(UNEXPECTED, print_exception=False) from exc
+        raise gr.Error(text("error.unexpected", lang), print_exception=False) from exc
 
 
 def new_user_turn(text: str, files: list[str]) -> Turn:
@@ -86,43 +88,56 @@ def add_user_turn(
 ) -> tuple[list[Message], list[Turn], bool]:
     """Validate the new turn against the whole conversation, then append it (to copies)."""
     if locked_audio_in_video is not None and locked_audio_in_video != options.audio_in_video:
-        raise OmniError(
-            "“Audio in video” can't change in the middle of a conversation; "
-            "switch it back, or press Clear to start over with the new setting."
-        )
+        raise OmniError(text("chat.aiv_locked", EN))
     new_turns = [*turns, turn]
     engine.check(options.request(new_turns))
     return [*history, *user_messages(turn)], new_turns, options.audio_in_video
 
 
 def respond(
-    engine: Engine, history: list[Message], turns: list[Turn], options: ChatOptions
-) -> Iterator[tuple[Any, Any, Any]]:
-    """Stream the reply: (chat history, turns, speech chunk) updates; gr.skip() where nothing changed."""
+    engine: Engine,
+    history: list[Message],
+    turns: list[Turn],
+    options: ChatOptions,
+    exchanges: list[Exchange] = (),  # type: ignore[assignment]
+    lang: str = EN,
+) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """Stream the reply: (chat history, turns, speech chunk, exchanges) updates; gr.skip() where unchanged.
+
+    The last update appends the finished `Exchange` (the answer with its settings, timings and WAV).
+    """
     caps = engine.info.capabilities
-    base, text = list(history), ""
+    base, reply = list(history), ""
     try:
         for event in engine.stream(options.request(list(turns))):
             if isinstance(event, TextDelta):
-                text += event.text
-                messages = reply_messages(text, caps, done=False)
-                yield [*base, *messages], [*turns, Turn("assistant", text)], gr.skip()
+                reply += event.text
+                messages = reply_messages(reply, caps, done=False, lang=lang)
+                yield [*base, *messages], [*turns, Turn("assistant", reply)], gr.skip(), gr.skip()
             elif isinstance(event, AudioChunk):
-                yield gr.skip(), gr.skip(), (event.sample_rate, media.to_int16(event.samples))
+                yield gr.skip(), gr.skip(), (event.sample_rate, media.to_int16(event.samples)), gr.skip()
             elif isinstance(event, Result):
-                yield _final(base, turns, event, caps), [*turns, Turn("assistant", event.text)], gr.skip()
+                exchange = _exchange(turns[-1], event, options)
+                final = _final(base, event, caps, exchange.speech, lang)
+                yield final, [*turns, Turn("assistant", event.text)], gr.skip(), [*exchanges, exchange]
     except Exception:
         # Take the failed turn back out, so the conversation can go on without it.
-        yield base[: len(base) - len(user_messages(turns[-1]))], list(turns[:-1]), gr.skip()
+        yield base[: len(base) - len(user_messages(turns[-1]))], list(turns[:-1]), gr.skip(), gr.skip()
         raise
 
 
-def _final(base: list[Message], turns: list[Turn], result: Result, caps: Any) -> list[Message]:
-    audio_path = None
+def _exchange(turn: Turn, result: Result, options: ChatOptions) -> Exchange:
+    speech = None
     if result.audio is not None and len(result.audio):
-        audio_path = str(save_wav(result.audio, result.sample_rate))
-    messages = reply_messages(result.text, caps, done=True, audio_path=audio_path, timings=result.timings)
-    return [*base, *(notice_message(n) for n in result.notices), *messages]
+        speech = str(save_wav(result.audio, result.sample_rate))
+    return Exchange(turn, result.text, result.timings.as_dict(), asdict(options), speech, result.notices)
+
+
+def _final(base: list[Message], result: Result, caps: Any, speech: str | None, lang: str) -> list[Message]:
+    messages = reply_messages(
+        result.text, caps, done=True, audio_path=speech, timings=result.timings, lang=lang
+    )
+    return [*base, *(notice_message(n, lang) for n in result.notices), *messages]
 
 
 def save_wav(samples: Any, sample_rate: int) -> Path:

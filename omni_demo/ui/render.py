@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from omni_demo import i18n
 from omni_demo.answers import split_reply
+from omni_demo.i18n import EN, localize, timings_headline, timings_line
 from omni_demo.types import Capabilities, Timings, Turn
 
 Message = dict[str, object]
@@ -23,6 +25,7 @@ def reply_messages(
     done: bool,
     audio_path: str | None = None,
     timings: Timings | None = None,
+    lang: str = EN,
 ) -> list[Message]:
     """The assistant's reply: reasoning collapsed above the answer, then the speech, then the timings."""
     messages: list[Message] = []
@@ -35,23 +38,34 @@ def reply_messages(
                 {
                     "role": "assistant",
                     "content": reasoning,
-                    "metadata": {"title": "Reasoning", "status": status},
+                    "metadata": {"title": i18n.text("reply.reasoning", lang), "status": status},
                 }
             )
     if answer or not messages:
-        messages.append({"role": "assistant", "content": answer or ("…" if not done else "(no text)")})
+        messages.append(
+            {"role": "assistant", "content": answer or ("…" if not done else i18n.text("reply.empty", lang))}
+        )
     if audio_path:
         messages.append({"role": "assistant", "content": {"path": audio_path, "mime_type": "audio/wav"}})
     if timings is not None:
         messages.append(
             {
                 "role": "assistant",
-                "content": timings.summary(),
-                "metadata": {"title": "Timings", "log": timings.headline(), "status": "done"},
+                "content": timings_line(timings, lang),
+                "metadata": {
+                    "title": i18n.text("reply.timings", lang),
+                    "log": timings_headline(timings, lang),
+                    "status": "done",
+                },
             }
         )
     return messages
 
 
-def notice_message(text: str) -> Message:
-    return {"role": "assistant", "content": text, "metadata": {"title": "Note", "status": "done"}}
+def notice_message(notice: str, lang: str = EN) -> Message:
+    title = i18n.text("reply.note", lang)
+    return {
+        "role": "assistant",
+        "content": localize(notice, lang),
+        "metadata": {"title": title, "status": "done"},
+    }

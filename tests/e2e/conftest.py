@@ -38,14 +38,30 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeou
 
 
 @pytest.fixture(scope="session")
-def app_url(cache_dir: Path) -> Iterator[str]:
+def feedback_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the app under test appends testers' feedback (--feedback-dir, with --feedback-keep-media)."""
+    return tmp_path_factory.mktemp("feedback")
+
+
+@pytest.fixture(scope="session")
+def app_url(cache_dir: Path, feedback_dir: Path) -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     log = ARTIFACTS / "app.log"
     env = {**os.environ, "OMNI_CACHE_DIR": str(cache_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "app.py", "--model", "preview", "--server-port", str(port)],
+            [
+                sys.executable,
+                "app.py",
+                "--model",
+                "preview",
+                "--server-port",
+                str(port),
+                "--feedback-dir",
+                str(feedback_dir),
+                "--feedback-keep-media",
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,

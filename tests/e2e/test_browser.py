@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +157,121 @@ def test_stop_ends_text_and_speech_and_the_chat_goes_on(page: Page) -> None:
     expect(page.get_by_text("Are you still there?")).to_be_visible()
     expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "chat-after-stop.png"), full_page=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# For the testers: two languages, feedback, and the conversation to take away
+# --------------------------------------------------------------------------------------------------
+
+
+def test_a_chinese_browser_gets_the_chinese_page(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#banner")).to_contain_text("预览模型：回答是随机的。")
+    expect(page.locator("#tab-audio-button")).to_have_text("音频")
+    expect(page.get_by_role("button", name="发送")).to_be_visible()
+    page.locator("#tab-visual-button").click()
+    expect(page.locator("#case-ocr")).to_contain_text("读取复杂图片中的文字")
+    expect(page.locator("#cases-visual")).to_contain_text("目标定位")
+    page.screenshot(path=str(ARTIFACTS / "tab-visual-zh.png"), full_page=True)
+    context.close()
+
+
+def test_tester_switches_language_rates_downloads_and_loads_back(
+    browser: Browser, app_url: str, feedback_dir: Path, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        locale="en-US", viewport={"width": 1400, "height": 1100}, accept_downloads=True
+    )
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#banner")).to_contain_text("Preview model")
+
+    # Switch to Chinese: the page, the tabs not on screen and Gradio's own texts follow at once.
+    page.locator("#lang-zh").click()
+    expect(page.locator("#banner")).to_contain_text("预览模型")
+    expect(page.locator("#tab-audio-button")).to_have_text("音频")
+    expect(page.get_by_role("button", name="清空")).to_be_visible()
+
+    # A message; the answer's notes and timings come back in Chinese.
+    _send(page, "你好，请介绍一下你自己。")
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text("用时", timeout=90_000)
+    chat.get_by_text("用时").first.click()  # open the timings: the line names the engine that ran
+    expect(chat.get_by_text("· fast 引擎")).to_be_visible()
+
+    # Thumbs down on the answer, then a comment.
+    page.get_by_role("button", name="踩").click()
+    status = page.locator("#chat-feedback-status")
+    expect(status).to_contain_text("你对第 1 个回答的评分已保存")
+    page.locator("#chat-comment textarea").fill("声音太小，听不清。")
+    page.locator("#chat-comment-send").click()
+    expect(status).to_contain_text("评论已保存")
+    comment = _check_feedback(feedback_dir)
+
+    saved = _download(page, tmp_path)
+    _check_zip(saved, comment)
+
+    # Clear, then load it back: the chat returns and goes on.
+    page.locator("#clear-button").click()
+    expect(chat).not_to_contain_text("你好，请介绍一下你自己。")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#load-chat").click()
+    chooser.value.set_files(str(saved))
+    expect(page.locator("#takeaway-status")).to_contain_text("已从“conversation.zip”载入 1 个回答")
+    expect(chat).to_contain_text("你好，请介绍一下你自己。")
+    expect(chat.locator("audio, .audio-container").first).to_be_attached()
+    _send(page, "再说一遍。")
+    expect(chat.get_by_text("用时")).to_have_count(2, timeout=90_000)
+    chat.get_by_text("用时").last.click()  # the new reply's timings, open in the screenshot
+    expect(chat.get_by_text("fast 引擎").last).to_be_visible()
+    page.wait_for_timeout(500)  # let the block finish sliding open before the picture
+    page.screenshot(path=str(ARTIFACTS / "chat-zh.png"), full_page=True)
+    context.close()
+
+
+def _check_feedback(feedback_dir: Path) -> dict:
+    """The rating's line and the comment's line carry what the issue lists."""
+    text = (feedback_dir / "feedback.jsonl").read_text(encoding="utf-8")
+    rating, comment = [json.loads(line) for line in text.splitlines()][-2:]
+    assert rating["rating"] == comment["rating"] == "down"
+    assert rating["id"] == comment["id"]  # the comment amends the rating's record
+    assert comment["comment"] == "声音太小，听不清。"
+    assert comment["language"] == "zh-CN"
+    assert (comment["model"], comment["kind"], comment["tab"]) == ("preview", "instruct", "chat")
+    assert comment["engine"] == "fast"  # the default --engine, named by its loop, not by its class
+    assert comment["conversation"][0] == {"role": "user", "text": "你好，请介绍一下你自己。", "media": []}
+    assert comment["answer"].strip()
+    assert comment["timings"]["total_s"] > 0
+    assert comment["settings"]["voice"] == "Ethan"
+    return comment
+
+
+def _download(page: Page, tmp_path: Path) -> Path:
+    """Download the conversation as a tester does: the button, then the file's link."""
+    page.locator("#takeaway").click()
+    page.locator("#download-chat").click()
+    link = page.locator("#chat-zip a").first
+    expect(link).to_be_visible(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "conversation.zip"
+    download.value.save_as(saved)
+    return saved
+
+
+def _check_zip(saved: Path, comment: dict) -> None:
+    """The transcript with settings and timings, and the spoken reply as a WAV."""
+    with zipfile.ZipFile(saved) as archive:
+        assert sorted(archive.namelist()) == ["conversation.json", "speech/01.wav"]
+        data = json.loads(archive.read("conversation.json"))
+        wav = archive.read("speech/01.wav")
+    assert wav[:4] == b"RIFF"
+    (exchange,) = data["exchanges"]
+    assert exchange["user"]["text"] == "你好，请介绍一下你自己。"
+    assert exchange["answer"]["text"] == comment["answer"]
+    assert exchange["answer"]["timings"] == comment["timings"]
+    assert exchange["answer"]["speech"] == "speech/01.wav"
+    assert data["settings"]["voice"] == "Ethan"
+    assert data["model"]["engine"] == "fast"

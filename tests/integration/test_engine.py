@@ -18,6 +18,7 @@ import soundfile as sf
 from sentences import assert_one_sentence
 
 from omni_demo.errors import InputError
+from omni_demo.i18n import ZH, localize
 from omni_demo.types import SAMPLE_RATE, AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
 
 pytestmark = pytest.mark.integration
@@ -443,7 +444,12 @@ def test_captioner_preview_accepts_clips_over_30_seconds_with_a_note(
     request = Request(turns=(Turn("user", media=(Media("audio", str(clip)),)),), sampling=greedy(2))
     captioner_engine.check(request)
     _, result = collect(captioner_engine, request)
-    assert any("40 s long" in n and "30 s" in n for n in result.notices)
+    (note,) = result.notices
+    assert "40 s long" in note
+    assert "up to 30 s" in note
+    assert localize(note, ZH) == (
+        "这段音频长 40 秒；Captioner 适用于不超过 30 秒的音频，对更长的音频，描述可能遗漏细节。"
+    )
     short = Request(
         turns=(Turn("user", media=(Media("audio", str(assets / "caption.wav")),)),), sampling=greedy(2)
     )

@@ -231,7 +231,7 @@ def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: P
     text_updates = [u for u in updates if u[0] != skip]
     assert len(text_updates) >= 2  # text deltas, then the final history
 
-    final_history, final_turns, final_speech = updates[-1]
+    final_history, final_turns, final_speech, exchanges = updates[-1]
     assert final_speech == skip
     assert final_turns[:-1] == turns
     assert final_turns[-1].role == "assistant"
@@ -249,6 +249,26 @@ def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: P
     assert np.array_equal(samples, np.concatenate([c[1] for c in chunks]))
     assert "Timings" in str(reply[-1].get("metadata", {}).get("title"))
     assert not preview_engine.busy
+    # The finished answer is recorded for feedback and the download, with its settings and WAV.
+    assert all(u[3] == skip for u in updates[:-1])
+    (exchange,) = exchanges
+    assert exchange.user == turn
+    assert exchange.answer == final_turns[-1].text
+    assert exchange.settings["max_new_tokens"] == 12
+    assert exchange.timings["total_s"] > 0
+    assert exchange.speech is not None
+    assert np.array_equal(sf.read(exchange.speech, dtype="int16")[0], samples)
+
+
+@pytest.mark.integration
+def test_respond_writes_the_reply_in_the_page_language(preview_engine) -> None:
+    options = _options(speak=False, max_new_tokens=8)
+    history, turns, _ = handlers.add_user_turn(preview_engine, Turn("user", "Hi"), [], [], None, options)
+    final_history = list(handlers.respond(preview_engine, history, turns, options, lang="zh-CN"))[-1][0]
+    timings = final_history[-1]
+    assert timings["metadata"]["title"] == "用时"
+    assert "总计" in timings["content"]
+    assert "total" not in timings["content"]
 
 
 @pytest.mark.integration
@@ -285,10 +305,11 @@ def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tm
     assert_one_sentence(info.value.message)
     assert "question.wav" in info.value.message
     assert str(tmp_path) not in info.value.message
-    restored_history, restored_turns, speech = updates[-1]
+    restored_history, restored_turns, speech, exchanges = updates[-1]
     assert restored_history == earlier_history
     assert restored_turns == earlier
     assert speech == gr.skip()
+    assert exchanges == gr.skip()  # the recorded answers stay as they were
     assert not preview_engine.busy
     assert not [t for t in threading.enumerate() if t.name in ("omni-generate", "omni-thinker")]
 
