@@ -1,6 +1,6 @@
 """Chat history -> the messages and media lists the Qwen3-Omni processor takes.
 
-Rules (NOTES §2 and the upstream cookbooks):
+Rules (transformers 5.x processor behaviour and the upstream cookbooks):
 - each user turn puts its media first and its text last;
 - only the newest `max_media_turns` user turns keep their media (older media is dropped, oldest
   first, and the user is told), so a long chat cannot outgrow GPU memory;

@@ -1,7 +1,7 @@
-"""The 18 upstream cookbooks as data: what each case takes, asks and expects (issue 3).
+"""The 18 upstream cookbooks as data: what each case takes, asks and expects.
 
 The UI (`omni_demo.ui.cookbook`) renders one generic panel per `Case`; nothing here imports gradio or
-torch. Prompts and settings follow the upstream cookbooks and the README's evaluation settings (NOTES §4):
+torch. Prompts and settings follow the upstream cookbooks and the README's evaluation settings:
 greedy decoding for the Instruct model, no system prompt unless the case is a spoken interaction, media
 first and the text prompt last, audio-in-video on only for the audio-visual cases.
 """
@@ -103,7 +103,7 @@ TEXT_LANGUAGES: tuple[str, ...] = (
 )
 
 ASR_PROMPT_ZH = "请将这段中文语音转换为纯文本。"
-# Back-translated from the seed README's Chinese; the upstream English wording is unconfirmed (NOTES §4).
+# Back-translated from the seed README's Chinese; the upstream English wording is unconfirmed.
 LYRICS_PROMPT = (
     "Transcribe the song lyrics into text without any punctuation, separate lines with line breaks, "
     "and output only the lyrics without additional explanations."

@@ -1,6 +1,6 @@
 """Cookbook settings as data: system-prompt presets and default sampling per model kind.
 
-The cookbook use cases (issue 3) are added here as data too; the UI only renders what is listed.
+The cookbook use cases are added here as data too; the UI only renders what is listed.
 """
 
 from __future__ import annotations

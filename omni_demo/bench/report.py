@@ -14,7 +14,7 @@ from typing import Any
 
 from omni_demo.bench.workloads import WORKLOADS
 
-# NOTES §5: the seed's minimum GPU memory (transformers, BF16, FlashAttention 2), GB, per video length.
+# The upstream README's minimum GPU memory (transformers, BF16, FlashAttention 2), GB, per video length.
 SEED_MEMORY_GB = {
     "Instruct": {"15 s": 78.85, "30 s": 88.52, "60 s": 107.74, "120 s": 144.81},
     "Thinking": {"15 s": 68.74, "30 s": 77.79, "60 s": 95.76, "120 s": 131.65},

@@ -1,4 +1,4 @@
-"""The cookbook tabs: every upstream use case as a ready-to-run page (issue 3).
+"""The cookbook tabs: every upstream use case as a ready-to-run page.
 
 One tab per category; in it, a radio picks the case and one generic panel per case, built from the
 `Case` data, shows its description, its inputs (prefilled with the shipped example), its prompt presets

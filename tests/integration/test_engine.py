@@ -201,7 +201,7 @@ def test_audio_in_video_hears_the_sound_track(preview_engine, assets: Path) -> N
 
 
 def test_audio_in_video_with_a_standalone_clip_and_speech_out(preview_engine, assets: Path) -> None:
-    """Audio input + speech output (the talker's audio_config bug, NOTES §2) + a video's own sound track."""
+    """Audio input + speech output (the talker's audio_config bug, transformers 5.16–5.24) + a video track."""
     request = Request(
         turns=(
             Turn(

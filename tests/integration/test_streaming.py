@@ -1,4 +1,4 @@
-"""Streaming speech (issue 4): chunks that add up to the real waveform, arrive early, and stop on demand.
+"""Streaming speech: chunks that add up to the real waveform, arrive early, and stop on demand.
 
 Everything is checked by event order and sample values, never by the clock. The times that the
 long answer takes are printed for the record (run with -s) but not asserted.
@@ -25,7 +25,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SAMPLES_PER_FRAME = 1920  # one 12.5 Hz frame at 24 kHz
 LONG_TOKENS = 200
 LONG_FRAMES = 250  # the preview engine speaks 1.25 frames per text token
-TOLERANCE = 1e-3  # streamed vs one-shot decode (NOTES §2: verified within 9e-4)
+TOLERANCE = 1e-3  # streamed vs one-shot decode
 
 
 @contextmanager
@@ -293,7 +293,7 @@ def talker_inputs(model) -> Iterator[list]:
 
 
 def _speech_request(tokens: int) -> Request:
-    # Audio input on purpose: it exercises the talker's audio_config work-around (NOTES §2).
+    # Audio input on purpose: it exercises the talker's audio_config work-around (transformers 5.16-5.24).
     return Request(
         turns=(Turn("user", "Repeat what I said.", media=(Media("audio", str(ASSETS / "speech_en.wav")),)),),
         voice="Ethan",
