@@ -89,6 +89,24 @@ def first_token_parts(engine: Any, media: Path) -> dict[str, float]:
     return out
 
 
+def experts_steps(model: Any, names: str, report: dict[str, Any]) -> None:
+    """Decode steps captured with other MoE implementations (the prefill keeps the loaded one)."""
+    import torch
+
+    for experts in filter(None, names.split(",")):
+        previous = model.get_experts_implementation()
+        try:
+            model.set_experts_implementation(experts)
+            with torch.inference_mode():
+                report[f"steps_{experts}"] = step_times(model, False)
+        except Exception as exc:
+            logging.exception("%s steps failed", experts)
+            report[f"steps_{experts}"] = repr(exc)
+        finally:
+            model.set_experts_implementation(previous)
+        print(f"steps_{experts}", json.dumps(report[f"steps_{experts}"]), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -100,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("."))
     p.add_argument("--compile", action="store_true", help="also time compiled step bodies")
     p.add_argument("--replies-only", action="store_true", help="skip the step and prefill timings")
+    p.add_argument(
+        "--experts", default="", help="comma-separated MoE implementations to time decode steps with too"
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     logging.getLogger("omni_demo.engine").setLevel(logging.DEBUG)
@@ -129,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             report.setdefault(workload.name, {}).setdefault(path, []).append(run)
             keys = ("first_token_s", "tokens_per_s", "first_audio_s", "real_time_factor", "total_s")
             print(workload.name, path, {k: run.get(k) for k in keys}, flush=True)
+    experts_steps(engine.model, args.experts, report)
     if args.compile:  # last: compiling takes minutes
         try:
             with torch.inference_mode():
