@@ -25,7 +25,6 @@ from omni_demo.answers import (
     pretty_tool_calls,
     split_reply,
     split_thinking,
-    tools_system_prompt,
 )
 from omni_demo.errors import InputError, OmniError
 from omni_demo.presets import VOICE_ASSISTANT_PROMPT
@@ -528,9 +527,10 @@ def build_request(
     captioner = case.needs is ModelKind.CAPTIONER
     text = prompt.strip() if case.prompts else ""
     system = "" if captioner else system_prompt.strip()
+    tools: tuple[dict, ...] = ()
     if case.renderer == "tools":
-        tools = DEFAULT_TOOLS if tools_json is None else parse_tools_json(tools_json)
-        system = tools_system_prompt(tools, base=system)
+        # The engine hands the tools to the processor's chat template, which writes the tool block.
+        tools = tuple(DEFAULT_TOOLS if tools_json is None else parse_tools_json(tools_json))
     return Request(
         turns=(Turn("user", text=text, media=_media(case, media_paths)),),
         system_prompt=system,
@@ -538,6 +538,7 @@ def build_request(
         return_audio=bool(speak) and case.offers_speech,
         use_audio_in_video=case.audio_in_video,
         sampling=_sampling(case, max_new_tokens, model_kind, model_sampling),
+        tools=tools,
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from omni_demo import media
-from omni_demo.answers import DEFAULT_TOOLS, parse_tools_json, tools_system_prompt
+from omni_demo.answers import DEFAULT_TOOLS, parse_tools_json
 from omni_demo.cookbook import (
     CATEGORIES,
     LYRICS_PROMPT,
@@ -374,19 +374,22 @@ def _settings(engine: Engine, case: Case, tools: Component) -> tuple[Component, 
         )
         max_tokens = gr.Slider(8, 8192, value=tokens, step=8, label=t("chat.max_tokens"))
     if case.renderer == "tools":
-        _tools_prompt_preview(tools, system)
+        _tools_prompt_preview(engine, tools, system)
     return system, speak, voice, max_tokens
 
 
-def _tools_prompt_preview(tools: Component, system: Component) -> None:
+def _tools_prompt_preview(engine: Engine, tools: Component, system: Component) -> None:
+    def preview_of(tools_json: str, system: str, lang: str = EN) -> str:
+        return tools_prompt(engine, tools_json, system, lang)
+
     with gr.Accordion(t("cb.tools_prompt"), open=False):
         preview = gr.Code(
-            _tools_prompt(DEFAULT_TOOLS_JSON, ""), language=None, lines=8, interactive=False, show_label=False
+            preview_of(DEFAULT_TOOLS_JSON, ""), language=None, lines=8, interactive=False, show_label=False
         )
     lang = lang_box()
     gr.on(
         [tools.change, system.change],
-        _tools_prompt,
+        preview_of,
         [tools, system, lang],
         preview,
         queue=False,
@@ -395,9 +398,10 @@ def _tools_prompt_preview(tools: Component, system: Component) -> None:
     )
 
 
-def _tools_prompt(tools_json: str, system: str, lang: str = EN) -> str:
+def tools_prompt(engine: Engine, tools_json: str, system: str, lang: str = EN) -> str:
+    """The system turn the loaded model's chat template writes for these tools, as the model sees it."""
     try:
-        return tools_system_prompt(parse_tools_json(tools_json), base=system or "")
+        return engine.system_turn(system or "", parse_tools_json(tools_json))
     except OmniError as exc:
         return text("cb.not_valid", lang, error=localize(str(exc), lang))
 
@@ -587,4 +591,6 @@ def _exchange(case: Case, request: Request, result: Result) -> Exchange:
         "top_k": sampling.top_k,
         "max_new_tokens": sampling.max_new_tokens,
     }
+    if request.tools:  # the chat template wrote them into the system turn
+        settings["tools"] = list(request.tools)
     return Exchange(request.turns[-1], result.text, result.timings.as_dict(), settings, None, result.notices)

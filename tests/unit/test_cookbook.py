@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from omni_demo.answers import DEFAULT_TOOLS, tools_system_prompt
+from omni_demo.answers import DEFAULT_TOOLS
 from omni_demo.cookbook import (
     ASSETS_DIR,
     CASES,
@@ -223,14 +223,17 @@ def test_build_request_captioner_sends_only_the_clip():
     assert request.sampling.temperature == 0.6
 
 
-def test_build_request_writes_tools_into_the_system_prompt():
+def test_build_request_hands_the_tools_to_the_chat_template():
+    # The tools travel as data; the processor's chat template writes them into the system turn.
     case = case_by_id("audio-function-call")
-    assert _request(case).system_prompt == tools_system_prompt(DEFAULT_TOOLS)
+    request = _request(case)
+    assert request.tools == tuple(DEFAULT_TOOLS)
+    assert request.system_prompt == ""
     one_tool = json.dumps([DEFAULT_TOOLS[1]])
     request = _request(case, tools_json=one_tool, system_prompt="Be brief.")
-    assert request.system_prompt.startswith("Be brief.\n\n# Tools")
-    assert "car_ac_control" in request.system_prompt
-    assert "web_search" not in request.system_prompt
+    assert request.system_prompt == "Be brief."
+    assert [tool["function"]["name"] for tool in request.tools] == ["car_ac_control"]
+    assert _request(case_by_id("ocr")).tools == ()
     with pytest.raises(InputError, match="not valid JSON"):
         _request(case, tools_json="[{")
 
