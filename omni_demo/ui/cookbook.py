@@ -47,7 +47,7 @@ from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n import EN, LANGUAGES, localize, text, timings_line
-from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT
+from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
 from omni_demo.presets import DEFAULT_SAMPLING
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, MediaKind, ModelKind, Request, Result, TextDelta
@@ -320,8 +320,9 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
         gr.on([source.change, target.change], translation_prompt, [source, target], prompt, queue=False)
         return [source, target], None, prompt
     preset = None
-    if len(case.prompts) > 1:
-        preset = gr.Dropdown(list(case.prompts), value=case.prompts[0], label=t("cb.prompt_preset"))
+    if case.presets:
+        choices = [(pair(en=name, zh_CN=PROMPT_PRESET_TEXT[name]), prompt) for name, prompt in case.presets]
+        preset = gr.Dropdown(choices, value=case.prompts[0], label=t("cb.prompt_preset"))
     prompt = _prompt_box(case, case.prompts[0])
     if preset is not None:
         preset.change(lambda chosen: chosen, preset, prompt, queue=False, show_progress="hidden")
