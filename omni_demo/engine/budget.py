@@ -61,13 +61,22 @@ def _video(processor: Any, path: str, fps: float) -> tuple[int, float, tuple[int
 
 
 def chat_text(processor: Any, model_input: ModelInput) -> str:
-    """The prompt text as the processor's own chat template writes it, tools included."""
-    return processor.apply_chat_template(
+    """The prompt text as the processor's own chat template writes it, tools included.
+
+    A template without a tools section would drop them silently; then the request is refused.
+    """
+    text = processor.apply_chat_template(
         model_input.messages,
         tools=model_input.tools or None,
         add_generation_prompt=True,
         tokenize=False,
     )
+    if any(tool["function"]["name"] not in text for tool in model_input.tools):
+        raise InputError(
+            "The loaded model's chat template does not write tools into the prompt, so it can't call "
+            "functions; start the demo with a Qwen3-Omni checkpoint."
+        )
+    return text
 
 
 _SYSTEM_OPEN = "<|im_start|>system\n"

@@ -11,9 +11,11 @@ import json
 from typing import Any
 
 import pytest
+from sentences import assert_one_sentence
 
 from omni_demo.answers import DEFAULT_TOOLS
 from omni_demo.cookbook import ASSETS_DIR, build_request, case_by_id
+from omni_demo.errors import InputError
 from omni_demo.ui.cookbook import DEFAULT_TOOLS_JSON, tools_prompt
 
 pytestmark = pytest.mark.integration
@@ -106,3 +108,33 @@ def test_the_preview_of_an_edited_tool_list(preview_engine) -> None:
     broken = tools_prompt(preview_engine, "[{", "")
     assert "not valid JSON" in broken
     assert "<tools>" not in broken
+
+
+def test_a_template_without_tools_is_refused_not_ignored(preview_engine, monkeypatch) -> None:
+    # The same turns without the tools branch: apply_chat_template would drop the tools silently.
+    plain = (
+        "{%- for message in messages -%}{{- '<|im_start|>' + message['role'] + '\\n' -}}"
+        "{%- for content in message['content'] -%}"
+        "{%- if content['type'] == 'audio' -%}{{- '<|audio_start|><|audio_pad|><|audio_end|>' -}}"
+        "{%- elif content['type'] == 'text' -%}{{- content['text'] -}}{%- endif -%}"
+        "{%- endfor -%}{{- '<|im_end|>\\n' -}}{%- endfor -%}"
+        "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
+    )
+    monkeypatch.setattr(preview_engine.processor, "chat_template", plain)
+    with pytest.raises(InputError, match="does not write tools") as error:
+        preview_engine.check(_function_call_request())
+    assert_one_sentence(str(error.value))
+    # The preview shows what that template writes: no tool block.
+    assert tools_prompt(preview_engine, DEFAULT_TOOLS_JSON, "") == ""
+    # Without tools the same template serves the other cases.
+    caption = build_request(
+        case_by_id("audio-caption"),
+        {"audio": str(ASSETS_DIR / "caption.wav")},
+        "Give the detailed description of the audio.",
+        "",
+        None,
+        False,
+        None,
+        4,
+    )
+    preview_engine.check(caption)
