@@ -372,16 +372,6 @@ DEFAULT_TOOLS: list[dict] = [
     },
 ]
 
-# The tool block of the Qwen3 chat template, verbatim; the tools go between the two halves, one per line.
-_TOOLS_HEAD = (
-    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>"
-)
-_TOOLS_TAIL = (
-    "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
-    '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": '
-    "<args-json-object>}\n</tool_call>"
-)
 _CALL_OPEN = "<tool_call>"
 _CALL_CLOSE = "</tool_call>"
 # Up to the closing tag, or to the end of the text while the last call is still streaming.
@@ -435,19 +425,6 @@ def _check_unique_names(tools: list[dict]) -> None:
         if name in seen:
             raise InputError(f'Two tools are named "{name}"; give each tool its own name.')
         seen.add(name)
-
-
-def tools_system_prompt(tools: Sequence[dict], base: str = "") -> str:
-    """The system prompt with the tool block the Qwen3 chat template writes for ``tools=``.
-
-    Writing it ourselves gives the same prompt as ``apply_chat_template(..., tools=tools)`` and lets the
-    UI show it. Without tools the template writes no block, so neither do we.
-    """
-    if not tools:
-        return base
-    lines = "".join("\n" + json.dumps(tool, ensure_ascii=False) for tool in tools)
-    block = _TOOLS_HEAD + lines + _TOOLS_TAIL
-    return f"{base}\n\n{block}" if base.strip() else block
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class ModelInput:
     videos: list[str] = field(default_factory=list)
     audio: list[AudioSlot] = field(default_factory=list)
     notices: tuple[str, ...] = ()
+    tools: list[dict] = field(default_factory=list)  # for the chat template's ``tools=``
 
     @property
     def media(self) -> list[Media]:
@@ -127,4 +128,5 @@ def build_model_input(request: Request, caps: Capabilities, max_media_turns: int
         videos=collector.videos,
         audio=collector.audio,
         notices=_dropped_notice(dropped),
+        tools=[] if caps.kind is ModelKind.CAPTIONER else list(request.tools),
     )

@@ -25,7 +25,6 @@ from omni_demo.answers import (
     pretty_tool_calls,
     split_reply,
     split_thinking,
-    tools_system_prompt,
 )
 from omni_demo.errors import InputError, OmniError
 from omni_demo.presets import VOICE_ASSISTANT_PROMPT
@@ -155,6 +154,16 @@ class Case:
     task: Task = ""  # task controls: ASR language picker and lyrics mode, translation pickers
     speech_option: bool = False  # offer speech out although the case answers in text by default
     system_presets: tuple[tuple[str, str], ...] = ()  # (label, prompt) personas to pick from
+    # The English display name of each prompt preset, in the order of `prompts` (the picker shows the
+    # name, translated; the prompt itself goes to the model as upstream wrote it).
+    preset_names: tuple[str, ...] = ()
+
+    @property
+    def presets(self) -> tuple[tuple[str, str], ...]:
+        """(display name, prompt) of each preset the picker offers; () when there is nothing to pick."""
+        if self.task or len(self.prompts) < 2:
+            return ()
+        return tuple(zip(self.preset_names, self.prompts, strict=True))
 
     @property
     def offers_speech(self) -> bool:
@@ -182,9 +191,28 @@ class Case:
         return "a system prompt" if self.system_prompt else "no system prompt"
 
 
+# The prompts of the upstream notebooks (QwenLM/Qwen3-Omni cookbooks/<case>.ipynb), word for word,
+# typos included: the model was shown these.
 _MUSIC_PROMPT = (
     "Describe the style, rhythm, dynamics, and expressed emotions of this piece of music. Identify the "
     "instruments used and suggest possible scenarios from which this music might originate."
+)
+_MUSIC_STYLE_ZH = "请分析这是什么风格的音乐？"
+_MUSIC_APPRECIATION = (
+    "Write an appreciative description for this piece of music. Identifying its style and genre. Analyze "
+    "the collaborative patterns of different instruments in audio and explain their impact on the overall "
+    "atmosphere."
+)
+_MIXED_SPEAKER_ZH = "判断说话人的国籍和性别，并告诉我音频里出现的音效是什么？"
+_IQ_PROMPT = (
+    "Identify the one picture that follows the same pattern or rule established by the previous pictures. "
+    "Please directly the correct answer from the options above."
+)
+_AV_CHOICE_PROMPT = (
+    "Question: What narrative purpose do the question marks above Will's head serve when they first "
+    "appear?\nChoices: [\"A. To show Will's confusion about SEC regulations\", 'B. To visualize Will "
+    "analyzing market trends', 'C. To demonstrate investor demand for his expertise', 'D. To indicate "
+    "SEC scrutiny of his fund proposal']\nPlease give your answer."
 )
 
 CASES: tuple[Case, ...] = (
@@ -219,7 +247,8 @@ CASES: tuple[Case, ...] = (
         description="Detailed analysis and appreciation of any music: style, genre, rhythm, instruments "
         "and mood.",
         inputs=("audio",),
-        prompts=(_MUSIC_PROMPT,),
+        prompts=(_MUSIC_PROMPT, _MUSIC_STYLE_ZH, _MUSIC_APPRECIATION),
+        preset_names=("Style, rhythm and instruments", "Which style? (Chinese)", "Appreciation"),
         example={"audio": "music.wav"},
     ),
     Case(
@@ -234,6 +263,7 @@ CASES: tuple[Case, ...] = (
             "What is this sound? In what kind of situation might it occur?",
             "Guess where I am?",
         ),
+        preset_names=("What happened?", "What is this sound?", "Guess where I am?"),
         example={"audio": "sound.wav"},
     ),
     Case(
@@ -242,7 +272,12 @@ CASES: tuple[Case, ...] = (
         category="Audio",
         description="A detailed description of any audio: speech, music, sounds and the scene they suggest.",
         inputs=("audio",),
-        prompts=("Give the detailed description of the audio.",),
+        prompts=(
+            "Give the detailed description of the audio.",
+            "Please provide a detailed description of the audio.",
+            "Give a thorough description of the audio.",
+        ),
+        preset_names=("Detailed description", "Detailed description, asked politely", "Thorough description"),
         example={"audio": "caption.wav"},
     ),
     Case(
@@ -251,7 +286,11 @@ CASES: tuple[Case, ...] = (
         category="Audio",
         description="Analysis of audio that mixes speech, music and environmental sounds.",
         inputs=("audio",),
-        prompts=("Determine which sound effects and musical instruments are present in the audio.",),
+        prompts=(
+            "Determine which sound effects and musical instruments are present in the audio.",
+            _MIXED_SPEAKER_ZH,
+        ),
+        preset_names=("Sound effects and instruments", "Speaker and sound effects (Chinese)"),
         example={"audio": "mixed.wav"},
     ),
     # ------------------------------------------------------------------------------------ Visual
@@ -262,6 +301,7 @@ CASES: tuple[Case, ...] = (
         description="Reads the text of complex images: documents, receipts, signs.",
         inputs=("image",),
         prompts=("Extract the text from the image.", "请提取图片中的文字。"),
+        preset_names=("Extract the text", "Extract the text (Chinese)"),
         example={"image": "ocr.png"},
     ),
     Case(
@@ -271,7 +311,11 @@ CASES: tuple[Case, ...] = (
         description="Finds objects and answers with boxes, which are drawn on the image with their "
         "labels. Change the object after “Locate the object:”.",
         inputs=("image",),
-        prompts=("Locate the object: bird.",),
+        prompts=(
+            "Locate the object: bird.",
+            "Locate the object: A person riding a motorcycle while wearing a helmet.",
+        ),
+        preset_names=("A bird", "A motorcyclist wearing a helmet"),
         example={"image": "grounding.png"},
         renderer="grounding",
     ),
@@ -284,7 +328,9 @@ CASES: tuple[Case, ...] = (
         prompts=(
             "What style does this image depict?",
             "Based on this image, what do you think will happen next?",
+            _IQ_PROMPT,
         ),
+        preset_names=("Image style", "What happens next?", "Picture pattern puzzle"),
         example={"image": "scene.png"},
     ),
     Case(
@@ -334,7 +380,8 @@ CASES: tuple[Case, ...] = (
         category="Audio-Visual",
         description="Questions about what is seen and heard together, in time: who said what, and when.",
         inputs=("video",),
-        prompts=("What was the first sentence the boy said when he met the girl?",),
+        prompts=("What was the first sentence the boy said when he met the girl?", _AV_CHOICE_PROMPT),
+        preset_names=("The boy's first sentence", "Multiple choice: a scene's purpose"),
         audio_in_video=True,
         example={"video": "av_dialogue.mp4"},
     ),
@@ -528,9 +575,10 @@ def build_request(
     captioner = case.needs is ModelKind.CAPTIONER
     text = prompt.strip() if case.prompts else ""
     system = "" if captioner else system_prompt.strip()
+    tools: tuple[dict, ...] = ()
     if case.renderer == "tools":
-        tools = DEFAULT_TOOLS if tools_json is None else parse_tools_json(tools_json)
-        system = tools_system_prompt(tools, base=system)
+        # The engine hands the tools to the processor's chat template, which writes the tool block.
+        tools = tuple(DEFAULT_TOOLS if tools_json is None else parse_tools_json(tools_json))
     return Request(
         turns=(Turn("user", text=text, media=_media(case, media_paths)),),
         system_prompt=system,
@@ -538,6 +586,7 @@ def build_request(
         return_audio=bool(speak) and case.offers_speech,
         use_audio_in_video=case.audio_in_video,
         sampling=_sampling(case, max_new_tokens, model_kind, model_sampling),
+        tools=tools,
     )
 
 

@@ -95,6 +95,9 @@ class Request:
     return_audio: bool = True
     use_audio_in_video: bool = False
     sampling: Sampling = field(default_factory=Sampling)
+    # Functions the model may call, in the chat template's ``tools=`` form; the engine hands them to
+    # the processor's own chat template, which writes them into the system turn.
+    tools: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)

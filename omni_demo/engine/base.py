@@ -3,12 +3,12 @@
 A back-end takes a `Request` and yields events: `TextDelta`s and `AudioChunk`s as they are made,
 then exactly one `Result`. It raises `OmniError` (before or during the stream) for problems the user
 can fix. The local transformers engine implements it today; a remote vLLM-Omni back-end can later
-implement the same three members without touching the UI.
+implement the same four members without touching the UI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from omni_demo.types import Event, ModelInfo, Request
@@ -26,6 +26,10 @@ class Engine(Protocol):
 
     def stream(self, request: Request) -> Iterator[Event]:
         """Generate a reply. Closing the iterator early cancels the generation at once."""
+        ...
+
+    def system_turn(self, system: str, tools: Sequence[dict]) -> str:
+        """The system turn the model's chat template writes for this system prompt and `tools`."""
         ...
 
 

@@ -9,6 +9,7 @@ A request over the limit gets one sentence saying how long a clip of its resolut
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,11 +60,50 @@ def _video(processor: Any, path: str, fps: float) -> tuple[int, float, tuple[int
     return patches // vp.merge_size**2, total / rate, (width, height)
 
 
+def chat_text(processor: Any, model_input: ModelInput) -> str:
+    """The prompt text as the processor's own chat template writes it, tools included.
+
+    A template without a tools section would drop them silently; then the request is refused.
+    """
+    text = processor.apply_chat_template(
+        model_input.messages,
+        tools=model_input.tools or None,
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+    if any(tool["function"]["name"] not in text for tool in model_input.tools):
+        raise InputError(
+            "The loaded model's chat template does not write tools into the prompt, so it can't call "
+            "functions; start the demo with a Qwen3-Omni checkpoint."
+        )
+    return text
+
+
+_SYSTEM_OPEN = "<|im_start|>system\n"
+_TURN_END = "<|im_end|>"
+
+
+def system_turn(processor: Any, system: str, tools: Sequence[dict]) -> str:
+    """The system turn the chat template writes for `system` and `tools` (tool block included), or ""."""
+    messages: list[dict[str, object]] = []
+    if system.strip():
+        messages.append({"role": "system", "content": [{"type": "text", "text": system.strip()}]})
+    messages.append({"role": "user", "content": [{"type": "text", "text": "?"}]})
+    text = processor.apply_chat_template(
+        messages, tools=list(tools) or None, add_generation_prompt=False, tokenize=False
+    )
+    start = text.find(_SYSTEM_OPEN)
+    if start < 0:
+        return ""
+    start += len(_SYSTEM_OPEN)
+    return text[start : text.index(_TURN_END, start)]
+
+
 def estimate(
     processor: Any, model_input: ModelInput, audio_in_video: bool, fps: float, clip_limit: float
 ) -> Estimate:
     """Input tokens of the request: the chat template's text plus every medium's tokens."""
-    text = processor.apply_chat_template(model_input.messages, add_generation_prompt=True, tokenize=False)
+    text = chat_text(processor, model_input)
     ids = processor.tokenizer(text)["input_ids"]
     placeholders = {processor.audio_token_id, processor.image_token_id, processor.video_token_id}
     tokens = {"text": sum(1 for i in ids if i not in placeholders)}

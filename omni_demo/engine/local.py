@@ -15,7 +15,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -113,6 +113,10 @@ class LocalEngine:
     def check(self, request: Request) -> None:
         self._checked_input(request)
 
+    def system_turn(self, system: str, tools: Sequence[dict]) -> str:
+        """The system turn the processor's chat template writes for `system` and `tools`."""
+        return budget.system_turn(self.processor, system, tools)
+
     def stream(self, request: Request) -> Iterator[Event]:
         model_input = self._checked_input(request)
         with self._lock:
@@ -197,9 +201,7 @@ class LocalEngine:
         if request.use_audio_in_video and model_input.videos:
             kwargs["load_audio_from_video"] = True
             kwargs["audio_from_video_indices"] = [s.video_index for s in model_input.audio]
-        text = self.processor.apply_chat_template(
-            model_input.messages, add_generation_prompt=True, tokenize=False
-        )
+        text = budget.chat_text(self.processor, model_input)
         try:
             inputs = self.processor(
                 text=text,

@@ -76,6 +76,30 @@ PRESET_TEXT: dict[str, str] = {
     "Beijing grandpa (北京大爷)": "北京大爷",
 }
 
+# Display names of the cookbook prompt presets (the prompt itself is sent as upstream wrote it).
+PROMPT_PRESET_TEXT: dict[str, str] = {
+    "Style, rhythm and instruments": "风格、节奏与乐器",
+    "Which style? (Chinese)": "是什么风格？（中文提问）",
+    "Appreciation": "音乐赏析",
+    "What happened?": "发生了什么？",
+    "What is this sound?": "这是什么声音？",
+    "Guess where I am?": "猜猜我在哪里？",
+    "Detailed description": "详细描述",
+    "Detailed description, asked politely": "详细描述（礼貌请求）",
+    "Thorough description": "全面描述",
+    "Sound effects and instruments": "音效与乐器",
+    "Speaker and sound effects (Chinese)": "说话人与音效（中文提问）",
+    "Extract the text": "提取文字",
+    "Extract the text (Chinese)": "提取文字（中文提问）",
+    "A bird": "一只鸟",
+    "A motorcyclist wearing a helmet": "戴头盔骑摩托车的人",
+    "Image style": "图片风格",
+    "What happens next?": "接下来会发生什么？",
+    "Picture pattern puzzle": "图形规律题",
+    "The boy's first sentence": "男孩说的第一句话",
+    "Multiple choice: a scene's purpose": "选择题：画面的叙事作用",
+}
+
 # Language names in the speech-recognition and translation pickers (the prompt keeps the English name).
 LANGUAGE_TEXT: dict[str, str] = {
     "English": "英语",

@@ -109,6 +109,10 @@ SENTENCES: dict[str, str] = {
         "工具列表不是有效的 JSON（第 {error.lineno} 行第 {error.colno} 列：{error.msg}）。"
     ),
     "The tool list is nested too deeply to read.": "工具列表嵌套过深，无法读取。",
+    "The loaded model's chat template does not write tools into the prompt, so it can't call "
+    "functions; start the demo with a Qwen3-Omni checkpoint.": (
+        "当前模型的对话模板不会把工具写入提示词，因此无法调用函数；请用 Qwen3-Omni 的模型启动演示。"
+    ),
     "The tool list must be a JSON list, written [ ... ], of tool objects.": (
         "工具列表必须是由工具对象组成的 JSON 列表，写作 [ ... ]。"
     ),

@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from omni_demo import media
-from omni_demo.answers import DEFAULT_TOOLS, parse_tools_json, tools_system_prompt
+from omni_demo.answers import DEFAULT_TOOLS, parse_tools_json
 from omni_demo.cookbook import (
     CATEGORIES,
     LYRICS_PROMPT,
@@ -47,7 +47,7 @@ from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n import EN, LANGUAGES, localize, text, timings_line
-from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT
+from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
 from omni_demo.presets import DEFAULT_SAMPLING
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, MediaKind, ModelKind, Request, Result, TextDelta
@@ -320,8 +320,9 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
         gr.on([source.change, target.change], translation_prompt, [source, target], prompt, queue=False)
         return [source, target], None, prompt
     preset = None
-    if len(case.prompts) > 1:
-        preset = gr.Dropdown(list(case.prompts), value=case.prompts[0], label=t("cb.prompt_preset"))
+    if case.presets:
+        choices = [(pair(en=name, zh_CN=PROMPT_PRESET_TEXT[name]), prompt) for name, prompt in case.presets]
+        preset = gr.Dropdown(choices, value=case.prompts[0], label=t("cb.prompt_preset"))
     prompt = _prompt_box(case, case.prompts[0])
     if preset is not None:
         preset.change(lambda chosen: chosen, preset, prompt, queue=False, show_progress="hidden")
@@ -374,19 +375,22 @@ def _settings(engine: Engine, case: Case, tools: Component) -> tuple[Component, 
         )
         max_tokens = gr.Slider(8, 8192, value=tokens, step=8, label=t("chat.max_tokens"))
     if case.renderer == "tools":
-        _tools_prompt_preview(tools, system)
+        _tools_prompt_preview(engine, tools, system)
     return system, speak, voice, max_tokens
 
 
-def _tools_prompt_preview(tools: Component, system: Component) -> None:
+def _tools_prompt_preview(engine: Engine, tools: Component, system: Component) -> None:
+    def preview_of(tools_json: str, system: str, lang: str = EN) -> str:
+        return tools_prompt(engine, tools_json, system, lang)
+
     with gr.Accordion(t("cb.tools_prompt"), open=False):
         preview = gr.Code(
-            _tools_prompt(DEFAULT_TOOLS_JSON, ""), language=None, lines=8, interactive=False, show_label=False
+            preview_of(DEFAULT_TOOLS_JSON, ""), language=None, lines=8, interactive=False, show_label=False
         )
     lang = lang_box()
     gr.on(
         [tools.change, system.change],
-        _tools_prompt,
+        preview_of,
         [tools, system, lang],
         preview,
         queue=False,
@@ -395,9 +399,10 @@ def _tools_prompt_preview(tools: Component, system: Component) -> None:
     )
 
 
-def _tools_prompt(tools_json: str, system: str, lang: str = EN) -> str:
+def tools_prompt(engine: Engine, tools_json: str, system: str, lang: str = EN) -> str:
+    """The system turn the loaded model's chat template writes for these tools, as the model sees it."""
     try:
-        return tools_system_prompt(parse_tools_json(tools_json), base=system or "")
+        return engine.system_turn(system or "", parse_tools_json(tools_json))
     except OmniError as exc:
         return text("cb.not_valid", lang, error=localize(str(exc), lang))
 
@@ -587,4 +592,6 @@ def _exchange(case: Case, request: Request, result: Result) -> Exchange:
         "top_k": sampling.top_k,
         "max_new_tokens": sampling.max_new_tokens,
     }
+    if request.tools:  # the chat template wrote them into the system turn
+        settings["tools"] = list(request.tools)
     return Exchange(request.turns[-1], result.text, result.timings.as_dict(), settings, None, result.notices)

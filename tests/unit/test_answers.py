@@ -20,7 +20,6 @@ from omni_demo.answers import (
     parse_tools_json,
     pretty_tool_calls,
     split_thinking,
-    tools_system_prompt,
 )
 from omni_demo.errors import InputError
 
@@ -266,46 +265,8 @@ def test_draw_boxes_from_parsed_garbage_never_raises():
 
 
 # --------------------------------------------------------------------------------------------------
-# Tools in the system prompt
+# Tools
 # --------------------------------------------------------------------------------------------------
-
-TEMPLATE_HEAD = """# Tools
-
-You may call one or more functions to assist with the user query.
-
-You are provided with function signatures within <tools></tools> XML tags:
-<tools>
-"""
-TEMPLATE_TAIL = (
-    "\n</tools>\n\n"
-    "For each function call, return a json object with function name and arguments within "
-    "<tool_call></tool_call> XML tags:\n"
-    "<tool_call>\n"
-    '{"name": <function-name>, "arguments": <args-json-object>}\n'
-    "</tool_call>"
-)
-
-
-def test_tools_system_prompt_exact_text():
-    prompt = tools_system_prompt(DEFAULT_TOOLS)
-    lines = "\n".join(json.dumps(tool, ensure_ascii=False) for tool in DEFAULT_TOOLS)
-    assert prompt == TEMPLATE_HEAD + lines + TEMPLATE_TAIL
-    inner = prompt[len(TEMPLATE_HEAD) : -len(TEMPLATE_TAIL)]
-    assert [json.loads(line) for line in inner.split("\n")] == DEFAULT_TOOLS
-
-
-def test_tools_system_prompt_with_base_and_without_tools():
-    assert tools_system_prompt(DEFAULT_TOOLS, "You are a car assistant.").startswith(
-        "You are a car assistant.\n\n# Tools\n\n"
-    )
-    assert tools_system_prompt([], "Base.") == "Base."
-    assert tools_system_prompt([]) == ""
-    assert tools_system_prompt(DEFAULT_TOOLS, "  ") == tools_system_prompt(DEFAULT_TOOLS)
-
-
-def test_tools_system_prompt_keeps_non_ascii():
-    tool = {"type": "function", "function": {"name": "天气", "description": "查询天气", "parameters": {}}}
-    assert '"name": "天气"' in tools_system_prompt([tool])
 
 
 def test_default_tools_are_the_cookbook_tools():

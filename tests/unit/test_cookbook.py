@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from omni_demo.answers import DEFAULT_TOOLS, tools_system_prompt
+from omni_demo.answers import DEFAULT_TOOLS
 from omni_demo.cookbook import (
     ASSETS_DIR,
     CASES,
@@ -128,8 +128,80 @@ def test_notes_prompts_are_verbatim():
     assert "Locate the object: bird." in case_by_id("object-grounding").prompts
     assert case_by_id("ocr").prompts == ("Extract the text from the image.", "请提取图片中的文字。")
     assert case_by_id("sound-analysis").prompts[2] == "Guess where I am?"
-    assert case_by_id("audio-caption").prompts == ("Give the detailed description of the audio.",)
+    assert case_by_id("audio-caption").prompts[0] == "Give the detailed description of the audio."
     assert case_by_id("video-scene-transition").prompts == ("How the scenes in the video change?",)
+
+
+# Every example prompt of the upstream notebooks, word for word (typos included), by case. Source of
+# each: the notebook named in its comment, in the QwenLM/Qwen3-Omni repository.
+UPSTREAM_PROMPTS: dict[str, tuple[str, ...]] = {
+    # QwenLM/Qwen3-Omni cookbooks/music_analysis.ipynb
+    "music-analysis": (
+        "请分析这是什么风格的音乐？",
+        "Describe the style, rhythm, dynamics, and expressed emotions of this piece of music. Identify "
+        "the instruments used and suggest possible scenarios from which this music might originate.",
+        "Write an appreciative description for this piece of music. Identifying its style and genre. "
+        "Analyze the collaborative patterns of different instruments in audio and explain their impact "
+        "on the overall atmosphere.",
+    ),
+    # QwenLM/Qwen3-Omni cookbooks/mixed_audio_analysis.ipynb
+    "mixed-audio-analysis": (
+        "判断说话人的国籍和性别，并告诉我音频里出现的音效是什么？",
+        "Determine which sound effects and musical instruments are present in the audio.",
+    ),
+    # QwenLM/Qwen3-Omni cookbooks/audio_caption.ipynb
+    "audio-caption": (
+        "Give the detailed description of the audio.",
+        "Please provide a detailed description of the audio.",
+        "Give a thorough description of the audio.",
+    ),
+    # QwenLM/Qwen3-Omni cookbooks/image_question.ipynb
+    "image-question": (
+        "What style does this image depict?",
+        "Based on this image, what do you think will happen next?",
+        "Identify the one picture that follows the same pattern or rule established by the previous "
+        "pictures. Please directly the correct answer from the options above.",
+    ),
+    # QwenLM/Qwen3-Omni cookbooks/object_grounding.ipynb
+    "object-grounding": (
+        "Locate the object: bird.",
+        "Locate the object: A person riding a motorcycle while wearing a helmet.",
+    ),
+    # QwenLM/Qwen3-Omni cookbooks/audio_visual_question.ipynb
+    "audio-visual-question": (
+        "What was the first sentence the boy said when he met the girl?",
+        "Question: What narrative purpose do the question marks above Will's head serve when they first "
+        "appear?\nChoices: [\"A. To show Will's confusion about SEC regulations\", 'B. To visualize "
+        "Will analyzing market trends', 'C. To demonstrate investor demand for his expertise', 'D. To "
+        "indicate SEC scrutiny of his fund proposal']\nPlease give your answer.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(UPSTREAM_PROMPTS))
+def test_every_notebook_prompt_is_a_preset(case_id):
+    case = case_by_id(case_id)
+    assert set(case.prompts) == set(UPSTREAM_PROMPTS[case_id])
+    assert len(case.prompts) == len(UPSTREAM_PROMPTS[case_id])
+    # Each is offered in the picker under its own name.
+    names = [name for name, _ in case.presets]
+    assert [prompt for _, prompt in case.presets] == list(case.prompts)
+    assert len(set(names)) == len(names) == len(case.prompts)
+
+
+def test_every_picker_case_names_its_presets():
+    for case in CASES:
+        if case.task or len(case.prompts) < 2:
+            assert case.presets == (), case.id
+        else:
+            assert len(case.preset_names) == len(case.prompts), case.id
+            assert all(name.strip() for name in case.preset_names), case.id
+
+
+def test_a_preset_is_sent_as_written():
+    case = case_by_id("mixed-audio-analysis")
+    request = _request(case, prompt=case.presets[1][1])
+    assert request.turns[0].text == "判断说话人的国籍和性别，并告诉我音频里出现的音效是什么？"
 
 
 # ------------------------------------------------------------------------------------- task prompts
@@ -223,14 +295,17 @@ def test_build_request_captioner_sends_only_the_clip():
     assert request.sampling.temperature == 0.6
 
 
-def test_build_request_writes_tools_into_the_system_prompt():
+def test_build_request_hands_the_tools_to_the_chat_template():
+    # The tools travel as data; the processor's chat template writes them into the system turn.
     case = case_by_id("audio-function-call")
-    assert _request(case).system_prompt == tools_system_prompt(DEFAULT_TOOLS)
+    request = _request(case)
+    assert request.tools == tuple(DEFAULT_TOOLS)
+    assert request.system_prompt == ""
     one_tool = json.dumps([DEFAULT_TOOLS[1]])
     request = _request(case, tools_json=one_tool, system_prompt="Be brief.")
-    assert request.system_prompt.startswith("Be brief.\n\n# Tools")
-    assert "car_ac_control" in request.system_prompt
-    assert "web_search" not in request.system_prompt
+    assert request.system_prompt == "Be brief."
+    assert [tool["function"]["name"] for tool in request.tools] == ["car_ac_control"]
+    assert _request(case_by_id("ocr")).tools == ()
     with pytest.raises(InputError, match="not valid JSON"):
         _request(case, tools_json="[{")
 

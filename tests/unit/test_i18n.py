@@ -26,7 +26,7 @@ from omni_demo.cookbook import CASES, CATEGORIES, SPEECH_LANGUAGES, TEXT_LANGUAG
 from omni_demo.engine import budget
 from omni_demo.errors import InputError, OmniError
 from omni_demo.i18n import EN, ZH, fill, language, localize, localize_any, text, timings_line, translate
-from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT
+from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
 from omni_demo.i18n.sentences import FRAGMENTS, SENTENCES
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import SYSTEM_PROMPTS
@@ -189,6 +189,8 @@ def test_every_case_category_preset_and_language_has_chinese() -> None:
     personas = {label for case in CASES for label, _ in case.system_presets}
     assert set(SYSTEM_PROMPTS) | personas <= set(PRESET_TEXT)
     assert set(SPEECH_LANGUAGES) | set(TEXT_LANGUAGES) <= set(LANGUAGE_TEXT)
+    preset_names = {name for case in CASES for name, _ in case.presets}
+    assert preset_names == set(PROMPT_PRESET_TEXT)
     for case in CASES:
         for part in case.settings_line().split(" · "):
             assert part in FRAGMENTS, (case.id, part)
