@@ -9,26 +9,29 @@ process, run one task at a time, and say whether a task is still running (tests 
 from __future__ import annotations
 
 import functools
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 _local = threading.local()
 
 
 def in_worker() -> bool:
-    """True inside a task of a `Worker` (such a thread must never wait for its own task)."""
+    """True in a `Worker`'s thread (which must never wait for its own task)."""
     return getattr(_local, "inside", False)
 
 
 class Worker:
-    """One daemon-like thread that runs submitted calls in order."""
+    """One daemon thread that runs submitted calls in order, each call's outcome in a `Future`."""
 
     def __init__(self, name: str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]
+        self._tasks = queue.SimpleQueue()
         self._running = 0
         self._lock = threading.Lock()
+        threading.Thread(target=self._loop, name=name, daemon=True).start()
 
     @property
     def busy(self) -> bool:
@@ -36,18 +39,28 @@ class Worker:
             return self._running > 0
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
         with self._lock:
             self._running += 1
-        return self._executor.submit(self._call, fn, *args)
+        self._tasks.put((future, fn, args))
+        return future
 
-    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def _loop(self) -> None:
         _local.inside = True
-        try:
-            return fn(*args)
-        finally:
-            _local.inside = False
-            with self._lock:
-                self._running -= 1
+        while True:
+            future, fn, args = self._tasks.get()
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # handed to whoever waits on the future
+                self._done()
+                future.set_exception(exc)
+            else:
+                self._done()
+                future.set_result(result)
+
+    def _done(self) -> None:
+        with self._lock:
+            self._running -= 1
 
 
 @functools.cache
