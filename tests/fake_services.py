@@ -116,8 +116,10 @@ class FakeService:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(raw)))
+        handler.send_header("Connection", "close")  # so a closed fake is unreachable, not kept alive
         handler.end_headers()
         handler.wfile.write(raw)
+        handler.close_connection = True
 
     def _error(self, handler: BaseHTTPRequestHandler, status: int, message: str, code: str = "") -> None:
         if self.kind == "dashscope":
@@ -190,32 +192,33 @@ class FakeService:
         handler.send_response(200)
         handler.send_header("Content-Type", "text/event-stream")
         handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Transfer-Encoding", "chunked")  # as uvicorn streams it
         handler.send_header("Connection", "close")
         handler.end_headers()
+        handler.close_connection = True
+
+        def send(line: str) -> None:
+            raw = line.encode()
+            handler.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+            handler.wfile.flush()
+
         delay = 0.25 if "#slow" in last else self.delay_s
-        chunks = self._chunks(body, last)
-        for index, sent in enumerate(chunks):
+        for index, sent in enumerate(self._chunks(body, last)):
             chunk = sent
             if "#malformed" in last and index == 2:
                 chunk = {"id": "x", "object": "chat.completion.chunk", "choices": "oops"}
-            line = (
-                "data: {not json\n\n"
-                if "#notjson" in last and index == 2
-                else f"data: {json.dumps(chunk)}\n\n"
-            )
-            handler.wfile.write(line.encode())
-            handler.wfile.flush()
+            broken = "#notjson" in last and index == 2
+            send("data: {not json\n\n" if broken else f"data: {json.dumps(chunk)}\n\n")
             if "#drop" in last and index == 2:
-                handler.close_connection = True
-                return
+                return  # the server dies: no closing chunk of the chunked body
             if "#stall" in last and index == 1:
                 self.closing.wait(30)
                 return
             if delay:
                 time.sleep(delay)
-        handler.wfile.write(b"data: [DONE]\n\n")
+        send("data: [DONE]\n\n")
+        handler.wfile.write(b"0\r\n\r\n")
         handler.wfile.flush()
-        handler.close_connection = True
 
     def reply_text(self, body: dict[str, Any]) -> str:
         users = [m for m in body["messages"] if m["role"] == "user"]

@@ -172,15 +172,15 @@ class RemoteEngine:
             raise self._stalled() from exc
         except openai.APIStatusError as exc:  # an `error` object sent inside the stream
             raise _sentence_for_status(exc, self.backend, self.model) from exc
-        except openai.APIError as exc:  # an error event inside the stream, with no status
-            log.warning("%s sent an error inside the stream: %s", self.backend.title, exc.message)
-            raise OmniError(
-                f"{self.backend.title} stopped the answer with an error; try again shortly."
-            ) from exc
         except (httpx.HTTPError, openai.APIConnectionError) as exc:
             log.warning("%s stream broke: %s", self.backend.title, exc)
             raise OmniError(
                 f"The connection to {self.backend.title} broke in the middle of the answer; send again."
+            ) from exc
+        except openai.APIError as exc:  # an error event inside the stream, with no status
+            log.warning("%s sent an error inside the stream: %s", self.backend.title, exc.message)
+            raise OmniError(
+                f"{self.backend.title} stopped the answer with an error; try again shortly."
             ) from exc
         except ValueError as exc:  # a data line that is not JSON
             log.warning("%s sent a chunk that is not JSON: %s", self.backend.title, exc)
@@ -193,7 +193,7 @@ class RemoteEngine:
         seconds = self.options.read_timeout_s
         return OmniError(
             f"{self.backend.title} sent nothing for {seconds:.0f} s, so the answer was stopped; "
-            "the server may be overloaded, so try again shortly."
+            "the server may be overloaded: try again shortly."
         )
 
 
@@ -323,7 +323,7 @@ def load_remote(settings: Settings) -> RemoteEngine:
             names = ", ".join(served) or "none"
             raise ModelLoadError(
                 f"{backend.title} at {base} does not serve “{model or backend.default_model}”; "
-                f"it serves: {names}. Pass one of them with --remote-model."
+                f"it serves {names}, so pass one of them with --remote-model."
             )
     model = model or backend.default_model
     caps = _capabilities(backend, model, settings)
