@@ -46,6 +46,7 @@ SENTENCE_FUNCTIONS = {
     "_start_with",
     "loaded_note",
     "_sentence",
+    "check_limit",  # its `lead` is the first half of the budget sentences
 }
 ENGLISH_WORDS = re.compile(r"\b(the|and|or|is|was|could|choose|attach|try|with|file|not|this)\b", re.I)
 
