@@ -20,7 +20,8 @@ lines, ended by `data: [DONE]`) as the real service does:
 The reply is computed from the request so that tests can check what the server received: it echoes
 the last user text and counts the user messages and media parts. Words in the last user text steer
 the fake: `#slow` (0.25 s between chunks), `#stall` (one chunk, then silence), `#malformed` (a chunk
-that breaks the format), `#notjson` (a data line that is not JSON), `#drop` (the connection closes
+that breaks the format), `#notjson` (a data line that is not JSON), `#error` (an error event, then
+the end), `#drop` (the connection closes
 mid-stream), `#status=NNN` (that HTTP error before the stream).
 """
 
@@ -207,10 +208,15 @@ class FakeService:
             chunk = sent
             if "#malformed" in last and index == 2:
                 chunk = {"id": "x", "object": "chat.completion.chunk", "choices": "oops"}
+            if "#error" in last and index == 2:  # vLLM's create_streaming_error_response
+                error = {"object": "error", "message": "engine died", "type": "InternalServerError"}
+                chunk = {"error": {**error, "param": None, "code": 500}}
             broken = "#notjson" in last and index == 2
             send("data: {not json\n\n" if broken else f"data: {json.dumps(chunk)}\n\n")
             if "#drop" in last and index == 2:
                 return  # the server dies: no closing chunk of the chunked body
+            if "#error" in last and index == 2:
+                break  # vLLM ends the stream with [DONE] after an error event
             if "#stall" in last and index == 1:
                 self.closing.wait(30)
                 return

@@ -304,6 +304,7 @@ def test_an_unreachable_server(fake) -> None:
         ("#malformed", "The vLLM-Omni server sent a reply this demo cannot read"),
         ("#notjson", "The vLLM-Omni server sent a reply this demo cannot read"),
         ("#drop", "The connection to vLLM-Omni broke in the middle of the answer"),
+        ("#error", "vLLM-Omni stopped the answer with an error; try again shortly."),
         ("#stall", "vLLM-Omni sent nothing for 1 s, so the answer was stopped"),
     ],
 )
