@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import ASSETS
 from sentences import assert_one_sentence
 
 from omni_demo.config import Settings
@@ -29,6 +28,8 @@ from omni_demo.ui import handlers
 from omni_demo.ui.handlers import ChatOptions
 from omni_demo.ui.render import user_messages
 from remote.conftest import engine_for
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def _request(text: str, *media: Media, speak: bool = True, voice: str | None = None, **kw: object) -> Request:
