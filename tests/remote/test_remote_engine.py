@@ -138,7 +138,7 @@ def test_vllm_text_with_greedy_sampling(fake) -> None:
 def test_dashscope_streams_pcm_speech_with_its_voice(fake) -> None:
     service = fake("dashscope")
     engine = engine_for(service)
-    events, result = _collect(engine, _request("Bonjour", voice="Cherry"))
+    events, result = _collect(engine, _request("Bonjour", voice="cherry"))
     assert result.text.startswith("You said: Bonjour")
     assert result.audio is not None
     assert result.timings.speech_s == pytest.approx(len(result.audio) / 24_000)

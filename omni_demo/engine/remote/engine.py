@@ -111,7 +111,9 @@ class RemoteEngine:
         model_input = self._checked_input(request)
         caps = self._info.capabilities
         speak = bool(request.return_audio and caps.speech_output)
-        voice = request.voice or (caps.voices[0] if caps.voices else None)
+        # The voice as the service spells it (the page may send "ethan" for "Ethan").
+        chosen = (request.voice or "").lower()
+        voice = next((v for v in caps.voices if v.lower() == chosen), caps.voices[0] if caps.voices else None)
         messages = backends.messages(self.backend, model_input, self.options.max_clip_seconds)
         args = backends.body(self.backend, request, speak, voice)
         parser = wire.PARSERS[self.backend.name]()
