@@ -5,9 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from omni_demo.config import parse_settings
+from omni_demo.config import Settings, parse_settings
 from omni_demo.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from omni_demo.engine.local import LocalEngine
+    from omni_demo.engine.remote.engine import RemoteEngine
 
 log = logging.getLogger("omni_demo")
 
@@ -19,26 +24,34 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here, not at module level: `python app.py --help` must not load torch.
     from starlette.middleware import Middleware  # noqa: PLC0415
 
-    from omni_demo.engine.loading import shared_engine  # noqa: PLC0415
     from omni_demo.feedback import FeedbackStore  # noqa: PLC0415
     from omni_demo.ui.app import build_demo  # noqa: PLC0415
     from omni_demo.ui.i18n import translations  # noqa: PLC0415
     from omni_demo.ui.url_guard import UrlGuard  # noqa: PLC0415
 
     try:
-        engine = shared_engine(settings)
+        engine = _remote(settings) if settings.backend != "local" else _local(settings)
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     info = engine.info
-    speech = "" if info.speech_freed_gib is None else f"; speech off, {info.speech_freed_gib:.2f} GiB freed"
-    print(
-        f"Loaded {info.name} ({info.capabilities.kind.value}, {info.dtype}) on {info.device} "
-        f"in {info.load_seconds:.1f} s{speech}; {engine.options.engine} engine",
-        flush=True,
-    )
-    if settings.warmup:
-        engine.warm_up()
+    if settings.backend != "local":
+        # The key is never printed: only the service, the model and how many answers run at once.
+        print(
+            f"Serving {info.name} ({info.capabilities.kind.value}) from {info.device}; "
+            f"{engine.concurrency} answers at once",
+            flush=True,
+        )
+    else:
+        freed = info.speech_freed_gib
+        speech = "" if freed is None else f"; speech off, {freed:.2f} GiB freed"
+        print(
+            f"Loaded {info.name} ({info.capabilities.kind.value}, {info.dtype}) on {info.device} "
+            f"in {info.load_seconds:.1f} s{speech}; {engine.options.engine} engine",
+            flush=True,
+        )
+        if settings.warmup:
+            engine.warm_up()
     store = None
     if settings.feedback_dir is not None:
         store = FeedbackStore(settings.feedback_dir, keep_media=settings.feedback_keep_media)
@@ -58,6 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Ready in {time.perf_counter() - started:.1f} s at {demo.local_url}", flush=True)
     demo.block_thread()
     return 0
+
+
+def _local(settings: Settings) -> LocalEngine:
+    from omni_demo.engine.loading import shared_engine  # noqa: PLC0415 (torch and transformers)
+
+    return shared_engine(settings)
+
+
+def _remote(settings: Settings) -> RemoteEngine:
+    # Imported here: a remote back-end needs neither torch nor gradio to start.
+    from omni_demo.engine.remote.engine import load_remote  # noqa: PLC0415
+
+    return load_remote(settings)
 
 
 if __name__ == "__main__":

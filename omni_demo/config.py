@@ -10,6 +10,7 @@ from pathlib import Path
 PREVIEW = "preview"
 DEFAULT_GPU_MODEL = "Qwen/Qwen3-Omni-30B-A3B-Instruct"
 KINDS = ("instruct", "thinking", "captioner")
+BACKENDS = ("local", "vllm-omni", "vllm", "dashscope")
 
 
 def _default_cache() -> Path:
@@ -38,6 +39,12 @@ class Settings:
     max_input_tokens: int | None = None  # prompt tokens per request; None: what fits the device
     feedback_dir: Path | None = None  # testers' feedback is appended here as JSON Lines; None: off
     feedback_keep_media: bool = False  # also copy the media each feedback refers to
+    backend: str = "local"  # "local": the model in this process; else a remote service (engine/remote)
+    api_base: str | None = None  # the remote service's OpenAI-compatible base URL; None: its default
+    api_key: str | None = field(default=None, repr=False)  # never logged or shown
+    remote_model: str | None = None  # the served model name; None: the only one served, or the default
+    concurrency: int = 4  # remote back-ends: generations the page runs at once (local: always 1)
+    read_timeout_s: float = 60.0  # remote back-ends: a stream silent this long counts as stalled
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -111,6 +118,36 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("OMNI_FEEDBACK_KEEP_MEDIA") == "1",
         help="also copy the media each feedback refers to into FEEDBACK_DIR/media",
     )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=os.environ.get("OMNI_BACKEND", "local"),
+        help="local: load the model here; vllm-omni / vllm / dashscope: front a serving engine",
+    )
+    p.add_argument("--api-base", default=os.environ.get("OMNI_API_BASE") or None, help="the service's URL")
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="the service's key (better: OMNI_API_KEY or DASHSCOPE_API_KEY, which `ps` does not show)",
+    )
+    p.add_argument(
+        "--remote-model",
+        default=os.environ.get("OMNI_REMOTE_MODEL") or None,
+        help="the model name the service serves (default: the one a vLLM server serves; qwen3-omni-flash)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=os.environ.get("OMNI_CONCURRENCY", "4"),
+        help="remote back-ends: answers generated at once (the local model always makes one at a time)",
+    )
+    p.add_argument(
+        "--read-timeout",
+        dest="read_timeout_s",
+        type=float,
+        default=os.environ.get("OMNI_READ_TIMEOUT", "60"),
+        help="remote back-ends: seconds a stream may stay silent before it counts as stalled",
+    )
     return p
 
 
@@ -134,7 +171,19 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         max_input_tokens=_positive(a.max_input_tokens, "--max-input-tokens"),
         feedback_dir=a.feedback_dir,
         feedback_keep_media=a.feedback_keep_media,
+        backend=a.backend,
+        api_base=a.api_base,
+        api_key=a.api_key or None,
+        remote_model=a.remote_model,
+        concurrency=_at_least_one(a.concurrency, "--concurrency"),
+        read_timeout_s=a.read_timeout_s,
     )
+
+
+def _at_least_one(value: int, flag: str) -> int:
+    if value < 1:
+        raise SystemExit(f"{flag} must be 1 or more")
+    return value
 
 
 def _positive(value: int | None, flag: str) -> int | None:

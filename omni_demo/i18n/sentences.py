@@ -224,6 +224,55 @@ SENTENCES: dict[str, str] = {
         "此请求约需 {total} 个输入 token，超出了本服务器 {cap} 个的上限；"
         "在这里，{width}×{height} 的视频最长约 {seconds} 秒——请剪短。"
     ),
+    # ---------------------------------------------------------- engine: remote back-ends (HTTP)
+    "The {service} server sent a reply this demo cannot read, so the answer stopped there; "
+    "check that the server and the --backend flag match.": (
+        "{service} 服务器发来的回复本演示无法读取，回答已在此处停止；请检查服务器与 --backend 参数是否匹配。"
+    ),
+    "The {self.backend.title} server sent a reply this demo cannot read, so the answer stopped there; "
+    "check that the server and the --backend flag match.": (
+        "{self.backend.title} 服务器发来的回复本演示无法读取，回答已在此处停止；"
+        "请检查服务器与 --backend 参数是否匹配。"
+    ),
+    "The {self.backend.title} server at {self.client.base_url} cannot be reached; "
+    "check that it is running and that --api-base is right.": (
+        "无法连接位于 {self.client.base_url} 的 {self.backend.title} 服务器；"
+        "请确认它正在运行，且 --api-base 正确。"
+    ),
+    "The connection to {self.backend.title} broke in the middle of the answer; send again.": (
+        "与 {self.backend.title} 的连接在回答中途断开；请重新发送。"
+    ),
+    "{self.backend.title} sent nothing for {seconds} s, so the answer was stopped; "
+    "the server may be overloaded: try again shortly.": (
+        "{self.backend.title} 已有 {seconds} 秒没有发送任何内容，回答已停止；服务器可能过载，请稍后再试。"
+    ),
+    "{self.backend.title} stopped the answer with an error; try again shortly.": (
+        "{self.backend.title} 因出错中止了回答；请稍后再试。"
+    ),
+    "{backend.title} refused the API key (HTTP {status}); check --api-key or {backend.key_env}.": (
+        "{backend.title} 拒绝了 API 密钥（HTTP {status}）；请检查 --api-key 或 {backend.key_env}。"
+    ),
+    "{backend.title} does not serve a model named “{model}”; check --remote-model and --api-base.": (
+        "{backend.title} 没有提供名为“{model}”的模型；请检查 --remote-model 和 --api-base。"
+    ),
+    "{backend.title} is rate-limiting this demo; wait a moment and send again.": (
+        "{backend.title} 正在限制本演示的请求频率；请稍等片刻再发送。"
+    ),
+    "{backend.title} failed with a server error (HTTP {status}); try again shortly.": (
+        "{backend.title} 出现服务器错误（HTTP {status}）；请稍后再试。"
+    ),
+    "{backend.title} refused the request (HTTP {status}): {detail}": (
+        "{backend.title} 拒绝了该请求（HTTP {status}）：{detail}"
+    ),
+    "{backend.title} takes text plus only one kind of media per message; "
+    "send the audio, image and video in separate messages.": (
+        "{backend.title} 每条消息只接受文字加一种媒体；请把音频、图片和视频分开发送。"
+    ),
+    "“{name}” is {size / MB} MB; {backend.title} accepts files of up to {backend.max_inline_mb} MB, "
+    "so choose a smaller or shorter file.": (
+        "“{name}”有 {size / MB} MB；{backend.title} 只接受不超过 {backend.max_inline_mb} MB 的文件，"
+        "请选择更小或更短的文件。"
+    ),
 }
 
 # Phrases that appear inside the sentences above (the values of their fields), and the parts of a

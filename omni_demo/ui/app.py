@@ -10,7 +10,7 @@ from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n import EN, LANGUAGES, text
 from omni_demo.types import ModelInfo
 from omni_demo.ui.api import build_api
-from omni_demo.ui.chat import build_chat_tab
+from omni_demo.ui.chat import GPU, build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
 from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
 
@@ -41,4 +41,18 @@ def build_demo(engine: Engine, feedback: FeedbackStore | None = None) -> gr.Bloc
         wire_switch(switch, [(chat, t("tab.chat")), *tabs])
         build_api(engine)
     demo.queue(default_concurrency_limit=1)
+    _share_generations(demo, getattr(engine, "concurrency", 1))
     return demo
+
+
+def _share_generations(demo: gr.Blocks, limit: int) -> None:
+    """A remote back-end serves `limit` answers at once: widen the one generation slot to that.
+
+    Every event that runs the model shares the concurrency id GPU; Gradio makes that id's queue on
+    first use, from the events' limits, so changing them before launch is enough.
+    """
+    if limit <= 1:
+        return
+    for fn in demo.fns.values():
+        if fn.concurrency_id == GPU:
+            fn.concurrency_limit = limit
