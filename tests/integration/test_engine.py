@@ -8,7 +8,6 @@ usable after every error.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 import soundfile as sf
 from sentences import assert_one_sentence
 
+from omni_demo.engine.workers import worker
 from omni_demo.errors import InputError
 from omni_demo.i18n import ZH, localize
 from omni_demo.types import SAMPLE_RATE, AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
@@ -53,8 +53,8 @@ def chunks_of(events: list) -> list[AudioChunk]:
 def assert_still_serves(engine) -> None:
     """After an error the lock is free, no worker is left, and a small request completes."""
     assert not engine.busy
-    workers = ("omni-generate", "omni-thinker")
-    assert not [t for t in threading.enumerate() if t.name in workers and t.is_alive()]
+    assert not worker("omni-generate").busy
+    assert not worker("omni-thinker").busy
     _, result = collect(engine, Request(turns=(Turn("user", "Hi"),), return_audio=False, sampling=greedy(2)))
     assert result.text
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import threading
 from pathlib import Path
 
 import gradio as gr
@@ -18,6 +17,7 @@ import pytest
 import soundfile as sf
 from sentences import assert_one_sentence
 
+from omni_demo.engine.workers import worker
 from omni_demo.errors import InputError, OmniError
 from omni_demo.types import Media, Request, Sampling, Turn
 from omni_demo.ui import handlers
@@ -311,7 +311,8 @@ def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tm
     assert speech == gr.skip()
     assert exchanges == gr.skip()  # the recorded answers stay as they were
     assert not preview_engine.busy
-    assert not [t for t in threading.enumerate() if t.name in ("omni-generate", "omni-thinker")]
+    assert not worker("omni-generate").busy
+    assert not worker("omni-thinker").busy
 
     # The conversation goes on without the failed turn.
     history, turns, _ = handlers.add_user_turn(
