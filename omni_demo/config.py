@@ -38,6 +38,7 @@ class Settings:
     max_input_tokens: int | None = None  # prompt tokens per request; None: what fits the device
     feedback_dir: Path | None = None  # testers' feedback is appended here as JSON Lines; None: off
     feedback_keep_media: bool = False  # also copy the media each feedback refers to
+    temp_max_age_s: float = 6 * 3600.0  # uploads, replies and Gradio's cached files older than this go
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -111,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("OMNI_FEEDBACK_KEEP_MEDIA") == "1",
         help="also copy the media each feedback refers to into FEEDBACK_DIR/media",
     )
+    p.add_argument(
+        "--temp-max-age",
+        dest="temp_max_age_s",
+        type=float,
+        default=os.environ.get("OMNI_TEMP_MAX_AGE", "21600"),
+        help="seconds that uploads, reply WAVs and Gradio's cached files are kept (default 6 hours)",
+    )
     return p
 
 
@@ -134,10 +142,17 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         max_input_tokens=_positive(a.max_input_tokens, "--max-input-tokens"),
         feedback_dir=a.feedback_dir,
         feedback_keep_media=a.feedback_keep_media,
+        temp_max_age_s=_positive_seconds(a.temp_max_age_s),
     )
 
 
 def _positive(value: int | None, flag: str) -> int | None:
     if value is not None and value <= 0:
         raise SystemExit(f"{flag} must be a positive number of tokens")
+    return value
+
+
+def _positive_seconds(value: float) -> float:
+    if value <= 0:
+        raise SystemExit("--temp-max-age must be a positive number of seconds")
     return value

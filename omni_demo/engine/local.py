@@ -30,11 +30,12 @@ from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
-from omni_demo.types import Event, ModelInfo, ModelKind, Request, Result, Sampling, Timings, Turn
+from omni_demo.types import Event, ModelInfo, ModelKind, Preparing, Request, Result, Sampling, Timings, Turn
 
 log = logging.getLogger(__name__)
 CAPTIONER_MAX_SECONDS = 30.0  # recommended by the Captioner's card, not enforced (as upstream)
 _DONE = object()
+PREPARING_TICK_S = 0.1  # how often stream() yields `Preparing` while the media is decoded
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,30 @@ class LocalEngine:
         self._checked_input(request)
 
     def stream(self, request: Request) -> Iterator[Event]:
+        started = time.perf_counter()
         model_input = self._checked_input(request)
-        with self._lock:
-            progress = _Progress(started=time.perf_counter())
-            inputs = self._prepare(model_input, request)
-            yield from self._run(inputs, request, progress)
-            result = self._result(progress, inputs, model_input.notices)
+        # Media decoding and the processor are CPU work: they run before the GPU lock (other users'
+        # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
+        # closing it (Stop) ends the request before the prefill.
+        inputs = yield from _in_background(lambda: self._prepare(model_input, request))
+        finished = False
+        try:
+            with self._lock:
+                progress = _Progress(started=started)
+                inputs = _to_device(inputs, self.model)
+                yield from self._run(inputs, request, progress)
+                result = self._result(progress, inputs, model_input.notices)
+            finished = True
+        except _out_of_memory_types() as exc:
+            log.warning("out of GPU memory: %s", (str(exc).splitlines() or [""])[0])
+            raise OmniError(
+                "The GPU ran out of memory for this request; send shorter or fewer clips, smaller images "
+                "or videos, ask for fewer new tokens or no speech, or clear the chat to drop older media."
+            ) from exc
+        finally:
+            del inputs
+            if not finished:  # an OOM, a Stop or a failure: give the GPU memory it held back
+                _release_memory()
         log.info("reply: %s", result.timings.summary())
         yield result
 
@@ -206,10 +225,12 @@ class LocalEngine:
                 padding=True,
                 **kwargs,
             )
+        except _out_of_memory_types():
+            raise
         except (ValueError, RuntimeError, OSError) as exc:
             log.exception("processor failed")
             raise InputError("The model could not read one of the attached files; try another file.") from exc
-        return inputs.to(self.model.device).to(self.model.dtype)
+        return inputs
 
     def _generate_kwargs(self, request: Request) -> dict[str, Any]:
         s = request.sampling
@@ -228,7 +249,7 @@ class LocalEngine:
         kwargs["return_audio"] = speak
         if speak:
             kwargs |= {
-                "speaker": request.voice or self._info.capabilities.voices[0],
+                "speaker": request.voice or self._info.capabilities.default_voice,
                 "talker_max_new_tokens": self.options.max_speech_frames,
                 "talker_do_sample": self.options.talker_do_sample,
             }
@@ -279,12 +300,8 @@ class LocalEngine:
                         self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
         except GenerationCancelled:
             log.info("generation cancelled")
-        except torch.OutOfMemoryError:
-            log.exception("out of GPU memory")
-            torch.cuda.empty_cache()
-            events.put(
-                OmniError("The GPU ran out of memory for this request; use a shorter clip or clear the chat.")
-            )
+        except torch.OutOfMemoryError as exc:
+            events.put(exc)  # stream() turns it into one sentence and frees the memory
         except Exception as exc:  # a bug: log it whole; the UI shows one sentence
             log.exception("generation failed")
             events.put(exc)
@@ -434,6 +451,52 @@ class LocalEngine:
         if options.engine == "fast" and self._fast is None:
             self._fast = FastPath(self.model)  # made here so that every copy shares its graphs
         return LocalEngine(self.model, self.processor, self._info, options, self._lock, self._fast)
+
+
+def _in_background(work: Any) -> Any:
+    """Run `work()` in a thread, yielding `Preparing` until it is done; returns its result.
+
+    If the caller closes the generator meanwhile, the thread still finishes (its decoded media stays
+    in the media cache for the next request) but nothing waits for it.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="omni-prepare", daemon=True).start()
+    while not done.wait(PREPARING_TICK_S):
+        yield Preparing()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _to_device(inputs: Any, model: Any) -> Any:
+    return inputs.to(model.device).to(model.dtype)
+
+
+def _out_of_memory_types() -> tuple[type[BaseException], ...]:
+    import torch
+
+    return (torch.OutOfMemoryError,)
+
+
+def _release_memory() -> None:
+    """Give cached GPU blocks back after a request (an OOM or a Stop leaves large ones behind)."""
+    import gc
+
+    import torch
+
+    if torch.cuda.is_available():
+        gc.collect()
+        torch.cuda.empty_cache()
 
 
 def _since(start: float, moment: float | None) -> float | None:

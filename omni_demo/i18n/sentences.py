@@ -134,7 +134,6 @@ SENTENCES: dict[str, str] = {
         "有 {unread} 个工具调用无法按 JSON 读取，因此以原始文本显示。"
     ),
     # --------------------------------------------------------------------------------- cookbook
-    "The Captioner takes one clip of up to 30 s. {exc}": "Captioner 只接受一段不超过 30 秒的音频。{exc}",
     "Add {_INPUT_WORDS[kind]} first, or press “Load example”.": (
         "请先添加{_INPUT_WORDS[kind]}，或按“加载示例”。"
     ),
@@ -200,8 +199,19 @@ SENTENCES: dict[str, str] = {
     "The model could not read one of the attached files; try another file.": (
         "模型无法读取其中一个附件；请换一个文件。"
     ),
-    "The GPU ran out of memory for this request; use a shorter clip or clear the chat.": (
-        "此请求使 GPU 显存不足；请使用更短的片段，或清空对话。"
+    "The video “{name}” has fewer than 2 frames; choose a longer video.": (
+        "视频“{name}”少于 2 帧；请选择更长的视频。"
+    ),
+    "{lead}; use shorter clips, fewer attachments, or press Clear to start over.": (
+        "{lead}；请使用更短的片段、更少的附件，或按“清空”重新开始。"
+    ),
+    "{lead}; a {width}×{height} video may be at most about {seconds} s long here — trim it.": (
+        "{lead}；在此服务器上，{width}×{height} 的视频最长约 {seconds} 秒，请剪短。"
+    ),
+    "The GPU ran out of memory for this request; send shorter or fewer clips, smaller images "
+    "or videos, ask for fewer new tokens or no speech, or clear the chat to drop older media.": (
+        "此请求使 GPU 显存不足；请发送更短或更少的片段、更小的图片或视频，减少最大新 token 数或关闭语音，"
+        "或清空对话以去掉较早的媒体。"
     ),
 }
 
@@ -228,7 +238,9 @@ FRAGMENTS: dict[str, str] = {
     # cookbook.py: Case.settings_line
     "greedy decoding": "贪心解码",
     "sampled decoding (temperature 0.6, top-p 0.95)": "采样解码（temperature 0.6，top-p 0.95）",
-    "no prompt, no system prompt, one clip of up to 30 s": "无提示词、无系统提示词，一段不超过 30 秒的音频",
+    "no prompt, no system prompt, one clip (30 s or less recommended)": (
+        "无提示词、无系统提示词，一段音频（建议不超过 30 秒）"
+    ),
     "the tools written into the system prompt": "工具写入系统提示词",
     "optional persona system prompt": "可选的角色系统提示词",
     "voice-assistant system prompt": "语音助手系统提示词",
