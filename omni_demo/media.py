@@ -428,8 +428,9 @@ def _load_video_frames(path: str, fps: float) -> SampledVideo:
                 f"“{name}” could not be decoded as a video; check the file or convert it to mp4."
             )
         picked = _decode_frames(path, plan)
+    # Shared between requests through the cache; the processor copies what it changes (it is left
+    # writable because torch warns on every read-only array it wraps).
     frames = np.stack([picked[i] for i in plan.indices])
-    frames.setflags(write=False)  # shared between requests: nobody may change it in place
     return SampledVideo(frames, plan.indices, plan.sample_fps)
 
 
