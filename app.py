@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if settings.warmup:
         engine.warm_up()
+        # The streamed speech path against the stock generate(): falls back to the plain engine on a
+        # mismatch (one log line) rather than failing users' requests.
+        engine.self_check()
     store = None
     if settings.feedback_dir is not None:
         store = FeedbackStore(settings.feedback_dir, keep_media=settings.feedback_keep_media)

@@ -117,7 +117,7 @@ class LocalEngine:
         # Media decoding and the processor are CPU work: they run before the GPU lock (other users'
         # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
         # closing it (Stop) ends the request before the prefill.
-        inputs = yield from _in_background(lambda: self._prepare(model_input, request))
+        inputs = yield from _in_background(lambda: self._processed(model_input, request))
         finished = False
         try:
             with self._lock:
@@ -189,10 +189,14 @@ class LocalEngine:
             f"{CAPTIONER_MAX_SECONDS:.0f} s, so its caption may miss details of a longer one.",
         )
 
-    # -- under the lock ---------------------------------------------------------------------------
+    # -- media and processor (before the lock), then the GPU (under it) ----------------------------
 
     def _prepare(self, model_input: ModelInput, request: Request) -> Any:
         """Decode the media and run the processor; returns tensors on the model's device."""
+        return _to_device(self._processed(model_input, request), self.model)
+
+    def _processed(self, model_input: ModelInput, request: Request) -> Any:
+        """Decode the media and run the processor (CPU work, no lock needed); tensors stay on the CPU."""
         limit = self._clip_limit()
         audio = [
             media.load_audio(s.path, limit)
@@ -435,6 +439,79 @@ class LocalEngine:
         for _ in self.with_options(max_speech_frames=4).stream(request):
             pass
         log.info("warm-up (%s engine) took %.1f s", self.options.engine, time.perf_counter() - started)
+
+    def self_check(self) -> bool:
+        """Check the streamed speech path against the stock generate() once, at start-up.
+
+        A 2-token greedy request with speech runs through this engine (fast or plain, interleaved)
+        and through `model.generate()` on the same inputs. The streamed path relies on transformers
+        internals; if one is missing or the reply differs (other text, another length of speech, or,
+        in float32, a waveform more than 1e-3 away), one line is logged and this engine falls back to
+        the plain stock path (`generate()` with the streaming taps) instead of failing users' requests.
+        In bf16 near-ties may legitimately pick other codes, so there only the text and the length
+        are compared. Returns True when the check passed.
+        """
+        caps = self._info.capabilities
+        if not (caps.speech_output and caps.text_input):
+            return True
+        if self.options.engine == "plain" and not self.options.interleave:
+            return True  # already the stock path
+        try:
+            problem = self._speech_mismatch()
+        except Exception as exc:  # a missing internal, a changed signature, ...
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem is None:
+            log.info("speech self-check against generate() passed (%s engine)", self.options.engine)
+            return True
+        log.warning(
+            "speech self-check against generate() failed (%s); using the plain engine",
+            problem.splitlines()[0][:300],
+        )
+        self.options = replace(self.options, engine="plain", interleave=False)
+        return False
+
+    def _speech_mismatch(self) -> str | None:
+        import torch
+
+        caps = self._info.capabilities
+        request = Request(
+            turns=(Turn("user", "Hi"),),
+            voice=caps.default_voice,
+            return_audio=True,
+            sampling=Sampling(temperature=0, max_new_tokens=2),
+        )
+        checker = self.with_options(talker_do_sample=False, max_speech_frames=4)
+        ours = [e for e in checker.stream(request) if isinstance(e, Result)][-1]
+        if ours.audio is None or not len(ours.audio):
+            return "the streamed path made no speech"
+        frames = math.ceil(len(ours.audio) / 1920)  # one 12.5 Hz frame is 1920 samples at 24 kHz
+        model_input = build_model_input(request, caps, self.options.max_media_turns)
+        inputs = self._prepare(model_input, request)
+        with self._lock, torch.inference_mode():
+            # generate() makes one frame fewer than its talker steps.
+            output = self.model.generate(
+                **inputs,
+                return_audio=True,
+                speaker=caps.default_voice,
+                thinker_max_new_tokens=2,
+                thinker_do_sample=False,
+                talker_do_sample=False,
+                talker_max_new_tokens=frames + 1,
+            )
+        sequences, wav = output
+        text = self.processor.tokenizer.decode(
+            sequences[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+        )
+        reference = wav.reshape(-1).float().cpu().numpy()
+        if text != ours.text:
+            return f"text {ours.text!r} != {text!r}"
+        if len(reference) != len(ours.audio):
+            return f"{len(ours.audio)} samples of speech != {len(reference)}"
+        if self.model.dtype == torch.float32:
+            difference = float(np.abs(reference - ours.audio).max())
+            if difference > 1e-3:
+                return f"speech differs by up to {difference:.4f}"
+        return None
 
     @property
     def fast_path(self) -> FastPath | None:

@@ -163,3 +163,30 @@ def test_each_file_is_decoded_once_across_turns(preview_engine, assets: Path, tm
     clip.write_bytes((assets / "speech_zh.wav").read_bytes())
     _result(preview_engine, second)
     assert media.CACHE.decodes > after_first
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_speech_self_check_passes_and_keeps_the_engine(preview_engine, engine_name: str) -> None:
+    engine = preview_engine.with_options(engine=engine_name)
+    assert engine.self_check()
+    assert engine.options.engine == engine_name
+    assert engine.options.interleave
+
+
+def test_speech_self_check_falls_back_to_the_plain_engine_on_a_mismatch(
+    preview_engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Streamed speech decoded without left context: its joins differ from generate()'s one-shot decode.
+    engine = preview_engine.with_options(
+        engine="fast", first_chunk_frames=1, chunk_frames=1, left_context_frames=0
+    )
+    with caplog.at_level("WARNING", logger="omni_demo.engine.local"):
+        assert not engine.self_check()
+    lines = [r for r in caplog.records if "self-check" in r.getMessage()]
+    assert len(lines) == 1
+    assert "using the plain engine" in lines[0].getMessage()
+    assert engine.options.engine == "plain"
+    assert not engine.options.interleave  # the stock generate() path
+    result = _result(engine, _ask("Hi", speak=True))
+    assert result.audio is not None
+    assert result.timings.engine == "plain"
