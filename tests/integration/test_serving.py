@@ -6,7 +6,6 @@ an error takes through the engine is the one a real GPU would take.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 import time
@@ -82,12 +81,11 @@ def test_out_of_memory_is_one_sentence_and_the_next_request_is_served(
 
 
 @pytest.fixture(scope="module")
-def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def long_video(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
     """A 40 s clip: decoding it takes long enough to press Stop meanwhile."""
-    assert shutil.which("ffmpeg"), "these tests need the ffmpeg command (apt-get install ffmpeg)"
     path = tmp_path_factory.mktemp("video") / "long.mp4"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:duration=40",
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:duration=40",
          "-pix_fmt", "yuv420p", "-y", str(path)],
         check=True,
     )  # fmt: skip
