@@ -10,11 +10,13 @@ the worker has really finished, so the next request never shares the GPU with a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -487,7 +489,7 @@ class LocalEngine:
         frames = math.ceil(len(ours.audio) / 1920)  # one 12.5 Hz frame is 1920 samples at 24 kHz
         model_input = build_model_input(request, caps, self.options.max_media_turns)
         inputs = self._prepare(model_input, request)
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode(), _quiet():
             # generate() makes one frame fewer than its talker steps.
             output = self.model.generate(
                 **inputs,
@@ -528,6 +530,24 @@ class LocalEngine:
         if options.engine == "fast" and self._fast is None:
             self._fast = FastPath(self.model)  # made here so that every copy shares its graphs
         return LocalEngine(self.model, self.processor, self._info, options, self._lock, self._fast)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence transformers' notes about its own stock generate() during the start-up self-check.
+
+    (Flags it ignores, a repetition penalty over embeddings): nothing a user of the demo can act on.
+    """
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def _in_background(work: Any) -> Any:
