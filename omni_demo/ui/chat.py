@@ -153,6 +153,7 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
                         include_audio=True,
                         format="mp4",
                         label=t("chat.webcam_label"),
+                        elem_id="webcam",
                     )
             else:
                 webcam = gr.State(None)

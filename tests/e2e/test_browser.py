@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,3 +313,36 @@ def _check_zip(saved: Path, comment: dict) -> None:
     assert exchange["answer"]["timings"] == comment["timings"]
     assert exchange["answer"]["speech"] == "speech/01.wav"
     assert data["settings"]["voice"] == "Ethan"
+
+
+def test_webcam_recording_with_sound_reaches_the_model(page: Page) -> None:
+    """Chromium's fake camera and microphone: the recording goes with the next message, sound included.
+
+    "Audio in video" is on, so a recording without a sound track would be refused in one sentence;
+    an answer with timings means the model got the picture and its sound.
+    """
+    page.get_by_text("Record from the webcam (with sound)").click()
+    webcam = page.locator("#webcam")
+    expect(webcam).to_be_visible(timeout=10_000)
+    webcam.get_by_text("Click to Access Webcam").click()
+    capture = webcam.locator("button.capture-button")
+    expect(capture).to_have_text("Record", timeout=10_000)
+    capture.click()
+    expect(capture).to_have_text("Stop", timeout=10_000)
+    page.wait_for_timeout(2500)
+    capture.click()
+    # The recording is shown as a video, ready to go with the next message.
+    expect(webcam.get_by_role("button", name="Clear")).to_be_visible(timeout=20_000)
+    expect(webcam.locator("video")).to_be_attached()
+    page.get_by_label("Audio in video").check()
+    _set_max_tokens(page, 16)
+    _send(page, "What do you see and hear?")
+    expect(page.locator(".message-row.user-row video").first).to_be_attached(timeout=60_000)
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("has no sound track")).to_have_count(0)
+    # The timings list the recording's picture and sound among the input tokens.
+    page.get_by_text("Timings").click()
+    reply = page.locator(".message-row.bot-row").last
+    expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*audio \d+"), timeout=10_000)
+    expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*video \d+"))
+    page.screenshot(path=str(ARTIFACTS / "chat-webcam.png"), full_page=True)
