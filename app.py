@@ -52,11 +52,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         if settings.warmup:
             engine.warm_up()
+            # The streamed speech path against the stock generate(): falls back to the plain engine on
+            # a mismatch (one log line) rather than failing users' requests.
+            engine.self_check()
     store = None
     if settings.feedback_dir is not None:
         store = FeedbackStore(settings.feedback_dir, keep_media=settings.feedback_keep_media)
         print(f"Feedback goes to {settings.feedback_dir / 'feedback.jsonl'}", flush=True)
-    demo = build_demo(engine, feedback=store)
+    from omni_demo import tempfiles  # noqa: PLC0415
+
+    tempfiles.configure(max_age_s=settings.temp_max_age_s)
+    limits = {"max_file_size": settings.max_file_size, "allow_url_fetch": settings.allow_url_fetch}
+    demo = build_demo(engine, feedback=store, temp_max_age_s=settings.temp_max_age_s, limits=limits)
     demo.launch(
         # Gradio would download file inputs given as URLs; our policy decides first.
         app_kwargs={"middleware": [Middleware(UrlGuard, allow=settings.allow_url_fetch)]},

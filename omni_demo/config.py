@@ -45,6 +45,7 @@ class Settings:
     remote_model: str | None = None  # the served model name; None: the only one served, or the default
     concurrency: int = 4  # remote back-ends: generations the page runs at once (local: always 1)
     read_timeout_s: float = 60.0  # remote back-ends: a stream silent this long counts as stalled
+    temp_max_age_s: float = 6 * 3600.0  # uploads, replies and Gradio's cached files older than this go
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -148,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("OMNI_READ_TIMEOUT", "60"),
         help="remote back-ends: seconds a stream may stay silent before it counts as stalled",
     )
+    p.add_argument(
+        "--temp-max-age",
+        dest="temp_max_age_s",
+        type=float,
+        default=os.environ.get("OMNI_TEMP_MAX_AGE", "21600"),
+        help="seconds that uploads, reply WAVs and Gradio's cached files are kept (default 6 hours)",
+    )
     return p
 
 
@@ -177,6 +185,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         remote_model=a.remote_model,
         concurrency=_at_least_one(a.concurrency, "--concurrency"),
         read_timeout_s=a.read_timeout_s,
+        temp_max_age_s=_positive_seconds(a.temp_max_age_s),
     )
 
 
@@ -189,4 +198,10 @@ def _at_least_one(value: int, flag: str) -> int:
 def _positive(value: int | None, flag: str) -> int | None:
     if value is not None and value <= 0:
         raise SystemExit(f"{flag} must be a positive number of tokens")
+    return value
+
+
+def _positive_seconds(value: float) -> float:
+    if value <= 0:
+        raise SystemExit("--temp-max-age must be a positive number of seconds")
     return value

@@ -8,13 +8,14 @@ gradio, torch or transformers: decoding is PyAV (FFmpeg), images are Pillow, WAV
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import mimetypes
 import os
+import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,83 @@ def _kind_matches(declared: MediaKind, by_ext: MediaKind, ext: str) -> bool:
     return declared == "audio" and ext in _AUDIO_CAPABLE_VIDEO_EXTS
 
 
+# ------------------------------------------------------------------------------------------- caching
+
+
+class DecodedCache:
+    """What was decoded (or refused) per file, keyed by path, size and mtime; bounded by bytes.
+
+    A chat validates each turn's media and decodes it for the processor, and does both again for every
+    earlier turn's media on every new turn: each file is read once instead. A file that changes on disk
+    (new size or mtime) is read again. A refusal is remembered too (its sentence), so a bad file is
+    not decoded again to say the same thing. Least recently used entries go first past `max_bytes`.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.decodes = 0  # how many times `make` ran: what the tests count
+
+    def get(self, what: str, path: str, params: tuple, make: Callable[[], object]) -> object:
+        stat = os.stat(path)
+        key = (what, os.path.realpath(path), stat.st_size, stat.st_mtime_ns, params)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                value = self._entries[key][0]
+                if isinstance(value, _Refused):
+                    raise InputError(value.sentence)
+                return value
+            self.decodes += 1
+        try:
+            value = make()
+        except InputError as exc:
+            self._put(key, _Refused(str(exc)), 256)
+            raise
+        self._put(key, value, _size_of(value))
+        return value
+
+    def _put(self, key: tuple, value: object, size: int) -> None:
+        with self._lock:
+            if key in self._entries or size > self.max_bytes:
+                return
+            self._entries[key] = (value, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+
+    @property
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+@dataclass(frozen=True)
+class _Refused:
+    sentence: str
+
+
+def _size_of(value: object) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, SampledVideo):
+        return int(value.frames.nbytes)
+    if isinstance(value, Image.Image):
+        return value.width * value.height * len(value.getbands())
+    return 256
+
+
+MEDIA_CACHE_BYTES = 1 << 30  # decoded frames, pictures and sound kept between turns
+CACHE = DecodedCache(MEDIA_CACHE_BYTES)
+
+
 def validate(media: Media, max_seconds: float, need_video_audio: bool) -> None:
     """Raise `InputError` unless the model can use this file as `media.kind`."""
     ext = Path(media.path).suffix.lower()
@@ -141,14 +219,10 @@ def load_video_audio(path: str, max_seconds: float) -> np.ndarray:
 
 def _sound_of(path: str, max_seconds: float, what: str) -> np.ndarray:
     _require_file(path, what)  # checked every time: a file may vanish after it was decoded
-    stat = os.stat(path)
-    return _decoded_sound(path, stat.st_size, stat.st_mtime_ns, max_seconds, what)
+    return CACHE.get("sound", path, (max_seconds, what), lambda: _decoded_sound(path, max_seconds, what))
 
 
-@functools.lru_cache(maxsize=16)
-def _decoded_sound(path: str, size: int, mtime_ns: int, max_seconds: float, what: str) -> np.ndarray:
-    # Remembered by path, size and mtime: a chat validates a clip, then decodes it for the
-    # processor, and does both again for every earlier turn's clip on every new turn.
+def _decoded_sound(path: str, max_seconds: float, what: str) -> np.ndarray:
     name = _display_name(path)
     with _open_av(path, what) as container:
         stream = _best_audio_stream(container)
@@ -311,7 +385,8 @@ def probe_video(path: str) -> VideoInfo:
 
 def check_video(path: str, max_seconds: float, need_audio: bool) -> VideoInfo:
     """Probe and apply the clip-length limit and, when audio in video is on, the sound requirement."""
-    info = probe_video(path)
+    _require_file(path, "video")
+    info = CACHE.get("probe", path, (), lambda: probe_video(path))
     name = _display_name(path)
     if info.duration_s > max_seconds + _LIMIT_SLACK_S:
         raise InputError(_too_long_message("video", name, info.duration_s, max_seconds))
@@ -334,8 +409,13 @@ def load_video_frames(path: str, fps: float = vision.FPS) -> SampledVideo:
 
     The frame count and rate come from the file (its packets and average rate, as decord reads them);
     the frames are spread evenly over the decoded frame indices, so a stream that starts late or has
-    uneven timestamps is sampled as upstream samples it.
+    uneven timestamps is sampled as upstream samples it. Each file is decoded once (see `DecodedCache`).
     """
+    _require_file(path, "video")
+    return CACHE.get("frames", path, (fps,), lambda: _load_video_frames(path, fps))
+
+
+def _load_video_frames(path: str, fps: float) -> SampledVideo:
     name = _display_name(path)
     plan, found = plan_video_file(path, fps)
     _, rate, height, width = found
@@ -348,6 +428,8 @@ def load_video_frames(path: str, fps: float = vision.FPS) -> SampledVideo:
                 f"“{name}” could not be decoded as a video; check the file or convert it to mp4."
             )
         picked = _decode_frames(path, plan)
+    # Shared between requests through the cache; the processor copies what it changes (it is left
+    # writable because torch warns on every read-only array it wraps).
     frames = np.stack([picked[i] for i in plan.indices])
     return SampledVideo(frames, plan.indices, plan.sample_fps)
 
@@ -356,7 +438,8 @@ def plan_video_file(
     path: str, fps: float = vision.FPS
 ) -> tuple[vision.VideoPlan, tuple[int, float, int, int]]:
     """Upstream's frames and size for this file, and its (frames, frame rate, height, width)."""
-    found = _count_frames(path)
+    _require_file(path, "video")
+    found = CACHE.get("count", path, (), lambda: _count_frames(path))
     total, rate, height, width = found
     plan = vision.plan_video(total, rate, height, width, fps) if rate > 0 else None
     if plan is None:
@@ -455,9 +538,16 @@ def _frame_rate(stream: av.video.stream.VideoStream) -> float:
 
 
 def load_image(path: str) -> Image.Image:
-    """An RGB image, fully decoded, upright (camera EXIF rotation applied) and on white if transparent."""
-    name = _display_name(path)
+    """An RGB image, fully decoded, upright (camera EXIF rotation applied) and on white if transparent.
+
+    Decoded once per file (see `DecodedCache`): callers get a shared image and must not change it.
+    """
     _require_file(path, "image")
+    return CACHE.get("image", path, (), lambda: _load_image(path))
+
+
+def _load_image(path: str) -> Image.Image:
+    name = _display_name(path)
     try:
         with warnings.catch_warnings():
             # Our own pixel limit below is stricter than Pillow's bomb warning.
@@ -481,6 +571,11 @@ def load_image(path: str) -> Image.Image:
 
 def load_model_image(path: str) -> Image.Image:
     """`load_image`, resized as `qwen-omni-utils` resizes images (`smart_resize`, Pillow's resize)."""
+    _require_file(path, "image")
+    return CACHE.get("model-image", path, (), lambda: _model_image(path))
+
+
+def _model_image(path: str) -> Image.Image:
     image = load_image(path)
     height, width = vision.smart_resize(image.height, image.width)
     return image if (width, height) == image.size else image.resize((width, height))

@@ -40,6 +40,14 @@ class Capabilities:
         return bool(self.voices)
 
     @property
+    def default_voice(self) -> str | None:
+        """generate()'s own default speaker (Ethan) when the checkpoint has it, else its first voice."""
+        for voice in self.voices:
+            if voice.lower() == "ethan":
+                return voice
+        return self.voices[0] if self.voices else None
+
+    @property
     def reasons(self) -> bool:
         return self.kind is ModelKind.THINKING
 
@@ -103,6 +111,15 @@ class Request:
 @dataclass(frozen=True)
 class TextDelta:
     text: str
+
+
+@dataclass(frozen=True)
+class Preparing:
+    """Sent a few times a second while the media is decoded and the processor runs, before the GPU.
+
+    It carries nothing to show; a consumer passes control back to its caller so that a Stop (which can
+    only close a generator between two events) ends the request before the prefill.
+    """
 
 
 @dataclass(frozen=True)
@@ -186,4 +203,4 @@ class Result:
     notices: tuple[str, ...] = ()  # e.g. "2 older media turns were left out"
 
 
-Event = TextDelta | AudioChunk | Result
+Event = TextDelta | AudioChunk | Preparing | Result

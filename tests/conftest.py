@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,11 @@ def captioner_engine(cache_dir: Path):
 @pytest.fixture
 def assets() -> Path:
     return ASSETS
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    """The ffmpeg command, which media tests use to make their files: missing, they fail (never skip)."""
+    found = shutil.which("ffmpeg")
+    assert found, "these tests need the ffmpeg command: sudo apt-get install -y ffmpeg"
+    return found

@@ -351,7 +351,7 @@ def run_workload(
     since they take most of the GPU time.
     """
     reference_runs = runs if reference_runs is None else reference_runs
-    voice = engine.info.capabilities.voices[0] if engine.info.capabilities.voices else ""
+    voice = engine.info.capabilities.default_voice or ""
     results: dict[str, list[Run]] = {path: [] for path in PATHS}
     warmups: dict[str, Run] = {}
     if warmup:

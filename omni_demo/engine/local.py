@@ -10,11 +10,13 @@ the worker has really finished, so the next request never shares the GPU with a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass, field, replace
@@ -32,11 +34,12 @@ from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
-from omni_demo.types import Event, ModelInfo, ModelKind, Request, Result, Sampling, Timings, Turn
+from omni_demo.types import Event, ModelInfo, ModelKind, Preparing, Request, Result, Sampling, Timings, Turn
 
 log = logging.getLogger(__name__)
 CAPTIONER_MAX_SECONDS = 30.0  # recommended by the Captioner's card, not enforced (as upstream)
 _DONE = object()
+PREPARING_TICK_S = 0.1  # how often stream() yields `Preparing` while the media is decoded
 
 
 @dataclass(frozen=True)
@@ -118,13 +121,30 @@ class LocalEngine:
         return budget.system_turn(self.processor, system, tools)
 
     def stream(self, request: Request) -> Iterator[Event]:
+        started = time.perf_counter()
         model_input = self._checked_input(request)
-        with self._lock:
-            progress = _Progress(started=time.perf_counter())
-            inputs = self._prepare(model_input, request)
-            log.debug("inputs ready in %.0f ms", 1000 * (time.perf_counter() - progress.started))
-            yield from self._run(inputs, request, progress)
-            result = self._result(progress, inputs, model_input.notices)
+        # Media decoding and the processor are CPU work: they run before the GPU lock (other users'
+        # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
+        # closing it (Stop) ends the request before the prefill.
+        inputs = yield from _in_background(lambda: self._processed(model_input, request))
+        finished = False
+        try:
+            with self._lock:
+                progress = _Progress(started=started)
+                inputs = _to_device(inputs, self.model)
+                yield from self._run(inputs, request, progress)
+                result = self._result(progress, inputs, model_input.notices)
+            finished = True
+        except _out_of_memory_types() as exc:
+            log.warning("out of GPU memory: %s", (str(exc).splitlines() or [""])[0])
+            raise OmniError(
+                "The GPU ran out of memory for this request; send shorter or fewer clips, smaller images "
+                "or videos, ask for fewer new tokens or no speech, or clear the chat to drop older media."
+            ) from exc
+        finally:
+            del inputs
+            if not finished:  # an OOM, a Stop or a failure: give the GPU memory it held back
+                _release_memory()
         log.info("reply: %s", result.timings.summary())
         yield result
 
@@ -178,10 +198,14 @@ class LocalEngine:
             f"{CAPTIONER_MAX_SECONDS:.0f} s, so its caption may miss details of a longer one.",
         )
 
-    # -- under the lock ---------------------------------------------------------------------------
+    # -- media and processor (before the lock), then the GPU (under it) ----------------------------
 
     def _prepare(self, model_input: ModelInput, request: Request) -> Any:
         """Decode the media and run the processor; returns tensors on the model's device."""
+        return _to_device(self._processed(model_input, request), self.model)
+
+    def _processed(self, model_input: ModelInput, request: Request) -> Any:
+        """Decode the media and run the processor (CPU work, no lock needed); tensors stay on the CPU."""
         limit = self._clip_limit()
         audio = [
             media.load_audio(s.path, limit)
@@ -212,10 +236,12 @@ class LocalEngine:
                 padding=True,
                 **kwargs,
             )
+        except _out_of_memory_types():
+            raise
         except (ValueError, RuntimeError, OSError) as exc:
             log.exception("processor failed")
             raise InputError("The model could not read one of the attached files; try another file.") from exc
-        return inputs.to(self.model.device).to(self.model.dtype)
+        return inputs
 
     def _generate_kwargs(self, request: Request) -> dict[str, Any]:
         s = request.sampling
@@ -234,7 +260,7 @@ class LocalEngine:
         kwargs["return_audio"] = speak
         if speak:
             kwargs |= {
-                "speaker": request.voice or self._info.capabilities.voices[0],
+                "speaker": request.voice or self._info.capabilities.default_voice,
                 "talker_max_new_tokens": self.options.max_speech_frames,
                 "talker_do_sample": self.options.talker_do_sample,
             }
@@ -282,12 +308,8 @@ class LocalEngine:
                         self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
         except GenerationCancelled:
             log.info("generation cancelled")
-        except torch.OutOfMemoryError:
-            log.exception("out of GPU memory")
-            torch.cuda.empty_cache()
-            events.put(
-                OmniError("The GPU ran out of memory for this request; use a shorter clip or clear the chat.")
-            )
+        except torch.OutOfMemoryError as exc:
+            events.put(exc)  # stream() turns it into one sentence and frees the memory
         except Exception as exc:  # a bug: log it whole; the UI shows one sentence
             log.exception("generation failed")
             events.put(exc)
@@ -422,6 +444,79 @@ class LocalEngine:
             pass
         log.info("warm-up (%s engine) took %.1f s", self.options.engine, time.perf_counter() - started)
 
+    def self_check(self) -> bool:
+        """Check the streamed speech path against the stock generate() once, at start-up.
+
+        A 2-token greedy request with speech runs through this engine (fast or plain, interleaved)
+        and through `model.generate()` on the same inputs. The streamed path relies on transformers
+        internals; if one is missing or the reply differs (other text, another length of speech, or,
+        in float32, a waveform more than 1e-3 away), one line is logged and this engine falls back to
+        the plain stock path (`generate()` with the streaming taps) instead of failing users' requests.
+        In bf16 near-ties may legitimately pick other codes, so there only the text and the length
+        are compared. Returns True when the check passed.
+        """
+        caps = self._info.capabilities
+        if not (caps.speech_output and caps.text_input):
+            return True
+        if self.options.engine == "plain" and not self.options.interleave:
+            return True  # already the stock path
+        try:
+            problem = self._speech_mismatch()
+        except Exception as exc:  # a missing internal, a changed signature, ...
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem is None:
+            log.info("speech self-check against generate() passed (%s engine)", self.options.engine)
+            return True
+        log.warning(
+            "speech self-check against generate() failed (%s); using the plain engine",
+            problem.splitlines()[0][:300],
+        )
+        self.options = replace(self.options, engine="plain", interleave=False)
+        return False
+
+    def _speech_mismatch(self) -> str | None:
+        import torch
+
+        caps = self._info.capabilities
+        request = Request(
+            turns=(Turn("user", "Hi"),),
+            voice=caps.default_voice,
+            return_audio=True,
+            sampling=Sampling(temperature=0, max_new_tokens=2),
+        )
+        checker = self.with_options(talker_do_sample=False, max_speech_frames=4)
+        ours = [e for e in checker.stream(request) if isinstance(e, Result)][-1]
+        if ours.audio is None or not len(ours.audio):
+            return "the streamed path made no speech"
+        frames = math.ceil(len(ours.audio) / 1920)  # one 12.5 Hz frame is 1920 samples at 24 kHz
+        model_input = build_model_input(request, caps, self.options.max_media_turns)
+        inputs = self._prepare(model_input, request)
+        with self._lock, torch.inference_mode(), _quiet():
+            # generate() makes one frame fewer than its talker steps.
+            output = self.model.generate(
+                **inputs,
+                return_audio=True,
+                speaker=caps.default_voice,
+                thinker_max_new_tokens=2,
+                thinker_do_sample=False,
+                talker_do_sample=False,
+                talker_max_new_tokens=frames + 1,
+            )
+        sequences, wav = output
+        text = self.processor.tokenizer.decode(
+            sequences[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+        )
+        reference = wav.reshape(-1).float().cpu().numpy()
+        if text != ours.text:
+            return f"text {ours.text!r} != {text!r}"
+        if len(reference) != len(ours.audio):
+            return f"{len(ours.audio)} samples of speech != {len(reference)}"
+        if self.model.dtype == torch.float32:
+            difference = float(np.abs(reference - ours.audio).max())
+            if difference > 1e-3:
+                return f"speech differs by up to {difference:.4f}"
+        return None
+
     @property
     def fast_path(self) -> FastPath | None:
         """The fast loops, or None when this engine runs the plain generate()."""
@@ -437,6 +532,70 @@ class LocalEngine:
         if options.engine == "fast" and self._fast is None:
             self._fast = FastPath(self.model, compile=options.compile)  # every copy shares its graphs
         return LocalEngine(self.model, self.processor, self._info, options, self._lock, self._fast)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence transformers' notes about its own stock generate() during the start-up self-check.
+
+    (Flags it ignores, a repetition penalty over embeddings): nothing a user of the demo can act on.
+    """
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def _in_background(work: Any) -> Any:
+    """Run `work()` in a thread, yielding `Preparing` until it is done; returns its result.
+
+    If the caller closes the generator meanwhile, the thread still finishes (its decoded media stays
+    in the media cache for the next request) but nothing waits for it.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="omni-prepare", daemon=True).start()
+    while not done.wait(PREPARING_TICK_S):
+        yield Preparing()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _to_device(inputs: Any, model: Any) -> Any:
+    return inputs.to(model.device).to(model.dtype)
+
+
+def _out_of_memory_types() -> tuple[type[BaseException], ...]:
+    import torch
+
+    return (torch.OutOfMemoryError,)
+
+
+def _release_memory() -> None:
+    """Give cached GPU blocks back after a request (an OOM or a Stop leaves large ones behind)."""
+    import gc
+
+    import torch
+
+    if torch.cuda.is_available():
+        gc.collect()
+        torch.cuda.empty_cache()
 
 
 def _since(start: float, moment: float | None) -> float | None:

@@ -206,8 +206,10 @@ SENTENCES: dict[str, str] = {
     "The model could not read one of the attached files; try another file.": (
         "模型无法读取其中一个附件；请换一个文件。"
     ),
-    "The GPU ran out of memory for this request; use a shorter clip or clear the chat.": (
-        "此请求使 GPU 显存不足；请使用更短的片段，或清空对话。"
+    "The GPU ran out of memory for this request; send shorter or fewer clips, smaller images "
+    "or videos, ask for fewer new tokens or no speech, or clear the chat to drop older media.": (
+        "此请求使 GPU 显存不足；请发送更短或更少的片段、更小的图片或视频，减少最大新 token 数或关闭语音，"
+        "或清空对话以去掉较早的媒体。"
     ),
     "The clip is {seconds} s long; the Captioner is made for clips of up to "
     "{CAPTIONER_MAX_SECONDS} s, so its caption may miss details of a longer one.": (

@@ -8,8 +8,9 @@ from omni_demo.config import DEFAULT_GPU_MODEL
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n import EN, LANGUAGES, text
+from omni_demo.tempfiles import DEFAULT_MAX_AGE_S
 from omni_demo.types import ModelInfo
-from omni_demo.ui.api import build_api
+from omni_demo.ui.api import build_api, hide_internal_endpoints
 from omni_demo.ui.chat import GPU, build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
 from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
@@ -26,8 +27,16 @@ def banner(info: ModelInfo, lang: str = EN) -> str:
     return f"{heading}\n\n{text('page.preview', lang, model=DEFAULT_GPU_MODEL)}"
 
 
-def build_demo(engine: Engine, feedback: FeedbackStore | None = None) -> gr.Blocks:
-    with gr.Blocks(title=TITLE) as demo:
+def build_demo(
+    engine: Engine,
+    feedback: FeedbackStore | None = None,
+    temp_max_age_s: float = DEFAULT_MAX_AGE_S,
+    limits: dict[str, object] | None = None,
+) -> gr.Blocks:
+    """The page. Gradio's cache (uploads, returned files) is swept every `temp_max_age_s` / 4 of
+    whatever is older than `temp_max_age_s`, so the disk it uses stays bounded however long it runs."""
+    sweep = max(1, int(temp_max_age_s // 4))
+    with gr.Blocks(title=TITLE, delete_cache=(sweep, max(1, int(temp_max_age_s)))) as demo:
         with gr.Row(equal_height=False):
             gr.Markdown(
                 pair(**{lang.replace("-", "_"): banner(engine.info, lang) for lang in LANGUAGES}),
@@ -39,7 +48,8 @@ def build_demo(engine: Engine, feedback: FeedbackStore | None = None) -> gr.Bloc
                 build_chat_tab(engine, feedback)
             tabs = build_cookbook_tabs(engine, feedback)
         wire_switch(switch, [(chat, t("tab.chat")), *tabs])
-        build_api(engine)
+        build_api(engine, limits)
+    hide_internal_endpoints(demo)
     demo.queue(default_concurrency_limit=1)
     _share_generations(demo, getattr(engine, "concurrency", 1))
     return demo

@@ -50,8 +50,23 @@ class SettingsPanel:
 
 
 def default_voice(caps: Capabilities) -> str | None:
-    # generate()'s own default is Ethan; otherwise the first voice the config lists.
-    return "Ethan" if "Ethan" in caps.voices else (caps.voices[0] if caps.voices else None)
+    return caps.default_voice
+
+
+def chat_defaults(engine: Engine) -> ChatOptions:
+    """The chat tab's initial settings; the API's defaults are the same."""
+    caps = engine.info.capabilities
+    sampling = engine.info.sampling or DEFAULT_SAMPLING[caps.kind]
+    return ChatOptions(
+        system_prompt="",
+        voice=caps.default_voice,
+        speak=caps.speech_output,
+        audio_in_video=False,
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        top_k=sampling.top_k,
+        max_new_tokens=PREVIEW_MAX_TOKENS if engine.info.is_preview else sampling.max_new_tokens,
+    )
 
 
 def settings_panel(engine: Engine) -> SettingsPanel:
@@ -138,6 +153,7 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
                         include_audio=True,
                         format="mp4",
                         label=t("chat.webcam_label"),
+                        elem_id="webcam",
                     )
             else:
                 webcam = gr.State(None)

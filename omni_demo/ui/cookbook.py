@@ -50,7 +50,7 @@ from omni_demo.i18n import EN, LANGUAGES, localize, text, timings_line
 from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
 from omni_demo.presets import DEFAULT_SAMPLING
 from omni_demo.transcript import Exchange
-from omni_demo.types import AudioChunk, MediaKind, ModelKind, Request, Result, TextDelta
+from omni_demo.types import AudioChunk, MediaKind, ModelKind, Preparing, Request, Result, TextDelta
 from omni_demo.ui import feedback, handlers
 from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, PRIVATE, default_voice
 from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
@@ -568,6 +568,8 @@ def _stream(
             yield outputs.shown(render_answer(case, caps, answer, paths, done=False), done=False, lang=lang)
         elif isinstance(event, AudioChunk) and outputs.speech is not None:
             yield {outputs.speech: (event.sample_rate, media.to_int16(event.samples))}
+        elif isinstance(event, Preparing):
+            yield {}  # gives Stop its chance before the GPU
         elif isinstance(event, Result):
             rendered = render_answer(case, caps, event.text, paths, done=True)
             updates = outputs.shown(rendered, done=True, lang=lang)

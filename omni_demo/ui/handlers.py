@@ -7,7 +7,6 @@ request leaves every other session and the conversation so far untouched.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -20,8 +19,9 @@ from omni_demo import media
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.i18n import EN, localize_any, text
+from omni_demo.tempfiles import reply_files
 from omni_demo.transcript import Exchange
-from omni_demo.types import AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
+from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, Sampling, TextDelta, Turn
 from omni_demo.ui.render import Message, notice_message, reply_messages, user_messages
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,8 @@ def respond(
                 yield [*base, *messages], [*turns, Turn("assistant", reply)], gr.skip(), gr.skip()
             elif isinstance(event, AudioChunk):
                 yield gr.skip(), gr.skip(), (event.sample_rate, media.to_int16(event.samples)), gr.skip()
+            elif isinstance(event, Preparing):
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # gives Stop its chance before the GPU
             elif isinstance(event, Result):
                 exchange = _exchange(turns[-1], event, options)
                 final = _final(base, event, caps, exchange.speech, lang)
@@ -141,7 +143,5 @@ def _final(base: list[Message], result: Result, caps: Any, speech: str | None, l
 
 
 def save_wav(samples: Any, sample_rate: int) -> Path:
-    # Gradio copies returned files into its own cache, so a temp file is enough here.
-    with tempfile.NamedTemporaryFile(prefix="reply-", suffix=".wav", delete=False) as f:
-        path = Path(f.name)
-    return media.write_wav(path, samples, sample_rate)
+    """A reply's WAV in the process's bounded reply folder (old ones are removed by age and size)."""
+    return reply_files().save(samples, sample_rate)

@@ -1,7 +1,11 @@
-"""/generate and /generate_stream through gradio_client against the real app process."""
+"""/generate, /generate_stream and /info through gradio_client against the real app process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -12,6 +16,7 @@ from gradio_client.exceptions import AppError
 
 pytestmark = pytest.mark.e2e
 
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = {"system_prompt": "", "voice": "Chelsie", "use_audio_in_video": False, "return_audio": True}
 SAMPLING = {"temperature": 0.6, "top_p": 0.95, "top_k": 20, "max_new_tokens": 24}
 
@@ -107,3 +112,69 @@ def test_media_urls_are_refused_without_the_flag(client: Client, app_url: str) -
     response = httpx.post(f"{app_url}gradio_api/call/generate", json={"data": _args("hi", private)})
     assert response.status_code == 400
     assert "does not fetch media from URLs" in response.json()["error"]
+
+
+def test_the_readme_example_runs_with_keyword_arguments(
+    app_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's API example, exactly as written but for the server's address."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## API") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert 'text="What is in this picture?", image=' in code  # keyword arguments
+    code = code.replace("http://127.0.0.1:7860/", app_url)
+    monkeypatch.chdir(ROOT)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    lines = [line for line in out.getvalue().splitlines() if not line.startswith("Loaded as API")]
+    info = eval(lines[0])  # the printed /info dict
+    assert info["default_voice"] == "Ethan"
+    assert re.search(r"\.wav \d", "\n".join(lines[1:])), lines  # the reply's WAV path, then first_audio_s
+    assert len(lines) > 3  # the streamed updates were printed
+
+
+def test_named_parameters_take_the_chat_tabs_defaults(client: Client) -> None:
+    text, wav, timings = client.predict(text="Hi there", api_name="/generate")
+    assert text.strip()
+    assert wav is not None  # speech on by default, as on the chat tab
+    assert sf.read(wav)[1] == 24_000
+    assert timings["text_tokens"] <= 48  # the preview's chat-tab default for max_new_tokens
+    text, wav, _ = client.predict(text="Hi", return_audio=False, max_new_tokens=8, api_name="/generate")
+    assert wav is None
+
+
+def test_info_describes_the_model(client: Client) -> None:
+    info = client.predict(api_name="/info")
+    assert info["model"] == "preview"
+    assert info["kind"] == "instruct"
+    assert set(info["voices"]) == {"Chelsie", "Ethan", "Aiden"} or "Ethan" in info["voices"]
+    assert info["default_voice"] == info["defaults"]["voice"] == "Ethan"
+    assert info["engine"] in {"fast", "plain"}
+    assert info["limits"]["max_clip_seconds"] == 180
+    assert info["limits"]["max_file_size"] == "200mb"
+    assert info["defaults"]["max_new_tokens"] == 48
+
+
+def test_only_the_api_endpoints_are_public(client: Client, app_url: str) -> None:
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
+        "/generate",
+        "/generate_stream",
+        "/info",
+    }
+    assert not client.view_api(print_info=False, return_format="dict")["unnamed_endpoints"]
+    info = httpx.get(f"{app_url}gradio_api/info").json()
+    assert set(info["named_endpoints"]) == {"/generate", "/generate_stream", "/info"}
+
+
+def test_generate_leaves_no_reply_files_but_its_own(client: Client) -> None:
+    """/generate writes one WAV (the whole reply), /generate_stream none per chunk that outlives it."""
+    folders = list(Path(tempfile.gettempdir()).glob("omni-demo-replies-*"))
+    before = {p for folder in folders for p in folder.glob("*.wav")}
+    job = client.submit(text="Tell me a story.", max_new_tokens=32, api_name="/generate_stream")
+    updates = list(job)
+    assert sum(1 for _, wav, _ in updates[:-1] if wav) >= 2  # several chunks were streamed
+    client.predict(text="Hello", api_name="/generate")
+    folders = list(Path(tempfile.gettempdir()).glob("omni-demo-replies-*"))
+    after = {p for folder in folders for p in folder.glob("*.wav")}
+    assert len(after - before) == 2  # the stream's whole reply and /generate's reply; no chunk files

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +28,40 @@ FLAGS = [
 ]
 
 
-# The streamed player has started: an <audio> with a (blob) source and a non-zero duration.
+# The streamed player is really playing: not paused, and its clock has moved.
 SPEECH_PLAYING = """() => {
     const a = document.querySelector('#speech-stream audio');
-    return Boolean(a && a.src && a.duration > 0);
+    return Boolean(a && !a.paused && a.currentTime > 0);
 }"""
+
+# Samples the page every 20 ms: each new length of the last reply's text (with its time), when the
+# streamed player was first seen playing, and when the reply's timings line appeared.
+RECORDER = """() => {
+    const r = window.__rec = {lengths: [], times: [], playing: null, timings: null};
+    const start = performance.now();
+    window.__recTimer = setInterval(() => {
+        const now = performance.now() - start;
+        const bots = document.querySelectorAll('.message-row.bot-row');
+        const last = bots[bots.length - 1];
+        const n = last ? last.innerText.length : 0;
+        if (r.lengths[r.lengths.length - 1] !== n) { r.lengths.push(n); r.times.push(now); }
+        const a = document.querySelector('#speech-stream audio');
+        if (r.playing === null && a && !a.paused && a.currentTime > 0) r.playing = now;
+        if (r.timings === null && last && last.innerText.includes('Timings')) r.timings = now;
+    }, 20);
+}"""
+
+
+def _recorded(page: Page) -> dict:
+    return page.evaluate("() => window.__rec")
+
+
+def _set_max_tokens(page: Page, value: int) -> None:
+    if not page.locator("#max-new-tokens input[type=number]").is_visible():
+        page.get_by_text("Sampling").click()
+    tokens = page.locator("#max-new-tokens input[type=number]")
+    tokens.fill(str(value))
+    tokens.press("Enter")
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +95,24 @@ def _send(page: Page, text: str) -> None:
 
 
 def test_chat_streams_text_and_speech(page: Page) -> None:
+    _set_max_tokens(page, 400)
+    page.evaluate(RECORDER)
     _send(page, "Hello, please introduce yourself.")
     bot = page.locator(".message-row.bot-row").first
     expect(bot).to_be_visible(timeout=60_000)
     expect(bot).not_to_be_empty()
-    # The streamed player starts: an <audio> with a blob source and a growing, non-zero duration.
+    # The streamed player really plays (not paused, its clock moving) ...
     audio = page.locator("#speech-stream audio")
     page.wait_for_function(SPEECH_PLAYING, timeout=60_000)
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=120_000)
+    rec = _recorded(page)
+    # ... before the text is complete, and the text was seen growing step by step.
+    assert rec["playing"] is not None
+    assert rec["timings"] is not None
+    assert rec["playing"] < rec["timings"], rec
+    growing = [n for n in rec["lengths"] if n > 0]
+    assert len(growing) >= 5, rec["lengths"]
+    assert growing == sorted(growing), rec["lengths"]
     # When the reply is done, the whole speech stays in the history as a player, with the timings.
     history_player = page.locator(".message-wrap audio, .message-wrap .audio-container").first
     expect(history_player).to_be_attached(timeout=60_000)
@@ -140,19 +181,23 @@ def test_every_cookbook_tab_opens_and_an_example_runs(page: Page) -> None:
 
 
 def test_stop_ends_text_and_speech_and_the_chat_goes_on(page: Page) -> None:
-    page.get_by_text("Sampling").click()
-    tokens = page.locator("#max-new-tokens input[type=number]")
-    tokens.fill("600")
-    tokens.press("Enter")
+    _set_max_tokens(page, 2000)
     _send(page, "Tell me a very long story.")
     # Wait until speech is streaming while text is still coming, then press Stop.
     page.wait_for_function(SPEECH_PLAYING, timeout=90_000)
     page.locator("#stop-button").click()
     # The box opens again at once, the partial reply stays, and the next message is answered.
     expect(page.locator("#chat-input textarea")).to_be_editable(timeout=10_000)
-    expect(page.locator(".message-row.bot-row").first).not_to_be_empty()
-    tokens.fill("16")
-    tokens.press("Enter")
+    bot = page.locator(".message-row.bot-row").first
+    expect(bot).not_to_be_empty()
+    # Generation really stopped: the text no longer grows, and the stopped reply gets no timings.
+    page.wait_for_timeout(500)
+    stopped = bot.inner_text()
+    page.wait_for_timeout(3000)
+    assert bot.inner_text() == stopped
+    assert "Timings" not in stopped
+    assert page.locator(".message-row.bot-row").count() == 1
+    _set_max_tokens(page, 16)
     _send(page, "Are you still there?")
     expect(page.get_by_text("Are you still there?")).to_be_visible()
     expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
@@ -275,3 +320,36 @@ def _check_zip(saved: Path, comment: dict) -> None:
     assert exchange["answer"]["speech"] == "speech/01.wav"
     assert data["settings"]["voice"] == "Ethan"
     assert data["model"]["engine"] == "fast"
+
+
+def test_webcam_recording_with_sound_reaches_the_model(page: Page) -> None:
+    """Chromium's fake camera and microphone: the recording goes with the next message, sound included.
+
+    "Audio in video" is on, so a recording without a sound track would be refused in one sentence;
+    an answer with timings means the model got the picture and its sound.
+    """
+    page.get_by_text("Record from the webcam (with sound)").click()
+    webcam = page.locator("#webcam")
+    expect(webcam).to_be_visible(timeout=10_000)
+    webcam.get_by_text("Click to Access Webcam").click()
+    capture = webcam.locator("button.capture-button")
+    expect(capture).to_have_text("Record", timeout=10_000)
+    capture.click()
+    expect(capture).to_have_text("Stop", timeout=10_000)
+    page.wait_for_timeout(2500)
+    capture.click()
+    # The recording is shown as a video, ready to go with the next message.
+    expect(webcam.get_by_role("button", name="Clear")).to_be_visible(timeout=20_000)
+    expect(webcam.locator("video")).to_be_attached()
+    page.get_by_label("Audio in video").check()
+    _set_max_tokens(page, 16)
+    _send(page, "What do you see and hear?")
+    expect(page.locator(".message-row.user-row video").first).to_be_attached(timeout=60_000)
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("has no sound track")).to_have_count(0)
+    # The timings list the recording's picture and sound among the input tokens.
+    page.get_by_text("Timings").click()
+    reply = page.locator(".message-row.bot-row").last
+    expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*audio \d+"), timeout=10_000)
+    expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*video \d+"))
+    page.screenshot(path=str(ARTIFACTS / "chat-webcam.png"), full_page=True)

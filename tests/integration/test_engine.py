@@ -19,7 +19,17 @@ from sentences import assert_one_sentence
 from omni_demo.engine.workers import worker
 from omni_demo.errors import InputError
 from omni_demo.i18n import ZH, localize
-from omni_demo.types import SAMPLE_RATE, AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
+from omni_demo.types import (
+    SAMPLE_RATE,
+    AudioChunk,
+    Media,
+    Preparing,
+    Request,
+    Result,
+    Sampling,
+    TextDelta,
+    Turn,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +45,7 @@ def ask(text: str = "", *media: Media) -> Request:
 
 
 def collect(engine, request: Request) -> tuple[list, Result]:
-    events = list(engine.stream(request))
+    events = [e for e in engine.stream(request) if not isinstance(e, Preparing)]
     results = [e for e in events if isinstance(e, Result)]
     assert len(results) == 1, "a stream ends with exactly one Result"
     assert events[-1] is results[0]

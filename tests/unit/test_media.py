@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from omni_demo import media
 from omni_demo.errors import InputError
 from omni_demo.types import Media
 
-needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
+needs_ffmpeg = pytest.mark.usefixtures("ffmpeg")  # fails, not skips, without the ffmpeg command
 
 _ACTIONS = (
     "try again",
@@ -81,9 +80,7 @@ def make_video(path: Path, seconds: float, with_audio: bool) -> Path:
 
 
 @pytest.fixture(scope="module")
-def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("needs the ffmpeg command")
+def videos(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("videos")
     return {
         "sound": make_video(folder / "with sound.mp4", 1.5, with_audio=True),

@@ -8,7 +8,6 @@ their size and the frame rate it reports.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from omni_demo.errors import InputError
 # fetch_video reads files with decord here (requirements-dev.txt), the reader `qwen-omni-utils[decord]`
 # installs: frames are counted and picked by their index in the file, not by timestamps.
 
-needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
+needs_ffmpeg = pytest.mark.usefixtures("ffmpeg")  # fails, not skips, without the ffmpeg command
 
 RATES = (8.0, 10.0, 15.0, 23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0)
 SECONDS = (0.2, 0.5, 1.0, 1.7, 2.0, 3.3, 4.0, 9.9, 15.0, 30.0, 61.0, 119.5, 180.0, 300.0, 400.0, 600.0)

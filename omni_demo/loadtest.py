@@ -1,0 +1,359 @@
+"""A load test: N concurrent `gradio_client` users sending mixed requests to the demo's API.
+
+    python -m omni_demo.loadtest --users 8 --minutes 10          # starts app.py on the preview model
+    python -m omni_demo.loadtest --url http://host:7860/ --users 4 --requests 20
+
+Each user sends, one after another, requests drawn from a fixed mix (text; audio; an image; a video;
+a video heard with its sound; speech on or off; an empty message that must be refused; some
+cancelled after their first update), until it has sent `--requests` or `--minutes` are over. Every
+request must end answered, refused in one sentence, or cancelled; anything else counts as an error.
+Each answer is checked against its own request (its input tokens hold exactly the request's media
+kinds), so a reply made for another user's request would show. When it starts the server itself, it
+also reports the server's memory (RSS) and the growth of its temporary files (Gradio's cache and the
+reply WAVs) from after a warm-up request to the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+
+# name, text, media (kind -> asset), use_audio_in_video, return_audio, cancel midway, must be refused
+MIX: tuple[tuple[str, str, dict[str, str], bool, bool, bool, bool], ...] = (
+    ("text+speech", "Hello, who are you?", {}, False, True, False, False),
+    ("text", "Name three colours.", {}, False, False, False, False),
+    ("audio", "What is said here?", {"audio": "speech_en.wav"}, False, False, False, False),
+    ("image+speech", "What is in this picture?", {"image": "scene.png"}, False, True, False, False),
+    ("video", "Describe the video.", {"video": "video_room.mp4"}, False, False, False, False),
+    ("video+sound", "What do you hear?", {"video": "av_question.mp4"}, True, False, False, False),
+    ("cancelled", "Tell me a long story.", {}, False, True, True, False),
+    ("empty", "", {}, False, False, False, True),
+)
+
+
+@dataclass
+class Outcome:
+    user: int
+    case: str
+    status: str  # answered | refused | cancelled | error
+    latency_s: float
+    queue_wait_s: float | None
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    users: int
+    requests: int
+    seconds: float
+    outcomes: dict[str, int]
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+    queue_wait_p50_s: float | None
+    queue_wait_p95_s: float | None
+    errors: list[str] = field(default_factory=list)
+    rss_mib_before: float | None = None
+    rss_mib_after: float | None = None
+    rss_mib_max: float | None = None
+    temp_mib_before: float | None = None
+    temp_mib_after: float | None = None
+    temp_mib_max: float | None = None
+
+    def lines(self) -> str:
+        def f(value: float | None, unit: str = "s") -> str:
+            return "–" if value is None else f"{value:.2f} {unit}"
+
+        return "\n".join(
+            [
+                f"{self.requests} requests by {self.users} users in {self.seconds:.0f} s: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
+                f"latency (answered) p50 {f(self.latency_p50_s)}, p95 {f(self.latency_p95_s)}",
+                f"queue wait p50 {f(self.queue_wait_p50_s)}, p95 {f(self.queue_wait_p95_s)}",
+                f"server RSS {f(self.rss_mib_before, 'MiB')} -> {f(self.rss_mib_after, 'MiB')} "
+                f"(max {f(self.rss_mib_max, 'MiB')})",
+                f"temp files {f(self.temp_mib_before, 'MiB')} -> {f(self.temp_mib_after, 'MiB')} "
+                f"(max {f(self.temp_mib_max, 'MiB')})",
+                *(f"error: {e}" for e in self.errors[:10]),
+            ]
+        )
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _one_request(client: Any, user: int, case: tuple, max_new_tokens: int) -> Outcome:
+    from gradio_client import handle_file  # noqa: PLC0415
+    from gradio_client.exceptions import AppError  # noqa: PLC0415
+    from gradio_client.utils import Status  # noqa: PLC0415
+
+    name, text, items, aiv, speak, cancel, refuse = case
+    files = {kind: handle_file(str(ASSETS / asset)) for kind, asset in items.items()}
+    started = time.perf_counter()
+    running_at: float | None = None
+    job = client.submit(
+        text=text,
+        use_audio_in_video=aiv,
+        return_audio=speak,
+        max_new_tokens=max_new_tokens,
+        api_name="/generate_stream",
+        **files,
+    )
+    try:
+        while not job.done():
+            code = job.status().code
+            if running_at is None and code in (Status.PROCESSING, Status.ITERATING):
+                running_at = time.perf_counter()
+            if cancel and job.outputs():
+                job.cancel()
+                return Outcome(
+                    user, name, "cancelled", time.perf_counter() - started, _wait(started, running_at)
+                )
+            time.sleep(0.02)
+        result = job.result()
+    except AppError as exc:
+        message = str(exc)
+        one_sentence = message.strip() and "\n" not in message and "Traceback" not in message
+        status = "refused" if refuse and one_sentence else "error"
+        return Outcome(user, name, status, time.perf_counter() - started, _wait(started, running_at), message)
+    except Exception as exc:
+        return Outcome(
+            user, name, "error", time.perf_counter() - started, None, f"{type(exc).__name__}: {exc}"
+        )
+    latency = time.perf_counter() - started
+    if refuse:
+        return Outcome(
+            user, name, "error", latency, _wait(started, running_at), "an empty message was answered"
+        )
+    problem = _check_answer(result, items, speak)
+    if problem:
+        return Outcome(user, name, "error", latency, _wait(started, running_at), problem)
+    return Outcome(user, name, "answered", latency, _wait(started, running_at))
+
+
+def _wait(started: float, running_at: float | None) -> float | None:
+    return None if running_at is None else running_at - started
+
+
+def _check_answer(result: Any, items: dict[str, str], speak: bool) -> str:
+    _, wav, timings = result
+    if not isinstance(timings, dict) or "input_tokens" not in timings:
+        return f"the last update has no timings: {result!r}"[:300]
+    kinds = {k for k in ("audio", "image", "video") if timings["input_tokens"].get(k)}
+    wanted = set(items) | ({"audio"} if "video" in items and items["video"] == "av_question.mp4" else set())
+    if kinds != wanted:
+        return f"the reply's input tokens {sorted(kinds)} are not its request's {sorted(wanted)}"
+    if speak and not wav:
+        return "speech was asked for but no WAV came"
+    if not speak and wav:
+        return "no speech was asked for but a WAV came"
+    return ""
+
+
+def _rss_mib(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _tree_mib(folders: list[Path]) -> float | None:
+    if not folders:
+        return None
+    total = 0
+    for folder in folders:
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            try:
+                total += path.stat().st_size if path.is_file() else 0
+            except OSError:
+                continue
+    return total / 2**20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    """app.py on the preview model, with its own temporary folder (so its disk use can be measured)."""
+
+    def __init__(self, temp_max_age_s: float, extra: list[str]) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="omni-loadtest-"))
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = self.tmp / "app.log"
+        env = {
+            **os.environ,
+            "GRADIO_TEMP_DIR": str(self.tmp / "gradio"),
+            "TMPDIR": str(self.tmp / "tmp"),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+        }
+        (self.tmp / "tmp").mkdir()
+        command = [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "--model",
+            "preview",
+            "--server-port",
+            str(self.port),
+        ]
+        command += ["--temp-max-age", str(temp_max_age_s), *extra]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    @property
+    def temp_folders(self) -> list[Path]:
+        return [self.tmp / "gradio", self.tmp / "tmp"]
+
+    def wait_until_up(self, timeout_s: float = 300) -> None:
+        import httpx  # noqa: PLC0415
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app.py exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"app.py did not come up:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run(
+    users: int,
+    requests: int,
+    minutes: float,
+    url: str | None = None,
+    max_new_tokens: int = 16,
+    temp_max_age_s: float = 60.0,
+    seed: int = 0,
+    extra_args: list[str] | None = None,
+) -> Report:
+    from gradio_client import Client  # noqa: PLC0415
+
+    server = None if url else _Server(temp_max_age_s, extra_args or [])
+    try:
+        if server is not None:
+            server.wait_until_up()
+            url = server.url
+        pid = server.process.pid if server else None
+        folders = server.temp_folders if server else []
+        warm = Client(url, verbose=False)
+        warm.predict(text="warm up", max_new_tokens=4, api_name="/generate")
+        rss_before, temp_before = _rss_mib(pid), _tree_mib(folders)
+        samples = {"rss": [rss_before], "temp": [temp_before]}
+        outcomes: list[Outcome] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + minutes * 60
+        started = time.perf_counter()
+
+        def user(index: int) -> None:
+            rng = random.Random(seed * 1000 + index)
+            client = Client(url, verbose=False)
+            for _ in range(requests):
+                if time.monotonic() > deadline:
+                    return
+                outcome = _one_request(client, index, rng.choice(MIX), max_new_tokens)
+                with lock:
+                    outcomes.append(outcome)
+
+        def sample() -> None:
+            while any(t.is_alive() for t in threads):
+                samples["rss"].append(_rss_mib(pid))
+                samples["temp"].append(_tree_mib(folders))
+                time.sleep(1)
+
+        threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
+        for t in threads:
+            t.start()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        for t in threads:
+            t.join()
+        sampler.join()
+        seconds = time.perf_counter() - started
+        answered = [o.latency_s for o in outcomes if o.status == "answered"]
+        waits = [o.queue_wait_s for o in outcomes if o.queue_wait_s is not None]
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        rss = [v for v in samples["rss"] if v is not None]
+        temp = [v for v in samples["temp"] if v is not None]
+        return Report(
+            users=users,
+            requests=len(outcomes),
+            seconds=seconds,
+            outcomes=counts,
+            latency_p50_s=_percentile(answered, 50),
+            latency_p95_s=_percentile(answered, 95),
+            queue_wait_p50_s=_percentile(waits, 50),
+            queue_wait_p95_s=_percentile(waits, 95),
+            errors=[f"{o.case}: {o.detail}" for o in outcomes if o.status == "error"],
+            rss_mib_before=rss_before,
+            rss_mib_after=_rss_mib(pid),
+            rss_mib_max=max(rss, default=None),
+            temp_mib_before=temp_before,
+            temp_mib_after=_tree_mib(folders),
+            temp_mib_max=max(temp, default=None),
+        )
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--users", type=int, default=4)
+    p.add_argument("--requests", type=int, default=20, help="per user (at most)")
+    p.add_argument("--minutes", type=float, default=10.0, help="stop sending new requests after this")
+    p.add_argument("--url", help="a running demo; default: start app.py on the preview model")
+    p.add_argument("--max-new-tokens", type=int, default=16)
+    p.add_argument("--temp-max-age", type=float, default=60.0, help="passed to the server it starts")
+    p.add_argument("--json", type=Path, help="also write the report here as JSON")
+    a = p.parse_args(argv)
+    report = run(a.users, a.requests, a.minutes, a.url, a.max_new_tokens, a.temp_max_age)
+    print(report.lines(), flush=True)
+    if a.json:
+        a.json.write_text(json.dumps(asdict(report), indent=1))
+    return 1 if report.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

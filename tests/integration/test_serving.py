@@ -1,0 +1,190 @@
+"""A server that stays up: out-of-memory faults, Stop before the GPU, media decoded once outside the lock.
+
+The faults are injected into the real preview model (a forward pre-hook that raises once), so the path
+an error takes through the engine is the one a real GPU would take.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from sentences import assert_one_sentence
+
+from omni_demo import media
+from omni_demo.errors import OmniError
+from omni_demo.types import Media, Preparing, Request, Result, Sampling, Turn
+
+pytestmark = pytest.mark.integration
+ENGINES = ("fast", "plain")
+
+
+def _ask(text: str, *items: Media, speak: bool = False, tokens: int = 4) -> Request:
+    return Request(
+        turns=(Turn("user", text, media=items),),
+        return_audio=speak,
+        sampling=Sampling(temperature=0, max_new_tokens=tokens),
+    )
+
+
+def _result(engine, request: Request) -> Result:
+    events = list(engine.stream(request))
+    assert isinstance(events[-1], Result)
+    return events[-1]
+
+
+class _OutOfMemoryOnce:
+    """Makes the thinker's embedding raise torch.OutOfMemoryError on its next call, once."""
+
+    def __init__(self, model) -> None:
+        self.fired = 0
+        self.calls = 0
+        self.handle = model.thinker.get_input_embeddings().register_forward_pre_hook(self._hook)
+
+    def _hook(self, *_: object) -> None:
+        self.calls += 1
+        if not self.fired:
+            self.fired += 1
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    def remove(self) -> None:
+        self.handle.remove()
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize("speak", [False, True])
+def test_out_of_memory_is_one_sentence_and_the_next_request_is_served(
+    preview_engine, engine_name: str, speak: bool
+) -> None:
+    engine = preview_engine.with_options(engine=engine_name)
+    fault = _OutOfMemoryOnce(engine.model)
+    try:
+        with pytest.raises(OmniError) as caught:
+            list(engine.stream(_ask("Hello there", speak=speak)))
+    finally:
+        fault.remove()
+    assert fault.fired == 1
+    message = str(caught.value)
+    assert_one_sentence(message)
+    assert "ran out of memory" in message
+    for what in ("shorter", "fewer new tokens", "clear the chat"):
+        assert what in message  # it names what to shrink
+    assert not engine.busy
+    assert not [t for t in threading.enumerate() if t.name == "omni-generate" and t.is_alive()]
+    result = _result(engine, _ask("Hi again", speak=speak))  # the next request is served
+    assert result.text
+    assert (result.audio is not None) == speak
+
+
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
+    """A 40 s clip: decoding it takes long enough to press Stop meanwhile."""
+    path = tmp_path_factory.mktemp("video") / "long.mp4"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25:duration=40",
+         "-pix_fmt", "yuv420p", "-y", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_stop_during_media_decoding_ends_the_request_before_the_gpu(
+    preview_engine, long_video: Path, engine_name: str
+) -> None:
+    engine = preview_engine.with_options(engine=engine_name)
+    media.CACHE.clear()
+    counter = _OutOfMemoryOnce(engine.model)
+    counter.fired = 1  # only count calls: nothing is raised
+    try:
+        stream = engine.stream(_ask("Describe the video.", Media("video", str(long_video))))
+        first = next(stream)
+        assert isinstance(first, Preparing)  # the media is still being decoded
+        started = time.perf_counter()
+        stream.close()  # what Stop does to the generator
+        closed_in = time.perf_counter() - started
+    finally:
+        counter.remove()
+    assert closed_in < 0.5
+    assert counter.calls == 0  # the model never ran
+    assert not engine.busy
+    assert _result(engine, _ask("Hi")).text  # and the next request is served
+
+
+def test_media_is_decoded_outside_the_gpu_lock(preview_engine, long_video: Path) -> None:
+    media.CACHE.clear()
+    request = _ask("Describe the video.", Media("video", str(long_video)))
+    events: list = []
+    with preview_engine._lock:  # another user's generation holds the GPU
+        worker = threading.Thread(target=lambda: events.extend(preview_engine.stream(request)))
+        worker.start()
+        deadline = time.monotonic() + 120
+        while media.CACHE.decodes < 3 and time.monotonic() < deadline:  # probe, frame count, frames
+            time.sleep(0.05)
+        decoded_while_locked = media.CACHE.decodes
+        assert not [e for e in events if not isinstance(e, Preparing)]  # nothing reached the model yet
+    worker.join()
+    assert decoded_while_locked >= 3
+    assert isinstance(events[-1], Result)
+    assert events[-1].timings.input_tokens["video"] > 0
+
+
+def test_each_file_is_decoded_once_across_turns(preview_engine, assets: Path, tmp_path: Path) -> None:
+    media.CACHE.clear()
+    clip = tmp_path / "q.wav"
+    clip.write_bytes((assets / "speech_en.wav").read_bytes())
+    items = (
+        Media("audio", str(clip)),
+        Media("image", str(assets / "scene.png")),
+        Media("video", str(assets / "video_room.mp4")),
+    )
+    first = Request(turns=(Turn("user", "What is this?", media=items),), return_audio=False,
+                    sampling=Sampling(temperature=0, max_new_tokens=4))  # fmt: skip
+    preview_engine.check(first)
+    reply = _result(preview_engine, first)
+    after_first = media.CACHE.decodes
+    assert after_first > 0
+    second = Request(
+        turns=(*first.turns, Turn("assistant", reply.text), Turn("user", "And now?")),
+        return_audio=False,
+        sampling=first.sampling,
+    )
+    preview_engine.check(second)
+    result = _result(preview_engine, second)
+    assert media.CACHE.decodes == after_first  # the history's media was not read again
+    assert {"audio", "image", "video"} <= set(result.timings.input_tokens)
+    # A file changed on disk is read again.
+    clip.write_bytes((assets / "speech_zh.wav").read_bytes())
+    _result(preview_engine, second)
+    assert media.CACHE.decodes > after_first
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_speech_self_check_passes_and_keeps_the_engine(preview_engine, engine_name: str) -> None:
+    engine = preview_engine.with_options(engine=engine_name)
+    assert engine.self_check()
+    assert engine.options.engine == engine_name
+    assert engine.options.interleave
+
+
+def test_speech_self_check_falls_back_to_the_plain_engine_on_a_mismatch(
+    preview_engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Streamed speech decoded without left context: its joins differ from generate()'s one-shot decode.
+    engine = preview_engine.with_options(
+        engine="fast", first_chunk_frames=1, chunk_frames=1, left_context_frames=0
+    )
+    with caplog.at_level("WARNING", logger="omni_demo.engine.local"):
+        assert not engine.self_check()
+    lines = [r for r in caplog.records if "self-check" in r.getMessage()]
+    assert len(lines) == 1
+    assert "using the plain engine" in lines[0].getMessage()
+    assert engine.options.engine == "plain"
+    assert not engine.options.interleave  # the stock generate() path
+    result = _result(engine, _ask("Hi", speak=True))
+    assert result.audio is not None
+    assert result.timings.engine == "plain"
