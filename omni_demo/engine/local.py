@@ -10,13 +10,11 @@ the worker has really finished, so the next request never shares the GPU with a 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import queue
 import threading
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass, field, replace
@@ -26,7 +24,7 @@ import numpy as np
 
 from omni_demo import media
 from omni_demo.conversation import ModelInput, build_model_input
-from omni_demo.engine import budget
+from omni_demo.engine import budget, selfcheck
 from omni_demo.engine.fast import FastPath
 from omni_demo.engine.fast.run import speech_setup, thinker_decoding
 from omni_demo.engine.hooks import SpeechTap, TextTap
@@ -445,77 +443,13 @@ class LocalEngine:
         log.info("warm-up (%s engine) took %.1f s", self.options.engine, time.perf_counter() - started)
 
     def self_check(self) -> bool:
-        """Check the streamed speech path against the stock generate() once, at start-up.
-
-        A 2-token greedy request with speech runs through this engine (fast or plain, interleaved)
-        and through `model.generate()` on the same inputs. The streamed path relies on transformers
-        internals; if one is missing or the reply differs (other text, another length of speech, or,
-        in float32, a waveform more than 1e-3 away), one line is logged and this engine falls back to
-        the plain stock path (`generate()` with the streaming taps) instead of failing users' requests.
-        In bf16 near-ties may legitimately pick other codes, so there only the text and the length
-        are compared. Returns True when the check passed.
-        """
-        caps = self._info.capabilities
-        if not (caps.speech_output and caps.text_input):
-            return True
-        if self.options.engine == "plain" and not self.options.interleave:
-            return True  # already the stock path
-        try:
-            problem = self._speech_mismatch()
-        except Exception as exc:  # a missing internal, a changed signature, ...
-            problem = f"{type(exc).__name__}: {exc}"
+        """The streamed speech path against stock generate(), once at start-up (see `selfcheck`);
+        on a mismatch this engine falls back to the plain stock path. True when the check passed."""
+        problem = selfcheck.speech_mismatch(self)
         if problem is None:
-            log.info("speech self-check against generate() passed (%s engine)", self.options.engine)
             return True
-        log.warning(
-            "speech self-check against generate() failed (%s); using the plain engine",
-            problem.splitlines()[0][:300],
-        )
         self.options = replace(self.options, engine="plain", interleave=False)
         return False
-
-    def _speech_mismatch(self) -> str | None:
-        import torch
-
-        caps = self._info.capabilities
-        request = Request(
-            turns=(Turn("user", "Hi"),),
-            voice=caps.default_voice,
-            return_audio=True,
-            sampling=Sampling(temperature=0, max_new_tokens=2),
-        )
-        checker = self.with_options(talker_do_sample=False, max_speech_frames=4)
-        ours = [e for e in checker.stream(request) if isinstance(e, Result)][-1]
-        if ours.audio is None or not len(ours.audio):
-            return "the streamed path made no speech"
-        frames = math.ceil(len(ours.audio) / 1920)  # one 12.5 Hz frame is 1920 samples at 24 kHz
-        model_input = build_model_input(request, caps, self.options.max_media_turns)
-        inputs = self._prepare(model_input, request)
-        with self._lock, torch.inference_mode(), _quiet():
-            # generate() makes one frame fewer than its talker steps.
-            output = self.model.generate(
-                **inputs,
-                return_audio=True,
-                speaker=caps.default_voice,
-                thinker_max_new_tokens=2,
-                thinker_do_sample=False,
-                talker_do_sample=False,
-                talker_max_new_tokens=frames + 1,
-            )
-        sequences, wav = output
-        text = self.processor.tokenizer.decode(
-            sequences[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
-        )
-        reference = wav.reshape(-1).float().cpu().numpy()
-        if text != ours.text:
-            return f"text {ours.text!r} != {text!r}"
-        if len(reference) != len(ours.audio):
-            return f"{len(ours.audio)} samples of speech != {len(reference)}"
-        if self.model.dtype == torch.float32:
-            difference = float(np.abs(reference - ours.audio).max())
-            if difference > 1e-3:
-                return f"speech differs by up to {difference:.4f}"
-        return None
 
     @property
     def fast_path(self) -> FastPath | None:
@@ -532,24 +466,6 @@ class LocalEngine:
         if options.engine == "fast" and self._fast is None:
             self._fast = FastPath(self.model, compile=options.compile)  # every copy shares its graphs
         return LocalEngine(self.model, self.processor, self._info, options, self._lock, self._fast)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence transformers' notes about its own stock generate() during the start-up self-check.
-
-    (Flags it ignores, a repetition penalty over embeddings): nothing a user of the demo can act on.
-    """
-    from transformers.utils import logging as hf_logging
-
-    level = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            yield
-    finally:
-        hf_logging.set_verbosity(level)
 
 
 def _in_background(work: Any) -> Any:

@@ -16,6 +16,7 @@ import torch
 from sentences import assert_one_sentence
 
 from omni_demo import media
+from omni_demo.engine.workers import worker
 from omni_demo.errors import OmniError
 from omni_demo.types import Media, Preparing, Request, Result, Sampling, Turn
 
@@ -74,7 +75,7 @@ def test_out_of_memory_is_one_sentence_and_the_next_request_is_served(
     for what in ("shorter", "fewer new tokens", "clear the chat"):
         assert what in message  # it names what to shrink
     assert not engine.busy
-    assert not [t for t in threading.enumerate() if t.name == "omni-generate" and t.is_alive()]
+    assert not worker("omni-generate").busy
     result = _result(engine, _ask("Hi again", speak=speak))  # the next request is served
     assert result.text
     assert (result.audio is not None) == speak
