@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,26 @@ def _engine_kind(settings: Settings, model: Any) -> str:
     return settings.engine
 
 
+# Notes transformers 5.24 prints about its own stock generate() on the plain path, once per process:
+# the talker's generation config carries a flag its generate() ignores, and a repetition penalty is
+# applied to the talker's new codes only (its inputs are embeddings). Neither is anything a user of
+# the demo can act on.
+_IGNORED_FLAGS = "The following generation flags are not valid and may be ignored"
+_PENALTY_ON_EMBEDDINGS = r"Passing `repetition_penalty` with `inputs_embeds` and without `input_ids`"
+
+
+class _DropNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_IGNORED_FLAGS)
+
+
+@functools.cache
+def _quiet_library_notes() -> None:
+    """Installed once, at start-up (never at import): the two notes above stay out of the logs."""
+    logging.getLogger("transformers.generation.configuration_utils").addFilter(_DropNote())
+    warnings.filterwarnings("ignore", message=_PENALTY_ON_EMBEDDINGS, category=UserWarning)
+
+
 def load_engine(settings: Settings) -> LocalEngine:
     """Load the model named by the settings. Raises ModelLoadError with one sentence on failure."""
     import torch
@@ -189,6 +210,7 @@ def load_engine(settings: Settings) -> LocalEngine:
     cuda = torch.cuda.is_available()
     started = time.perf_counter()
     name, source = resolve_model(settings, cuda)
+    _quiet_library_notes()
     model, processor = _load_pretrained(source, cuda)
     _patch_known_bugs(model)
     if not cuda:

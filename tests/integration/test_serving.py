@@ -16,6 +16,7 @@ import torch
 from sentences import assert_one_sentence
 
 from omni_demo import media
+from omni_demo.engine.loading import _IGNORED_FLAGS
 from omni_demo.engine.workers import worker
 from omni_demo.errors import OmniError
 from omni_demo.types import Media, Preparing, Request, Result, Sampling, Turn
@@ -189,3 +190,19 @@ def test_speech_self_check_falls_back_to_the_plain_engine_on_a_mismatch(
     result = _result(engine, _ask("Hi", speak=True))
     assert result.audio is not None
     assert result.timings.engine == "plain"
+
+
+def test_plain_path_requests_leave_no_library_notes_in_the_logs(preview_engine) -> None:
+    """transformers' notes about its own generate() (an ignored flag, a penalty over embeddings) are
+    nothing a user can act on: the loader keeps them out of the warnings and the log."""
+    import logging
+    import warnings
+
+    engine = preview_engine.with_options(engine="plain")
+    with warnings.catch_warnings(record=True) as caught:  # the filters stay as the loader set them
+        result = _result(engine, _ask("Hello there", speak=True))
+    assert result.audio is not None
+    assert [str(w.message) for w in caught if "repetition_penalty" in str(w.message)] == []
+    logger = logging.getLogger("transformers.generation.configuration_utils")
+    note = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, _IGNORED_FLAGS + ": ['x'].", (), None)
+    assert not logger.filter(note)
