@@ -196,10 +196,12 @@ class _DropNote(logging.Filter):
         return not record.getMessage().startswith(_IGNORED_FLAGS)
 
 
-@functools.cache
-def _quiet_library_notes() -> None:
-    """Installed once, at start-up (never at import): the two notes above stay out of the logs."""
-    logging.getLogger("transformers.generation.configuration_utils").addFilter(_DropNote())
+_DROP_NOTE = _DropNote()
+
+
+def quiet_library_notes() -> None:
+    """Called at start-up (never at import), idempotent: the two notes above stay out of the logs."""
+    logging.getLogger("transformers.generation.configuration_utils").addFilter(_DROP_NOTE)
     warnings.filterwarnings("ignore", message=_PENALTY_ON_EMBEDDINGS, category=UserWarning)
 
 
@@ -210,7 +212,7 @@ def load_engine(settings: Settings) -> LocalEngine:
     cuda = torch.cuda.is_available()
     started = time.perf_counter()
     name, source = resolve_model(settings, cuda)
-    _quiet_library_notes()
+    quiet_library_notes()
     model, processor = _load_pretrained(source, cuda)
     _patch_known_bugs(model)
     if not cuda:
