@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_codes import engine_codes
 
 from omni_demo.conversation import build_model_input
 from omni_demo.types import Media, Request, Result, Sampling, Turn
@@ -38,25 +39,6 @@ def frames_seen(model) -> Iterator[list]:
         yield frames
     finally:
         handle.remove()
-
-
-@contextmanager
-def frames_decoded() -> Iterator[list]:
-    """Every frame the engine hands its speech decoder."""
-    from omni_demo.engine.speech import StreamingDecoder
-
-    frames: list = []
-    original = StreamingDecoder.push
-
-    def push(self, codes):
-        frames.append(codes.detach().clone())
-        return original(self, codes)
-
-    StreamingDecoder.push = push  # type: ignore[method-assign]
-    try:
-        yield frames
-    finally:
-        StreamingDecoder.push = original  # type: ignore[method-assign]
 
 
 def reference(engine, request: Request, talker_steps: int) -> tuple[str, list, np.ndarray | None]:
@@ -113,7 +95,7 @@ CASES = {
 def test_fast_engine_equals_generate(preview_engine, case: str) -> None:
     request = CASES[case]
     engine = preview_engine.with_options(engine="fast", talker_do_sample=False)
-    with frames_decoded() as fast_frames:
+    with engine_codes() as fast_frames:
         result = list(engine.stream(request))[-1]
     assert isinstance(result, Result)
 

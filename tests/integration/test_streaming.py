@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_codes import engine_codes
 
 from omni_demo.conversation import build_model_input
 from omni_demo.types import AudioChunk, Media, Request, Result, Sampling, TextDelta, Turn
@@ -43,25 +44,6 @@ def talker_codes(model) -> Iterator[list]:
         yield frames
     finally:
         handle.remove()
-
-
-@contextmanager
-def engine_codes() -> Iterator[list]:
-    """Collect every frame of 16 codes the engine hands its speech decoder (fast and plain paths alike)."""
-    from omni_demo.engine.speech import StreamingDecoder
-
-    frames: list = []
-    original = StreamingDecoder.push
-
-    def push(self, codes):
-        frames.append(codes.detach().clone())
-        return original(self, codes)
-
-    StreamingDecoder.push = push  # type: ignore[method-assign]
-    try:
-        yield frames
-    finally:
-        StreamingDecoder.push = original  # type: ignore[method-assign]
 
 
 def one_shot_decode(model, frames: list) -> np.ndarray:
