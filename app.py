@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             # The streamed speech path against the stock generate(): falls back to the plain engine on
             # a mismatch (one log line) rather than failing users' requests.
             engine.self_check()
+        from omni_demo.heap import HeapTrimmer  # noqa: PLC0415
+
+        # Freed CPU buffers of each request go back to the system instead of piling up in the heap.
+        HeapTrimmer(busy=lambda: engine.busy).start()
     store = None
     if settings.feedback_dir is not None:
         store = FeedbackStore(settings.feedback_dir, keep_media=settings.feedback_keep_media)
@@ -72,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         share=settings.share,
         auth=settings.auth,
         max_file_size=settings.max_file_size,
+        state_session_capacity=settings.max_sessions,  # bounds the memory that sessions hold
         i18n=translations(),  # English and Simplified Chinese, after the page made its keys
         prevent_thread_lock=True,
     )

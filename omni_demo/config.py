@@ -46,6 +46,9 @@ class Settings:
     concurrency: int = 4  # remote back-ends: generations the page runs at once (local: always 1)
     read_timeout_s: float = 60.0  # remote back-ends: a stream silent this long counts as stalled
     temp_max_age_s: float = 6 * 3600.0  # uploads, replies and Gradio's cached files older than this go
+    # Browser sessions whose conversation the server keeps (each also holds Gradio's copy of the page,
+    # about 0.5 MiB); past it the least recently used session is dropped (Gradio's default: 10,000).
+    max_sessions: int = 1000
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -156,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("OMNI_TEMP_MAX_AGE", "21600"),
         help="seconds that uploads, reply WAVs and Gradio's cached files are kept (default 6 hours)",
     )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        default=os.environ.get("OMNI_MAX_SESSIONS", "1000"),
+        help="browser sessions whose conversations are kept in memory; past it the one unused longest "
+        "is dropped (each costs about 0.5 MiB)",
+    )
     return p
 
 
@@ -186,6 +196,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         concurrency=_at_least_one(a.concurrency, "--concurrency"),
         read_timeout_s=a.read_timeout_s,
         temp_max_age_s=_positive_seconds(a.temp_max_age_s),
+        max_sessions=_at_least_one(a.max_sessions, "--max-sessions"),
     )
 
 

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from omni_demo.errors import OmniError
-from omni_demo.transcript import Exchange, file_digest, media_entry
+from omni_demo.media import file_digest
+from omni_demo.transcript import Exchange, media_entry
 from omni_demo.types import ModelInfo
 
 FILE_NAME = "feedback.jsonl"

@@ -286,7 +286,13 @@ def run(
 
         def user(index: int) -> None:
             rng = random.Random(seed * 1000 + index)
-            client = Client(url, verbose=False)
+            try:
+                client = Client(url, verbose=False)
+            except Exception as exc:  # a user who cannot even connect is an error, not a silent thread
+                failed = Outcome(index, "connect", "error", 0.0, None, f"{type(exc).__name__}: {exc}")
+                with lock:
+                    outcomes.append(failed)
+                return
             for _ in range(requests):
                 if time.monotonic() > deadline:
                     return

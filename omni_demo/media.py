@@ -8,6 +8,7 @@ gradio, torch or transformers: decoding is PyAV (FFmpeg), images are Pillow, WAV
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import mimetypes
 import os
@@ -17,6 +18,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import av
@@ -112,13 +114,31 @@ def _kind_matches(declared: MediaKind, by_ext: MediaKind, ext: str) -> bool:
 # ------------------------------------------------------------------------------------------- caching
 
 
+@lru_cache(maxsize=256)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def file_digest(path: str) -> str:
+    """The file's SHA-256 (remembered while the file's size and mtime stay the same)."""
+    stat = os.stat(path)
+    return _digest(os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+
+
 class DecodedCache:
-    """What was decoded (or refused) per file, keyed by path, size and mtime; bounded by bytes.
+    """What was decoded (or refused) per file content, keyed by its SHA-256; bounded by bytes.
 
     A chat validates each turn's media and decodes it for the processor, and does both again for every
-    earlier turn's media on every new turn: each file is read once instead. A file that changes on disk
-    (new size or mtime) is read again. A refusal is remembered too (its sentence), so a bad file is
-    not decoded again to say the same thing. Least recently used entries go first past `max_bytes`.
+    earlier turn's media on every new turn: each file is read once instead. The key is the content,
+    not the path and mtime: Gradio writes every upload of the same file to the same path again, with a
+    new mtime, so a path-and-mtime key kept one more copy of the same frames per upload until the
+    byte bound. A refusal is remembered too (its sentence, which names the file, so the name is part
+    of the key), so a bad file is not decoded again to say the same thing. Least recently used entries
+    go first past `max_bytes`.
     """
 
     def __init__(self, max_bytes: int) -> None:
@@ -129,8 +149,7 @@ class DecodedCache:
         self.decodes = 0  # how many times `make` ran: what the tests count
 
     def get(self, what: str, path: str, params: tuple, make: Callable[[], object]) -> object:
-        stat = os.stat(path)
-        key = (what, os.path.realpath(path), stat.st_size, stat.st_mtime_ns, params)
+        key = (what, file_digest(path), os.path.basename(path), params)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)

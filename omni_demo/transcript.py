@@ -8,7 +8,6 @@ out, with a note). Nothing here imports gradio.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -16,11 +15,11 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from omni_demo.errors import InputError
+from omni_demo.media import file_digest
 from omni_demo.types import Media, Timings, Turn
 
 FORMAT = "qwen3-omni-demo/conversation"
@@ -53,21 +52,6 @@ class Conversation:
 def timings_from_dict(values: dict[str, Any]) -> Timings:
     known = {f.name for f in fields(Timings)}
     return Timings(**{k: v for k, v in values.items() if k in known})
-
-
-@lru_cache(maxsize=256)
-def _digest(path: str, size: int, mtime_ns: int) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
-
-
-def file_digest(path: str) -> str:
-    """The file's SHA-256 (cached while the file is unchanged)."""
-    stat = Path(path).stat()
-    return _digest(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 def display_name(path: str) -> str:

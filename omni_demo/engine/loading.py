@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import logging
 import time
@@ -72,7 +73,9 @@ def _thinking_template(processor: Any) -> tuple[bool, bool]:
             log.debug("chat template probe failed", exc_info=True)
             return ""
 
-    plain, off = render(), render(enable_thinking=False)
+    plain = render()
+    # Only a template that reads the flag gets it: transformers logs a note about any other keyword.
+    off = render(enable_thinking=False) if "enable_thinking" in str(processor.chat_template) else plain
     opens = plain.rstrip().endswith("<think>")
     handles = off != plain and "</think>" in off.removeprefix(plain)
     return opens, handles
@@ -183,17 +186,34 @@ def _engine_kind(settings: Settings, model: Any) -> str:
     return settings.engine
 
 
-# Notes transformers 5.24 prints about its own stock generate() on the plain path, once per process:
-# the talker's generation config carries a flag its generate() ignores, and a repetition penalty is
-# applied to the talker's new codes only (its inputs are embeddings). Neither is anything a user of
-# the demo can act on.
+# Notes transformers 5.24 prints that no user of the demo can act on:
+# - about its own stock generate() on the plain path, once per process: the talker's generation config
+#   carries a flag its generate() ignores, and a repetition penalty is applied to the talker's new codes
+#   only (its inputs are embeddings);
+# - at load time, that the sub-configs' rope parameters hold unknown keys: the M-RoPE keys, which the
+#   model reads (`mrope_section`) and which the top-level config itself lists as keys to ignore.
 _IGNORED_FLAGS = "The following generation flags are not valid and may be ignored"
 _PENALTY_ON_EMBEDDINGS = r"Passing `repetition_penalty` with `inputs_embeds` and without `input_ids`"
+_ROPE_KEYS = "Unrecognized keys in `rope_parameters`"
+_MROPE_KEYS = frozenset({"mrope_section", "interleaved", "mrope_interleaved"})
 
 
 class _DropNote(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(_IGNORED_FLAGS)
+        message = record.getMessage()
+        if message.startswith(_ROPE_KEYS):
+            return not _only_mrope_keys(message)
+        return not message.startswith(_IGNORED_FLAGS)
+
+
+def _only_mrope_keys(message: str) -> bool:
+    """The note ends with the set of keys, e.g. `...: {'mrope_section', 'interleaved'}`."""
+    _, _, keys = message.rpartition(": ")
+    try:
+        found = ast.literal_eval(keys)
+    except (ValueError, SyntaxError):
+        return False
+    return isinstance(found, set) and found <= _MROPE_KEYS
 
 
 _DROP_NOTE = _DropNote()
@@ -202,6 +222,7 @@ _DROP_NOTE = _DropNote()
 def quiet_library_notes() -> None:
     """Called at start-up (never at import), idempotent: the two notes above stay out of the logs."""
     logging.getLogger("transformers.generation.configuration_utils").addFilter(_DROP_NOTE)
+    logging.getLogger("transformers.modeling_rope_utils").addFilter(_DROP_NOTE)
     warnings.filterwarnings("ignore", message=_PENALTY_ON_EMBEDDINGS, category=UserWarning)
 
 

@@ -214,7 +214,10 @@ class LocalEngine:
         videos = [media.load_video_frames(p, self.options.video_fps) for p in model_input.videos]
         # Upstream tells the processor the rate each video was sampled at; transformers takes one number
         # for the whole call, so several videos share the first one's.
-        videos_kwargs: dict[str, Any] = {"do_sample_frames": False}  # sampled above, as upstream does
+        # Sampled and resized above, as qwen-omni-utils does upstream. transformers 5.24 can also cap each
+        # frame's pixels (`cap_pixels_per_frame`, off unless asked, with a warning when not said): the
+        # upstream pipeline has no such cap, so it is said to be off.
+        videos_kwargs: dict[str, Any] = {"do_sample_frames": False, "cap_pixels_per_frame": False}
         if videos:
             videos_kwargs["fps"] = videos[0].sample_fps
         if self.options.video_max_pixels:

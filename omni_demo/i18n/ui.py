@@ -58,6 +58,11 @@ UI: dict[str, tuple[str, str]] = {
         "switch it back, or press Clear to start over with the new setting.",
         "“视频中的音频”不能在对话中途更改；请改回原来的设置，或按“清空”用新设置重新开始。",
     ),
+    "chat.forgotten": (
+        "The server no longer holds this conversation (it was idle while many others were used); "
+        "press Clear to start a new one.",
+        "服务器已不再保存这段对话（它闲置期间有许多其他对话在进行）；请按“清空”开始新的对话。",
+    ),
     "error.unexpected": (
         "Something went wrong on the server while answering (it was logged); try again, or press Clear.",
         "服务器在回答时出错（已记录日志）；请重试，或按“清空”。",

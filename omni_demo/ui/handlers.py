@@ -87,6 +87,10 @@ def add_user_turn(
     options: ChatOptions,
 ) -> tuple[list[Message], list[Turn], bool]:
     """Validate the new turn against the whole conversation, then append it (to copies)."""
+    if history and not turns:
+        # The page still shows a conversation the server no longer holds: its session was the one
+        # unused longest when more sessions than `--max-sessions` were open.
+        raise OmniError(text("chat.forgotten", EN))
     if locked_audio_in_video is not None and locked_audio_in_video != options.audio_in_video:
         raise OmniError(text("chat.aiv_locked", EN))
     new_turns = [*turns, turn]

@@ -45,6 +45,12 @@ def test_defaults() -> None:
     assert settings.allow_url_fetch is False
     assert settings.warmup is True
     assert settings.cache_dir.name == "qwen3-omni-demo"
+    assert settings.max_sessions == 1000  # ~0.5 GiB of sessions at most, not Gradio's 10,000
+
+
+def test_no_sessions_at_all_is_refused() -> None:
+    with pytest.raises(SystemExit, match="--max-sessions must be 1 or more"):
+        parse_settings(["--max-sessions", "0"])
 
 
 @pytest.mark.parametrize(
@@ -84,6 +90,8 @@ def test_every_flag(tmp_path: Path) -> None:
             "--no-warmup",
             "--engine",
             "plain",
+            "--max-sessions",
+            "50",
         ]
     )
     assert settings == Settings(
@@ -99,6 +107,7 @@ def test_every_flag(tmp_path: Path) -> None:
         cache_dir=tmp_path,
         warmup=False,
         engine="plain",
+        max_sessions=50,
     )
 
 
@@ -112,6 +121,7 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("OMNI_MAX_MEDIA_TURNS", "6")
     monkeypatch.setenv("OMNI_ALLOW_URL_FETCH", "1")
     monkeypatch.setenv("OMNI_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("OMNI_MAX_SESSIONS", "200")
 
     settings = parse_settings([])
     assert settings.server_name == "0.0.0.0"
@@ -124,6 +134,7 @@ def test_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.max_media_turns == 6
     assert settings.allow_url_fetch is True
     assert settings.cache_dir == tmp_path
+    assert settings.max_sessions == 200
 
 
 def test_flags_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:

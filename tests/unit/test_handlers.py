@@ -160,6 +160,18 @@ def test_add_user_turn_refuses_changing_audio_in_video_mid_conversation(
 
 
 @pytest.mark.integration
+def test_a_conversation_the_server_dropped_is_not_answered_without_its_history(preview_engine) -> None:
+    # Past --max-sessions Gradio drops the session unused longest, with its turns; the browser still
+    # shows the conversation. Answering the new message without the earlier turns would look like the
+    # model forgot them.
+    history = [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Hello Ada"}]
+    with pytest.raises(OmniError) as info:
+        handlers.add_user_turn(preview_engine, Turn("user", "Who am I?"), history, [], None, _options())
+    assert_one_sentence(str(info.value))
+    assert "Clear" in str(info.value)
+
+
+@pytest.mark.integration
 def test_add_user_turn_returns_copies_and_locks_the_setting(
     preview_engine, assets: Path, tmp_path: Path
 ) -> None:

@@ -72,3 +72,19 @@ def test_a_refused_file_is_not_decoded_again(tmp_path: Path) -> None:
         with pytest.raises(media.InputError, match=r"bad\.png"):
             cache.get("image", str(bad), (), lambda: media._load_image(str(bad)))
     assert cache.decodes == 1
+
+
+def test_the_same_upload_written_again_is_not_decoded_again(tmp_path: Path) -> None:
+    # Gradio writes each upload of the same file to the same path again, with a new mtime: a key on
+    # path and mtime kept one more copy of the same frames per upload.
+    path = tmp_path / "p.png"
+    cache = media.DecodedCache(max_bytes=1 << 20)
+    for mtime_s in (1_000, 2_000, 3_000):
+        Image.new("RGB", (100, 100), (7, 0, 0)).save(path)
+        os.utime(path, (mtime_s, mtime_s))
+        cache.get("image", str(path), (), lambda: media._load_image(str(path)))
+    assert cache.decodes == 1
+    assert cache.bytes_used == 100 * 100 * 3
+    Image.new("RGB", (100, 100), (8, 0, 0)).save(path)  # new content, same size and path
+    cache.get("image", str(path), (), lambda: media._load_image(str(path)))
+    assert cache.decodes == 2

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+from omni_demo import heap
+
+# A fresh process, so glibc's allocator starts from its defaults: once a 16 MiB buffer is freed,
+# 1 MiB buffers come from the heap, and freeing them leaves them resident until the heap is trimmed
+# (decoded frames and pixel arrays behave so in the server).
+_FRAGMENTED_HEAP = textwrap.dedent(
+    """
+    import os, numpy as np
+    from omni_demo import heap
+
+    def rss_mib():
+        for line in open(f"/proc/{os.getpid()}/status"):
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+
+    del_me = np.ones(16 << 20, np.uint8)
+    del del_me
+    live, freed = [], []
+    for _ in range(300):
+        freed.append(np.ones(1 << 20, np.uint8))
+        live.append(np.ones(4096, np.uint8))
+    del freed
+    before = rss_mib()
+    assert heap.trim()
+    print(before, rss_mib())
+    """
+)
+
+
+def test_trimming_gives_freed_heap_memory_back() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _FRAGMENTED_HEAP], capture_output=True, text=True, check=True
+    ).stdout
+    before, after = map(float, out.split())
+    assert before - after > 200, (before, after)  # 300 MiB were freed
+
+
+class _Engine:
+    def __init__(self) -> None:
+        self.busy = False
+
+
+def _wait_for(condition, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_the_trimmer_trims_after_activity_and_prefers_idle_moments() -> None:
+    engine = _Engine()
+    trimmer = heap.HeapTrimmer(lambda: engine.busy, interval_s=0.05, max_wait_s=1.5, poll_s=0.01)
+    assert trimmer.start()
+    assert trimmer.start()  # once: a second call starts no second thread
+    time.sleep(0.3)
+    assert trimmer.trims == 0  # no request ran: nothing to give back
+    engine.busy = True
+    time.sleep(0.3)
+    assert trimmer.trims == 0  # busy, and the longest wait is not over
+    assert _wait_for(lambda: trimmer.trims == 1)  # never idle: trimmed once the wait is over
+    engine.busy = False
+    assert _wait_for(lambda: trimmer.trims == 2)  # the request that ran meanwhile, now idle
+    time.sleep(0.3)
+    assert trimmer.trims == 2  # idle since: nothing more
