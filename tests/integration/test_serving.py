@@ -6,6 +6,7 @@ an error takes through the engine is the one a real GPU would take.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import threading
 import time
@@ -16,7 +17,7 @@ import torch
 from sentences import assert_one_sentence
 
 from omni_demo import media
-from omni_demo.engine.loading import _IGNORED_FLAGS, quiet_library_notes
+from omni_demo.engine.loading import _IGNORED_FLAGS, _thinking_template, quiet_library_notes
 from omni_demo.engine.workers import worker
 from omni_demo.errors import OmniError
 from omni_demo.types import Media, Preparing, Request, Result, Sampling, Turn
@@ -209,3 +210,34 @@ def test_plain_path_requests_leave_no_library_notes_in_the_logs(preview_engine) 
     logger = logging.getLogger("transformers.generation.configuration_utils")
     note = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, _IGNORED_FLAGS + ": ['x'].", (), None)
     assert not logger.filter(note)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_loading_and_a_video_request_leave_no_library_warnings(preview_engine, assets: Path) -> None:
+    """Start-up (the config, the kind detection) and a video request print nothing from transformers
+    that a user could not act on."""
+    from transformers import AutoConfig
+    from transformers.utils import logging as hf_logging
+
+    quiet_library_notes()  # what load_engine() does at start-up
+    hf_logging.warning_once.cache_clear()  # notes printed once per process must show up again here
+    collect = _Collect()
+    root = logging.getLogger("transformers")
+    root.addHandler(collect)
+    try:
+        AutoConfig.from_pretrained(preview_engine.model.name_or_path)
+        _thinking_template(preview_engine.processor)
+        video = Media("video", str(assets / "av_question.mp4"))
+        result = _result(preview_engine, _ask("What happens?", video))
+    finally:
+        root.removeHandler(collect)
+    assert result.timings.input_tokens["video"] > 0
+    assert collect.lines == []
