@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     from starlette.middleware import Middleware  # noqa: PLC0415
 
     from omni_demo.feedback import FeedbackStore  # noqa: PLC0415
-    from omni_demo.ui.app import build_demo  # noqa: PLC0415
+    from omni_demo.ui.app import build_demo, start_cache_sweeper  # noqa: PLC0415
     from omni_demo.ui.i18n import translations  # noqa: PLC0415
     from omni_demo.ui.url_guard import UrlGuard  # noqa: PLC0415
 
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         i18n=translations(),  # English and Simplified Chinese, after the page made its keys
         prevent_thread_lock=True,
     )
+    start_cache_sweeper(demo, settings.temp_max_age_s)
     print(f"Ready in {time.perf_counter() - started:.1f} s at {demo.local_url}", flush=True)
     demo.block_thread()
     return 0

@@ -71,6 +71,7 @@ class Report:
     rss_mib_before: float | None = None
     rss_mib_after: float | None = None
     rss_mib_max: float | None = None
+    rss_mib_by_minute: list[float] = field(default_factory=list)  # the first sample of each minute
     temp_mib_before: float | None = None
     temp_mib_after: float | None = None
     temp_mib_max: float | None = None
@@ -86,7 +87,12 @@ class Report:
                 f"latency (answered) p50 {f(self.latency_p50_s)}, p95 {f(self.latency_p95_s)}",
                 f"queue wait p50 {f(self.queue_wait_p50_s)}, p95 {f(self.queue_wait_p95_s)}",
                 f"server RSS {f(self.rss_mib_before, 'MiB')} -> {f(self.rss_mib_after, 'MiB')} "
-                f"(max {f(self.rss_mib_max, 'MiB')})",
+                f"(max {f(self.rss_mib_max, 'MiB')})"
+                + (
+                    f"; by minute {', '.join(f'{v:.0f}' for v in self.rss_mib_by_minute)}"
+                    if self.rss_mib_by_minute
+                    else ""
+                ),
                 f"temp files {f(self.temp_mib_before, 'MiB')} -> {f(self.temp_mib_after, 'MiB')} "
                 f"(max {f(self.temp_mib_max, 'MiB')})",
                 *(f"error: {e}" for e in self.errors[:10]),
@@ -256,6 +262,56 @@ class _Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class _Gauges:
+    """The server's RSS and temporary files (when this process started it), sampled while users run."""
+
+    def __init__(self, pid: int | None, folders: list[Path]) -> None:
+        self.pid, self.folders = pid, folders
+        self.rss_before, self.temp_before = _rss_mib(pid), _tree_mib(folders)
+        self.rss: list[float] = []
+        self.temp: list[float] = []
+        self.by_minute: dict[int, float] = {}
+
+    def sample(self, elapsed_s: float) -> None:
+        rss, temp = _rss_mib(self.pid), _tree_mib(self.folders)
+        if rss is not None:
+            self.rss.append(rss)
+            self.by_minute.setdefault(int(elapsed_s // 60), rss)
+        if temp is not None:
+            self.temp.append(temp)
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "rss_mib_before": self.rss_before,
+            "rss_mib_after": _rss_mib(self.pid),
+            "rss_mib_max": max([*self.rss, self.rss_before or 0.0], default=None) if self.pid else None,
+            "rss_mib_by_minute": [self.by_minute[m] for m in sorted(self.by_minute)],
+            "temp_mib_before": self.temp_before,
+            "temp_mib_after": _tree_mib(self.folders),
+            "temp_mib_max": max([*self.temp, self.temp_before or 0.0]) if self.folders else None,
+        }
+
+
+def _report(users: int, outcomes: list[Outcome], seconds: float, gauges: _Gauges) -> Report:
+    answered = [o.latency_s for o in outcomes if o.status == "answered"]
+    waits = [o.queue_wait_s for o in outcomes if o.queue_wait_s is not None]
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return Report(
+        users=users,
+        requests=len(outcomes),
+        seconds=seconds,
+        outcomes=counts,
+        latency_p50_s=_percentile(answered, 50),
+        latency_p95_s=_percentile(answered, 95),
+        queue_wait_p50_s=_percentile(waits, 50),
+        queue_wait_p95_s=_percentile(waits, 95),
+        errors=[f"{o.case}: {o.detail}" for o in outcomes if o.status == "error"],
+        **gauges.fields(),
+    )
+
+
 def run(
     users: int,
     requests: int,
@@ -273,12 +329,9 @@ def run(
         if server is not None:
             server.wait_until_up()
             url = server.url
-        pid = server.process.pid if server else None
-        folders = server.temp_folders if server else []
         warm = Client(url, verbose=False)
         warm.predict(text="warm up", max_new_tokens=4, api_name="/generate")
-        rss_before, temp_before = _rss_mib(pid), _tree_mib(folders)
-        samples = {"rss": [rss_before], "temp": [temp_before]}
+        gauges = _Gauges(server.process.pid, server.temp_folders) if server else _Gauges(None, [])
         outcomes: list[Outcome] = []
         lock = threading.Lock()
         deadline = time.monotonic() + minutes * 60
@@ -300,45 +353,13 @@ def run(
                 with lock:
                     outcomes.append(outcome)
 
-        def sample() -> None:
-            while any(t.is_alive() for t in threads):
-                samples["rss"].append(_rss_mib(pid))
-                samples["temp"].append(_tree_mib(folders))
-                time.sleep(1)
-
         threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
         for t in threads:
             t.start()
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        for t in threads:
-            t.join()
-        sampler.join()
-        seconds = time.perf_counter() - started
-        answered = [o.latency_s for o in outcomes if o.status == "answered"]
-        waits = [o.queue_wait_s for o in outcomes if o.queue_wait_s is not None]
-        counts: dict[str, int] = {}
-        for o in outcomes:
-            counts[o.status] = counts.get(o.status, 0) + 1
-        rss = [v for v in samples["rss"] if v is not None]
-        temp = [v for v in samples["temp"] if v is not None]
-        return Report(
-            users=users,
-            requests=len(outcomes),
-            seconds=seconds,
-            outcomes=counts,
-            latency_p50_s=_percentile(answered, 50),
-            latency_p95_s=_percentile(answered, 95),
-            queue_wait_p50_s=_percentile(waits, 50),
-            queue_wait_p95_s=_percentile(waits, 95),
-            errors=[f"{o.case}: {o.detail}" for o in outcomes if o.status == "error"],
-            rss_mib_before=rss_before,
-            rss_mib_after=_rss_mib(pid),
-            rss_mib_max=max(rss, default=None),
-            temp_mib_before=temp_before,
-            temp_mib_after=_tree_mib(folders),
-            temp_mib_max=max(temp, default=None),
-        )
+        while any(t.is_alive() for t in threads):
+            gauges.sample(time.perf_counter() - started)
+            time.sleep(1)
+        return _report(users, outcomes, time.perf_counter() - started, gauges)
     finally:
         if server is not None:
             server.stop()

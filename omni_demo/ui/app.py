@@ -14,6 +14,7 @@ from omni_demo.ui.api import build_api, hide_internal_endpoints
 from omni_demo.ui.chat import GPU, build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
 from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
+from omni_demo.ui.sweep import CacheSweeper
 
 TITLE = text("page.title", EN)  # the browser tab's title (Gradio does not translate it)
 
@@ -33,10 +34,10 @@ def build_demo(
     temp_max_age_s: float = DEFAULT_MAX_AGE_S,
     limits: dict[str, object] | None = None,
 ) -> gr.Blocks:
-    """The page. Gradio's cache (uploads, returned files) is swept every `temp_max_age_s` / 4 of
-    whatever is older than `temp_max_age_s`, so the disk it uses stays bounded however long it runs."""
-    sweep = max(1, int(temp_max_age_s // 4))
-    with gr.Blocks(title=TITLE, delete_cache=(sweep, max(1, int(temp_max_age_s)))) as demo:
+    """The page. Gradio's cache (uploads, returned files) is to be swept every `temp_max_age_s` / 4 of
+    whatever is older than `temp_max_age_s` (`start_cache_sweeper`, once launched), so the disk it
+    uses stays bounded however long it runs."""
+    with gr.Blocks(title=TITLE, delete_cache=_cache_rule(temp_max_age_s)) as demo:
         with gr.Row(equal_height=False):
             gr.Markdown(
                 pair(**{lang.replace("-", "_"): banner(engine.info, lang) for lang in LANGUAGES}),
@@ -53,6 +54,19 @@ def build_demo(
     demo.queue(default_concurrency_limit=1)
     _share_generations(demo, getattr(engine, "concurrency", 1))
     return demo
+
+
+def _cache_rule(temp_max_age_s: float) -> tuple[int, int]:
+    """(sweep every, remove files older than), in whole seconds as Gradio takes them."""
+    return max(1, int(temp_max_age_s // 4)), max(1, int(temp_max_age_s))
+
+
+def start_cache_sweeper(demo: gr.Blocks, temp_max_age_s: float = DEFAULT_MAX_AGE_S) -> CacheSweeper:
+    """The sweep of Gradio's cache that survives concurrent requests (see `sweep`), by the same rule."""
+    every, age = _cache_rule(temp_max_age_s)
+    sweeper = CacheSweeper(demo, every_s=every, max_age_s=age)
+    sweeper.start()
+    return sweeper
 
 
 def _share_generations(demo: gr.Blocks, limit: int) -> None:

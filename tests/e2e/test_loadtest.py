@@ -24,7 +24,8 @@ def test_four_users_twenty_requests_each() -> None:
     assert report.outcomes["refused"] >= 1
     assert report.outcomes["cancelled"] >= 1
     assert report.latency_p95_s < 30
-    assert report.rss_mib_after - report.rss_mib_before < 600  # the media cache is bounded by 1 GiB
+    # Decoded media is kept by content and freed heap is handed back: no growth with the request count.
+    assert report.rss_mib_after - report.rss_mib_before < 400
     assert report.temp_mib_max < report.temp_mib_before + 50
     assert report.temp_mib_after < report.temp_mib_before + 10
 
