@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -161,38 +162,24 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
             away = takeaway.takeaway_row()
         panel = settings_panel(engine)
 
-    def submit(
-        message: Any, cam: str | None, history: list, state: list, locked: bool | None, *values: Any
-    ) -> Any:
-        *options, lang_now = values
-        with handlers.shown_to_user(lang_now):
-            turn = _turn_from_inputs(message, cam, caps)
-            result = handlers.add_user_turn(engine, turn, history, state, locked, _options(options))
-        history_out, turns_out, aiv = result
-        return _locked_box(caps), None, history_out, turns_out, aiv
-
-    def reply(history: list, state: list, log: list, *values: Any) -> Iterator[Any]:
-        *options, lang_now = values
-        with handlers.shown_to_user(lang_now):
-            yield from handlers.respond(engine, history, state, _options(options), log, lang_now)
-
-    submit_inputs = [box, webcam, chatbot, turns, locked_aiv, *panel.inputs, lang]
-    submit_outputs = [box, webcam, chatbot, turns, locked_aiv]
+    # Each accepted message adds one to `asked`, and that change starts the reply. A refused message
+    # changes nothing (its sentence is a toast) and never waits in the GPU queue.
+    asked = gr.State(0)
     triggers = [send.click, box.submit] if caps.text_input else [send.click]
-    # Validation runs in the queue (not queue=False) so that its gr.Error shows as a toast; it is
-    # cheap and thread-safe, so it needs no concurrency limit.
-    started = gr.on(
+    # Validation runs in the queue (not queue=False) so that its toast shows; it is cheap and
+    # thread-safe, so it needs no concurrency limit.
+    gr.on(
         triggers,
-        submit,
-        submit_inputs,
-        submit_outputs,
+        partial(_submit, engine),
+        [box, webcam, chatbot, turns, locked_aiv, asked, *panel.inputs, lang],
+        [box, webcam, chatbot, turns, locked_aiv, asked],
         show_progress="hidden",
         concurrency_limit=None,
         js=LANG_JS,
         api_visibility=PRIVATE,
     )
-    running = started.success(
-        reply,
+    running = asked.change(
+        partial(_reply, engine),
         [chatbot, turns, exchanges, *panel.inputs, lang],
         [chatbot, turns, speech, exchanges],
         concurrency_id=GPU,
@@ -216,6 +203,38 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
         api_visibility=PRIVATE,
     )
     takeaway.wire(engine, away, [chatbot, turns, locked_aiv, exchanges], panel.inputs)
+
+
+def _submit(
+    engine: Engine,
+    message: Any,
+    cam: str | None,
+    history: list,
+    state: list,
+    locked: bool | None,
+    asked: int,
+    *values: Any,
+) -> Any:
+    """Check the new message against the conversation; on success show it and count it in `asked`."""
+    *options, lang_now = values
+    caps = engine.info.capabilities
+    try:
+        with handlers.shown_to_user(lang_now):
+            turn = _turn_from_inputs(message, cam, caps)
+            result = handlers.add_user_turn(engine, turn, history, state, locked, _options(options))
+    except gr.Error as refused:
+        # A toast, not a raised error: Gradio covers the outputs of an event that raises (the chat
+        # among them) with a large "Error", which would hide the conversation.
+        gr.Warning(refused.message)
+        return gr.skip()
+    history_out, turns_out, aiv = result
+    return _locked_box(caps), None, history_out, turns_out, aiv, asked + 1
+
+
+def _reply(engine: Engine, history: list, state: list, log: list, *values: Any) -> Iterator[Any]:
+    *options, lang_now = values
+    with handlers.shown_to_user(lang_now):
+        yield from handlers.respond(engine, history, state, _options(options), log, lang_now)
 
 
 def _feedback_box() -> feedback.CommentBox:
