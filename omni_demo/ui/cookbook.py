@@ -219,7 +219,19 @@ def _case_panel(engine: Engine, case: Case, visible: bool, store: FeedbackStore 
                 if store is not None:
                     _feedback(engine, case, store, outputs.last)
     _wire_example(case, inputs, example)
-    running = run.click(
+    # As in the chat: the checks run first, outside the GPU queue; a refusal is a toast that leaves
+    # the last answer as it was, and each accepted run adds one to `asked`, whose change starts it.
+    asked = gr.State(0)
+    run.click(
+        _checker(engine, case),
+        [*inputs.for_run(), lang, asked],
+        asked,
+        show_progress="hidden",
+        concurrency_limit=None,
+        js=LANG_JS,
+        api_visibility=PRIVATE,
+    )
+    running = asked.change(
         _runner(engine, case, outputs),
         [*inputs.for_run(), lang],
         outputs.components(),
@@ -526,6 +538,23 @@ def _runner(engine: Engine, case: Case, outputs: Outputs) -> Callable[..., Itera
             yield from _stream(engine, case, request, paths, outputs, lang)
 
     return run
+
+
+def _checker(engine: Engine, case: Case) -> Callable[..., Any]:
+    count = len(case.inputs)
+
+    def check(*values: Any) -> Any:
+        *values, lang, asked = values
+        paths: dict[MediaKind, str | None] = dict(zip(case.inputs, values[:count], strict=True))
+        try:
+            with handlers.shown_to_user(lang):
+                _prepare(engine, case, paths, values[count:])
+        except gr.Error as refused:
+            gr.Warning(refused.message)  # raised, Gradio would cover the last answer with "Error"
+            return gr.skip()
+        return asked + 1
+
+    return check
 
 
 def _prepare(

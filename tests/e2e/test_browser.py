@@ -129,6 +129,9 @@ def test_empty_message_gets_a_sentence_and_keeps_the_chat(page: Page) -> None:
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Type a message or attach a file before sending.")).to_be_visible(timeout=10_000)
     expect(page.get_by_text("First message")).to_be_visible()
+    # A refusal changes nothing on the page: no "Error" badge over the conversation.
+    expect(page.locator("#chatbot").get_by_text("Error", exact=True)).to_have_count(0)
+    expect(page.locator("#chatbot")).to_contain_text("Timings")
 
 
 def test_microphone_recording_reaches_the_model(playwright: Playwright, app_url: str) -> None:
@@ -178,6 +181,13 @@ def test_every_cookbook_tab_opens_and_an_example_runs(page: Page) -> None:
     expect(page.locator("#timings-ocr")).to_contain_text("total", timeout=90_000)
     expect(page.locator("#answer-ocr")).not_to_be_empty()
     page.screenshot(path=str(ARTIFACTS / "tab-visual-ocr.png"), full_page=True)
+    # Run without a picture: one sentence, and the last answer stays as it was.
+    answer = page.locator("#answer-ocr").inner_text()
+    page.locator("#case-ocr button[aria-label='Remove Image']").first.click()
+    page.locator("#run-ocr").click()
+    expect(page.get_by_text("Add an image first")).to_be_visible(timeout=10_000)
+    expect(page.locator("#answer-ocr").get_by_text("Error", exact=True)).to_have_count(0)
+    assert page.locator("#answer-ocr").inner_text() == answer
 
 
 def test_stop_ends_text_and_speech_and_the_chat_goes_on(page: Page) -> None:
