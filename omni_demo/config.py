@@ -47,7 +47,7 @@ class Settings:
     read_timeout_s: float = 60.0  # remote back-ends: a stream silent this long counts as stalled
     temp_max_age_s: float = 6 * 3600.0  # uploads, replies and Gradio's cached files older than this go
     # Browser sessions whose conversation the server keeps (each also holds Gradio's copy of the page,
-    # about 0.5 MiB); past it the least recently used session is dropped (Gradio's default: 10,000).
+    # 0.4–1 MiB); past it the least recently used session is dropped (Gradio's default: 10,000).
     max_sessions: int = 1000
 
 
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=os.environ.get("OMNI_MAX_SESSIONS", "1000"),
         help="browser sessions whose conversations are kept in memory; past it the one unused longest "
-        "is dropped (each costs about 0.5 MiB)",
+        "is dropped (each costs 0.4–1 MiB)",
     )
     return p
 

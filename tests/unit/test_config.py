@@ -45,7 +45,7 @@ def test_defaults() -> None:
     assert settings.allow_url_fetch is False
     assert settings.warmup is True
     assert settings.cache_dir.name == "qwen3-omni-demo"
-    assert settings.max_sessions == 1000  # ~0.5 GiB of sessions at most, not Gradio's 10,000
+    assert settings.max_sessions == 1000  # ~0.4–1 GiB of sessions at most, not Gradio's 10,000
 
 
 def test_no_sessions_at_all_is_refused() -> None:
