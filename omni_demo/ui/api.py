@@ -12,6 +12,7 @@ Every other event of the page is UI-internal: `hide_internal_endpoints` takes it
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,8 +132,9 @@ def build_api(engine: Engine, limits: dict[str, Any] | None = None) -> None:
         run_stream = gr.Button(visible=False)
         run_info = gr.Button(visible=False)
 
-    # Named parameters: Gradio takes the API's parameter names from these signatures.
-    def generate(
+    # Named parameters: Gradio takes the API's parameter names from this signature, given to both
+    # endpoints below.
+    def request(
         text: str = "",
         audio: str | None = None,
         image: str | None = None,
@@ -145,37 +147,26 @@ def build_api(engine: Engine, limits: dict[str, Any] | None = None) -> None:
         top_p: float | None = None,
         top_k: float | None = None,
         max_new_tokens: float | None = None,
-    ) -> tuple[str, str | None, dict[str, Any]]:
+    ) -> Request:
         options = _options(
             defaults, system_prompt, voice, use_audio_in_video, return_audio, temperature, top_p, top_k,
             max_new_tokens,
         )  # fmt: skip
+        return _request(text, audio, image, video, options)
+
+    def generate(*args: Any, **kwargs: Any) -> tuple[str, str | None, dict[str, Any]]:
         with shown_to_user():
-            for event in engine.stream(_request(text, audio, image, video, options)):
+            for event in engine.stream(request(*args, **kwargs)):
                 if isinstance(event, Result):  # no file for the chunks: only the whole reply is written
                     return _final(event)
         raise RuntimeError("the engine's stream ended without a result")
 
-    def generate_stream(
-        text: str = "",
-        audio: str | None = None,
-        image: str | None = None,
-        video: str | None = None,
-        system_prompt: str = "",
-        voice: str | None = None,
-        use_audio_in_video: bool | None = None,
-        return_audio: bool | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: float | None = None,
-        max_new_tokens: float | None = None,
-    ) -> Iterator[Any]:
-        options = _options(
-            defaults, system_prompt, voice, use_audio_in_video, return_audio, temperature, top_p, top_k,
-            max_new_tokens,
-        )  # fmt: skip
+    def generate_stream(*args: Any, **kwargs: Any) -> Iterator[Any]:
         with shown_to_user():
-            yield from _stream(engine, _request(text, audio, image, video, options))
+            yield from _stream(engine, request(*args, **kwargs))
+
+    parameters = inspect.signature(request).replace(return_annotation=inspect.Signature.empty)
+    generate.__signature__ = generate_stream.__signature__ = parameters  # type: ignore[attr-defined]
 
     def describe() -> dict[str, Any]:
         return engine_description(engine, limits)

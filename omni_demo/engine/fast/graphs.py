@@ -13,9 +13,15 @@ from typing import Any
 
 
 class Step:
-    """`step()` runs `body` (which reads and writes only fixed buffers), from a graph once captured."""
+    """`step()` runs `body` (which reads and writes only fixed buffers), from a graph once captured.
 
-    def __init__(self, body: Callable[[], None], device: Any, compile: bool = False) -> None:
+    `reset` puts the body's state (its cache position) back where a request starts; capturing runs
+    the body a few times, so it is called before and after.
+    """
+
+    def __init__(
+        self, body: Callable[[], None], device: Any, reset: Callable[[], None], compile: bool = False
+    ) -> None:
         if compile and device.type == "cuda":
             import torch
 
@@ -24,6 +30,7 @@ class Step:
             body = torch.compile(body, dynamic=False, fullgraph=False)
         self._body = body
         self._device = device
+        self._reset = reset
         self._graph: Any = None
 
     @property
@@ -31,14 +38,12 @@ class Step:
         return self._graph is not None
 
     def capture(self, warmups: int = 3) -> None:
-        """Record `body` as a graph (CUDA only). Warm-up runs first, on a side stream, as torch asks.
-
-        The warm-up runs change the buffers the body writes: callers reset their state after this.
-        """
+        """Record `body` as a graph (CUDA only). Warm-up runs first, on a side stream, as torch asks."""
         import torch
 
         if self._device.type != "cuda" or self._graph is not None:
             return
+        self._reset()
         side = torch.cuda.Stream(self._device)
         side.wait_stream(torch.cuda.current_stream(self._device))
         with torch.cuda.stream(side):
@@ -50,6 +55,7 @@ class Step:
         with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             self._body()
         self._graph = graph
+        self._reset()
 
     def __call__(self) -> None:
         if self._graph is not None:

@@ -54,7 +54,7 @@ class FrameStep:
         # The predictor's scores per residual code, kept for the benchmark's fidelity check.
         vocab = predictor.config.vocab_size
         self.predictor_logits = torch.zeros(self.groups, vocab, dtype=torch.float32, device=self.device)
-        self.step = Step(self._body, self.device, compile)
+        self.step = Step(self._body, self.device, reset=lambda: self.kv.position.fill_(0), compile=compile)
         self._filled = 0
 
     # -- the graph's body ------------------------------------------------------------------------
@@ -136,11 +136,7 @@ class FrameStep:
     # -- driving it ------------------------------------------------------------------------------
 
     def capture(self) -> None:
-        if self.step.captured or self.device.type != "cuda":
-            return
-        self.kv.position.fill_(0)
         self.step.capture()
-        self.kv.position.fill_(0)
 
     def start(self, cache: Any, length: int, rope_delta: Any, past_hidden: Any) -> None:
         """Take over after the talker's prefill (its DynamicCache of `length` positions)."""

@@ -31,7 +31,7 @@ class ThinkerDecoder:
         self.token = torch.zeros(1, 1, dtype=torch.long, device=self.device)
         self.delta = torch.zeros(1, dtype=torch.long, device=self.device)  # this request's rope delta
         self.logits = torch.zeros(1, thinker.lm_head.out_features, dtype=torch.float32, device=self.device)
-        self.step = Step(self._body, self.device, compile)
+        self.step = Step(self._body, self.device, reset=lambda: self.kv.position.fill_(0), compile=compile)
         self._filled = 0  # positions in the cache, counted on the host (no device sync)
 
     def _body(self) -> None:
@@ -46,11 +46,7 @@ class ThinkerDecoder:
         self.kv.position.add_(1)
 
     def capture(self) -> None:
-        if self.step.captured or self.device.type != "cuda":
-            return
-        self.kv.position.fill_(0)
         self.step.capture()
-        self.kv.position.fill_(0)
 
     def prefill(self, inputs: Any, use_audio_in_video: bool, hidden_states: bool) -> tuple[Any, Any]:
         """Run the prompt; returns the last position's float32 logits [1, vocab] and, if asked, every
