@@ -11,6 +11,7 @@ PREVIEW = "preview"
 DEFAULT_GPU_MODEL = "Qwen/Qwen3-Omni-30B-A3B-Instruct"
 KINDS = ("instruct", "thinking", "captioner")
 BACKENDS = ("local", "vllm-omni", "vllm", "dashscope")
+DEFAULT_TEMP_MAX_AGE_S = 6 * 3600.0  # a reply stays playable (and in the take-away zip) this long
 
 
 def _default_cache() -> Path:
@@ -45,7 +46,8 @@ class Settings:
     remote_model: str | None = None  # the served model name; None: the only one served, or the default
     concurrency: int = 4  # remote back-ends: generations the page runs at once (local: always 1)
     read_timeout_s: float = 60.0  # remote back-ends: a stream silent this long counts as stalled
-    temp_max_age_s: float = 6 * 3600.0  # uploads, replies and Gradio's cached files older than this go
+    # Uploads, replies and Gradio's cached files older than this go.
+    temp_max_age_s: float = DEFAULT_TEMP_MAX_AGE_S
     # Browser sessions whose conversation the server keeps (each also holds Gradio's copy of the page,
     # 0.4–1 MiB); past it the least recently used session is dropped (Gradio's default: 10,000).
     max_sessions: int = 1000
@@ -156,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--temp-max-age",
         dest="temp_max_age_s",
         type=float,
-        default=os.environ.get("OMNI_TEMP_MAX_AGE", "21600"),
+        default=os.environ.get("OMNI_TEMP_MAX_AGE", str(DEFAULT_TEMP_MAX_AGE_S)),
         help="seconds that uploads, reply WAVs and Gradio's cached files are kept (default 6 hours)",
     )
     p.add_argument(

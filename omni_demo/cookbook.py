@@ -37,7 +37,6 @@ CATEGORIES: tuple[Category, ...] = ("Audio", "Visual", "Audio-Visual", "Agent", 
 Renderer = Literal["text", "grounding", "tools", "thinking"]
 Task = Literal["", "asr", "translation"]
 
-CAPTIONER_RECOMMENDED_SECONDS = 30.0  # the Captioner's model card recommends clips of at most 30 s
 
 CHECKPOINTS: dict[ModelKind, str] = {
     ModelKind.INSTRUCT: "Qwen/Qwen3-Omni-30B-A3B-Instruct",
@@ -529,12 +528,6 @@ def kind_note(case: Case, caps: Capabilities, preview: bool = False) -> str:
 # --------------------------------------------------------------------------------------------------
 
 _INPUT_WORDS: dict[MediaKind, str] = {"audio": "an audio clip", "image": "an image", "video": "a video"}
-
-
-def check_media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> None:
-    """Checks the engine does not make for a case. The Captioner's 30 s is a recommendation upstream,
-    not a limit: a longer clip is accepted and its result carries a note, so nothing is refused here."""
-    del case, media_paths
 
 
 def _media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> tuple[Media, ...]:

@@ -151,7 +151,7 @@ def _one_request(client: Any, user: int, case: tuple, max_new_tokens: int) -> Ou
         return Outcome(
             user, name, "error", latency, _wait(started, running_at), "an empty message was answered"
         )
-    problem = _check_answer(result, items, speak)
+    problem = _check_answer(result, items, aiv, speak)
     if problem:
         return Outcome(user, name, "error", latency, _wait(started, running_at), problem)
     return Outcome(user, name, "answered", latency, _wait(started, running_at))
@@ -161,12 +161,12 @@ def _wait(started: float, running_at: float | None) -> float | None:
     return None if running_at is None else running_at - started
 
 
-def _check_answer(result: Any, items: dict[str, str], speak: bool) -> str:
+def _check_answer(result: Any, items: dict[str, str], aiv: bool, speak: bool) -> str:
     _, wav, timings = result
     if not isinstance(timings, dict) or "input_tokens" not in timings:
         return f"the last update has no timings: {result!r}"[:300]
     kinds = {k for k in ("audio", "image", "video") if timings["input_tokens"].get(k)}
-    wanted = set(items) | ({"audio"} if "video" in items and items["video"] == "av_question.mp4" else set())
+    wanted = set(items) | ({"audio"} if aiv else set())  # a video heard with its sound track
     if kinds != wanted:
         return f"the reply's input tokens {sorted(kinds)} are not its request's {sorted(wanted)}"
     if speak and not wav:

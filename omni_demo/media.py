@@ -35,7 +35,6 @@ AUDIO_RATE = 16_000  # the audio encoder's rate
 MAX_IMAGE_PIXELS = 50_000_000  # bigger photos only cost memory: the processor shrinks them anyway
 MIN_AUDIO_SECONDS = 0.1  # shorter than this is an empty recording, not speech
 _LIMIT_SLACK_S = 0.5  # container durations are estimates; don't refuse a clip trimmed to exactly the limit
-_MAX_ASPECT_RATIO = 200  # the Qwen vision processor refuses images more extreme than this
 _DECODE_DEADLINE_S = 120.0  # a 3-minute clip decodes in about a second; far longer means a pathological file
 _IO_TIMEOUT_S = 15.0  # per FFmpeg open/read call, so a stuck read can't hang a worker
 _PROBE_PACKETS = 300  # packets to try before deciding a video stream can't be decoded
@@ -384,6 +383,7 @@ def probe_video(path: str) -> VideoInfo:
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
             raise InputError(f"“{name}” could not be read as a video; check the file or convert it to mp4.")
+        _check_aspect_ratio(name, width, height)
         header_s = _stream_duration_s(container, stream)
         try:
             decodable, scanned_s = _scan_video(container, stream, need_duration=header_s is None)
@@ -604,7 +604,12 @@ def _check_image_shape(name: str, size: tuple[int, int]) -> None:
     width, height = size
     if width * height > MAX_IMAGE_PIXELS:
         raise InputError(_image_too_big_message(name, size))
-    if max(width, height) > _MAX_ASPECT_RATIO * min(width, height):
+    _check_aspect_ratio(name, width, height)
+
+
+def _check_aspect_ratio(name: str, width: int, height: int) -> None:
+    """The Qwen vision processor refuses pictures and frames more extreme than this."""
+    if max(width, height) > vision.MAX_RATIO * min(width, height):
         raise InputError(
             f"“{name}” is {width} × {height} pixels, too long and thin to use; crop it and try again."
         )

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from omni_demo import media
+from omni_demo.config import DEFAULT_TEMP_MAX_AGE_S
 
-DEFAULT_MAX_AGE_S = 6 * 3600.0  # a reply stays playable (and in the take-away zip) this long
 DEFAULT_MAX_BYTES = 1 << 30
 
 
@@ -28,7 +28,7 @@ class ReplyFiles:
     def __init__(
         self,
         folder: Path | None = None,
-        max_age_s: float = DEFAULT_MAX_AGE_S,
+        max_age_s: float = DEFAULT_TEMP_MAX_AGE_S,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.folder = folder or Path(tempfile.gettempdir()) / f"omni-demo-replies-{os.getpid()}"
@@ -44,8 +44,10 @@ class ReplyFiles:
 
     @contextmanager
     def transient(self, samples: np.ndarray, sample_rate: int) -> Iterator[Path]:
-        """A WAV that exists only while the `with` block runs (a streamed chunk handed to Gradio)."""
-        path = self.save(samples, sample_rate)
+        """A WAV that exists only while the `with` block runs (a streamed chunk handed to Gradio).
+        Nothing stays, so nothing is pruned for it (the folder is not scanned per chunk)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = media.write_wav(self.folder / f"reply-{uuid.uuid4().hex}.wav", samples, sample_rate)
         try:
             yield path
         finally:

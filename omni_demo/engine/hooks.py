@@ -81,10 +81,6 @@ class SpeechTap:
             raise GenerationCancelled
         self._emit(self._decoder.push(codes))
 
-    @property
-    def frames(self) -> int:
-        return self._decoder.frames
-
     def over_budget(self) -> bool:
         return self._decoder.frames >= self._budget()
 

@@ -452,6 +452,7 @@ class LocalEngine:
         if problem is None:
             return True
         self.options = replace(self.options, engine="plain", interleave=False)
+        self._fast = None  # its caches and graphs hold GPU memory the plain engine never uses
         return False
 
     @property

@@ -231,11 +231,6 @@ SENTENCES: dict[str, str] = {
     "check that the server and the --backend flag match.": (
         "{service} 服务器发来的回复本演示无法读取，回答已在此处停止；请检查服务器与 --backend 参数是否匹配。"
     ),
-    "The {self.backend.title} server sent a reply this demo cannot read, so the answer stopped there; "
-    "check that the server and the --backend flag match.": (
-        "{self.backend.title} 服务器发来的回复本演示无法读取，回答已在此处停止；"
-        "请检查服务器与 --backend 参数是否匹配。"
-    ),
     "The {self.backend.title} server at {self.client.base_url} cannot be reached; "
     "check that it is running and that --api-base is right.": (
         "无法连接位于 {self.client.base_url} 的 {self.backend.title} 服务器；"

@@ -18,7 +18,7 @@ from typing import Any
 
 import gradio as gr
 
-from omni_demo.engine.base import Engine
+from omni_demo.engine.base import Engine, engine_name
 from omni_demo.tempfiles import reply_files
 from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, TextDelta, Turn
 from omni_demo.ui.chat import GPU, chat_defaults
@@ -88,7 +88,7 @@ def engine_description(engine: Engine, limits: dict[str, Any] | None = None) -> 
         "preview": info.is_preview,
         "device": info.device,
         "dtype": info.dtype,
-        "engine": getattr(options, "engine", type(engine).__name__),
+        "engine": engine_name(engine),
         "voices": list(caps.voices),
         "default_voice": caps.default_voice,
         "speech_output": caps.speech_output,

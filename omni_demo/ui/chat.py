@@ -50,10 +50,6 @@ class SettingsPanel:
         ]
 
 
-def default_voice(caps: Capabilities) -> str | None:
-    return caps.default_voice
-
-
 def chat_defaults(engine: Engine) -> ChatOptions:
     """The chat tab's initial settings; the API's defaults are the same."""
     caps = engine.info.capabilities
@@ -72,8 +68,7 @@ def chat_defaults(engine: Engine) -> ChatOptions:
 
 def settings_panel(engine: Engine) -> SettingsPanel:
     caps = engine.info.capabilities
-    sampling = engine.info.sampling or DEFAULT_SAMPLING[caps.kind]
-    max_tokens = PREVIEW_MAX_TOKENS if engine.info.is_preview else sampling.max_new_tokens
+    defaults = chat_defaults(engine)
     with gr.Column(scale=1, min_width=280):
         preset = gr.Dropdown(
             [(pair(en=name, zh_CN=PRESET_TEXT[name]), name) for name in SYSTEM_PROMPTS],
@@ -86,23 +81,28 @@ def settings_panel(engine: Engine) -> SettingsPanel:
         )
         preset.change(lambda name: SYSTEM_PROMPTS.get(name, ""), preset, system_prompt, queue=False)
         voice = gr.Dropdown(
-            list(caps.voices), value=default_voice(caps), label=t("chat.voice"), visible=caps.speech_output
+            list(caps.voices), value=defaults.voice, label=t("chat.voice"), visible=caps.speech_output
         )
-        speak = gr.Checkbox(value=caps.speech_output, label=t("chat.speak"), visible=caps.speech_output)
+        speak = gr.Checkbox(value=defaults.speak, label=t("chat.speak"), visible=caps.speech_output)
         audio_in_video = gr.Checkbox(
-            value=False,
+            value=defaults.audio_in_video,
             label=t("chat.aiv"),
             info=t("chat.aiv_info"),
             visible=caps.kind.value != "captioner",
         )
         with gr.Accordion(t("chat.sampling"), open=False):
             temperature = gr.Slider(
-                0, 1.5, value=sampling.temperature, step=0.05, label=t("chat.temperature")
+                0, 1.5, value=defaults.temperature, step=0.05, label=t("chat.temperature")
             )
-            top_p = gr.Slider(0.05, 1, value=sampling.top_p, step=0.05, label=t("chat.top_p"))
-            top_k = gr.Slider(1, 100, value=sampling.top_k, step=1, label=t("chat.top_k"))
+            top_p = gr.Slider(0.05, 1, value=defaults.top_p, step=0.05, label=t("chat.top_p"))
+            top_k = gr.Slider(1, 100, value=defaults.top_k, step=1, label=t("chat.top_k"))
             max_new_tokens = gr.Slider(
-                8, 8192, value=max_tokens, step=8, label=t("chat.max_tokens"), elem_id="max-new-tokens"
+                8,
+                8192,
+                value=defaults.max_new_tokens,
+                step=8,
+                label=t("chat.max_tokens"),
+                elem_id="max-new-tokens",
             )
     return SettingsPanel(
         system_prompt, voice, speak, audio_in_video, temperature, top_p, top_k, max_new_tokens
@@ -218,14 +218,13 @@ def _submit(
     """Check the new message against the conversation; on success show it and count it in `asked`."""
     *options, lang_now = values
     caps = engine.info.capabilities
-    try:
-        with handlers.shown_to_user(lang_now):
-            turn = _turn_from_inputs(message, cam, caps)
-            result = handlers.add_user_turn(engine, turn, history, state, locked, _options(options))
-    except gr.Error as refused:
-        # A toast, not a raised error: Gradio covers the outputs of an event that raises (the chat
-        # among them) with a large "Error", which would hide the conversation.
-        gr.Warning(refused.message)
+
+    def added() -> tuple[list, list[Turn], bool]:
+        turn = _turn_from_inputs(message, cam, caps)
+        return handlers.add_user_turn(engine, turn, history, state, locked, _options(options))
+
+    result = handlers.checked(lang_now, added)
+    if result is None:
         return gr.skip()
     history_out, turns_out, aiv = result
     return _locked_box(caps), None, history_out, turns_out, aiv, asked + 1

@@ -35,7 +35,6 @@ from omni_demo.cookbook import (
     asr_prompt,
     build_request,
     cases_in,
-    check_media,
     example_path,
     kind_note,
     render_answer,
@@ -52,7 +51,7 @@ from omni_demo.presets import DEFAULT_SAMPLING
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, MediaKind, ModelKind, Preparing, Request, Result, TextDelta
 from omni_demo.ui import feedback, handlers
-from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, PRIVATE, default_voice
+from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, PRIVATE
 from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
 
 Component = gr.components.Component
@@ -381,7 +380,7 @@ def _settings(engine: Engine, case: Case, tools: Component) -> tuple[Component, 
             system = gr.State("")
         speak: Component = gr.Checkbox(case.speak, label=t("cb.speak")) if spoken else gr.State(False)
         voice: Component = (
-            gr.Dropdown(list(caps.voices), value=default_voice(caps), label=t("chat.voice"))
+            gr.Dropdown(list(caps.voices), value=caps.default_voice, label=t("chat.voice"))
             if spoken
             else gr.State(None)
         )
@@ -527,13 +526,12 @@ def _example_loader(case: Case, inputs: Inputs) -> Callable[[], dict[Component, 
 
 
 def _runner(engine: Engine, case: Case, outputs: Outputs) -> Callable[..., Iterator[dict[Component, Any]]]:
-    count = len(case.inputs)
-
     def run(*values: Any) -> Iterator[dict[Component, Any]]:
         *values, lang = values
-        paths: dict[MediaKind, str | None] = dict(zip(case.inputs, values[:count], strict=True))
+        paths, options = _split(case, values)
         with handlers.shown_to_user(lang):
-            request = _prepare(engine, case, paths, values[count:])
+            # Checked before the GPU queue (`_checker`); the engine checks again as it starts.
+            request = _request(engine, case, paths, options)
             yield outputs.cleared(lang)
             yield from _stream(engine, case, request, paths, outputs, lang)
 
@@ -541,30 +539,33 @@ def _runner(engine: Engine, case: Case, outputs: Outputs) -> Callable[..., Itera
 
 
 def _checker(engine: Engine, case: Case) -> Callable[..., Any]:
-    count = len(case.inputs)
-
     def check(*values: Any) -> Any:
         *values, lang, asked = values
-        paths: dict[MediaKind, str | None] = dict(zip(case.inputs, values[:count], strict=True))
-        try:
-            with handlers.shown_to_user(lang):
-                _prepare(engine, case, paths, values[count:])
-        except gr.Error as refused:
-            gr.Warning(refused.message)  # raised, Gradio would cover the last answer with "Error"
-            return gr.skip()
-        return asked + 1
+        paths, options = _split(case, values)
+
+        def checked_request() -> Request:
+            request = _request(engine, case, paths, options)
+            engine.check(request)
+            return request
+
+        return gr.skip() if handlers.checked(lang, checked_request) is None else asked + 1
 
     return check
 
 
-def _prepare(
+def _split(case: Case, values: Sequence[Any]) -> tuple[dict[MediaKind, str | None], Sequence[Any]]:
+    """A panel's input values: (its files by kind, the rest)."""
+    count = len(case.inputs)
+    return dict(zip(case.inputs, values[:count], strict=True)), values[count:]
+
+
+def _request(
     engine: Engine, case: Case, paths: dict[MediaKind, str | None], options: Sequence[Any]
 ) -> Request:
     caps = engine.info.capabilities
     if not runs_on(case, caps):
         raise OmniError(kind_note(case, caps, preview=engine.info.is_preview))
     prompt, system, speak, voice, max_tokens, tools = options
-    check_media(case, paths)
     request = build_request(
         case,
         paths,
@@ -577,7 +578,6 @@ def _prepare(
         model_kind=caps.kind,
         model_sampling=engine.info.sampling,
     )
-    engine.check(request)
     return request
 
 

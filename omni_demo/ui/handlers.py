@@ -7,11 +7,11 @@ request leaves every other session and the conversation so far untouched.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -25,6 +25,7 @@ from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, Sampl
 from omni_demo.ui.render import Message, notice_message, reply_messages, user_messages
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,18 @@ def shown_to_user(lang: str = EN) -> Iterator[None]:
     except Exception as exc:
         log.exception("unexpected error while serving a request")
         raise gr.Error(text("error.unexpected", lang), print_exception=False) from exc
+
+
+def checked(lang: str, check: Callable[[], T]) -> T | None:
+    """Run the checks before an answer starts. A refusal (or a bug) becomes a toast with its one
+    sentence, and None: raised, it would make Gradio cover the event's outputs (a conversation among
+    them) with a large "Error"."""
+    try:
+        with shown_to_user(lang):
+            return check()
+    except gr.Error as refused:
+        gr.Warning(refused.message)
+        return None
 
 
 def new_user_turn(text: str, files: list[str]) -> Turn:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS
-from playwright.sync_api import Page, expect, sync_playwright
+from e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS, _send
+from playwright.sync_api import expect, sync_playwright
 
 from omni_demo.loadtest import _Server
 
@@ -23,26 +23,20 @@ def one_session_url() -> Iterator[str]:
         server.stop()
 
 
-def _ask(page: Page, text: str) -> None:
-    box = page.locator("#chat-input textarea")
-    box.fill(text)
-    box.press("Enter")
-
-
 def test_a_dropped_session_says_so_and_clear_starts_again(one_session_url: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         first, second = (browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2))
         a, b = first.new_page(), second.new_page()
         a.goto(one_session_url)
-        _ask(a, "My name is Ada.")
+        _send(a, "My name is Ada.")
         expect(a.get_by_text("Timings")).to_be_visible(timeout=60_000)
 
         b.goto(one_session_url)  # a second session: the server keeps one, so it drops the first
-        _ask(b, "Hello from the second tab.")
+        _send(b, "Hello from the second tab.")
         expect(b.get_by_text("Timings")).to_be_visible(timeout=60_000)
 
-        _ask(a, "What is my name?")
+        _send(a, "What is my name?")
         expect(a.get_by_text("The server no longer holds this conversation")).to_be_visible(timeout=20_000)
         expect(a.get_by_text("My name is Ada.")).to_be_visible()  # the page keeps what it showed
         ARTIFACTS.mkdir(exist_ok=True)
@@ -50,6 +44,6 @@ def test_a_dropped_session_says_so_and_clear_starts_again(one_session_url: str) 
 
         a.locator("#clear-button").click()
         expect(a.get_by_text("My name is Ada.")).not_to_be_visible()
-        _ask(a, "Hello again.")
+        _send(a, "Hello again.")
         expect(a.get_by_text("Timings")).to_be_visible(timeout=60_000)
         browser.close()

@@ -133,6 +133,8 @@ def test_fast_engine_reuses_its_decoders_across_requests(preview_engine) -> None
     list(engine.stream(CASES["text-speech"]))
     fast = engine.fast_path
     thinkers, frames = dict(fast._thinkers), dict(fast._frames)
+    assert thinkers  # the first request built them (else the comparisons below are empty)
+    assert frames
     list(engine.stream(CASES["text-speech"]))
     assert fast._thinkers == thinkers
     assert fast._frames == frames

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS, SPEECH_PLAYING
+from e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS, SPEECH_PLAYING, _send
 from fake_services import FakeService
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -35,12 +35,6 @@ def page(served: tuple[FakeService, App]) -> Iterator[Page]:
         expect(page.locator("#banner")).to_contain_text("vLLM-Omni at 127.0.0.1")
         yield page
         browser.close()
-
-
-def _send(page: Page, text: str) -> None:
-    box = page.locator("#chat-input textarea")
-    box.fill(text)
-    box.press("Enter")
 
 
 def test_streamed_text_and_playing_speech_from_vllm_omni(page: Page, served: tuple[FakeService, App]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from omni_demo.cookbook import ASSETS_DIR, CASES, build_request, check_media, runs_on
+from omni_demo.cookbook import ASSETS_DIR, CASES, build_request, runs_on
 from omni_demo.types import ModelKind, Result
 from remote.conftest import engine_for
 
@@ -31,7 +31,6 @@ def test_case_runs_on_each_back_end(fake, case, backend: str) -> None:
         assert case.needs is ModelKind.CAPTIONER  # only the Captioner case needs its own model
         return
     paths = {kind: str(ASSETS_DIR / name) for kind, name in case.example.items()}
-    check_media(case, paths)
     built = build_request(
         case,
         paths,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PIL import Image
+from sentences import assert_one_sentence
 
 from omni_demo import media
 from omni_demo.errors import InputError
@@ -470,3 +471,13 @@ def test_write_wav_round_trip(tmp_path: Path) -> None:
 def test_write_wav_rejects_stereo(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="mono"):
         media.write_wav(tmp_path / "x.wav", np.zeros((10, 2), dtype=np.float32), 24_000)
+
+
+@pytest.mark.usefixtures("ffmpeg")
+def test_a_video_too_long_and_thin_gets_one_sentence(tmp_path: Path) -> None:
+    # The vision processor refuses frames over 200:1; unchecked, that came out as an unexpected error.
+    path = tmp_path / "strip.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=808x2:rate=10:duration=1", "-c:v", "libx264", str(path))
+    with pytest.raises(media.InputError, match="too long and thin") as info:
+        media.probe_video(str(path))
+    assert_one_sentence(str(info.value))

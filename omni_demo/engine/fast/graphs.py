@@ -33,10 +33,6 @@ class Step:
         self._reset = reset
         self._graph: Any = None
 
-    @property
-    def captured(self) -> bool:
-        return self._graph is not None
-
     def capture(self, warmups: int = 3) -> None:
         """Record `body` as a graph (CUDA only). Warm-up runs first, on a side stream, as torch asks."""
         import torch

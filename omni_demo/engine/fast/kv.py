@@ -31,10 +31,6 @@ class StaticKV:
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
         return cls(config.num_hidden_layers, config.num_key_value_heads, head_dim, length, dtype, device)
 
-    @property
-    def nbytes(self) -> int:
-        return 2 * self.keys.numel() * self.keys.element_size()
-
     def update(self, key: Any, value: Any, layer_idx: int, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         """Write `key`/`value` [1, heads, n, dim] at `position`..; return the whole buffers."""
         slots = self.position + self._slots[: key.shape[2]]

@@ -47,6 +47,11 @@ class FastPath:
         self._thinkers: dict[int, ThinkerDecoder] = {}
         self._frames: dict[tuple[int, bool], FrameStep] = {}
         self._streams = self._make_streams()
+        # Capturing a graph that samples (the frame step) puts the CUDA random generator in capture
+        # mode for every thread: the thinker's host-side sampling meanwhile fails with "Offset increment
+        # outside graph capture". That happens when a request needs a frame step of a new size, while
+        # the thinker already runs; the two take turns through this lock.
+        self._rng = threading.Lock()
 
     # -- decoders, one per cache length ---------------------------------------------------------
 
@@ -55,7 +60,8 @@ class FastPath:
         if length not in self._thinkers:
             started = time.perf_counter()
             decoder = ThinkerDecoder(self.model.thinker, length, self.compile)
-            decoder.capture()
+            with self._rng:
+                decoder.capture()
             self._thinkers[length] = decoder
             log.info(
                 "thinker decoder for %d positions ready in %.2f s", length, time.perf_counter() - started
@@ -67,7 +73,8 @@ class FastPath:
         if key not in self._frames:
             started = time.perf_counter()
             step = FrameStep(self.model.talker, key[0], do_sample, self.compile)
-            step.capture()
+            with self._rng:
+                step.capture()
             self._frames[key] = step
             log.info(
                 "speech frame step for %d positions ready in %.2f s", key[0], time.perf_counter() - started
@@ -139,19 +146,23 @@ class FastPath:
         picker = Picker(decoding, ids)
         marks.append(("picker", time.perf_counter()))
         text_tap.put(ids.cpu())  # a streamer's first call carries the prompt, as in generate()
-        token = picker.pick(logits)
+        with self._rng:
+            token = picker.pick(logits)
         marks.append(("picked", time.perf_counter()))
         first = True
         while True:
-            text_tap.put(token.reshape(-1).cpu())  # waits for the GPU; raises on Stop
+            chosen = token.reshape(-1).cpu()  # waits for the GPU (once per token)
+            text_tap.put(chosen)  # raises on Stop
             if first:
                 marks.append(("first token", time.perf_counter()))
                 steps = ", ".join(f"{name} {1000 * (t - started):.0f} ms" for name, t in marks)
                 log.debug("prompt of %d tokens: %s", ids.shape[1], steps)
                 first = False
-            if picker.finished(int(token)):
+            if picker.finished(int(chosen)):
                 break
-            token = picker.pick(decoder.decode(token))
+            logits = decoder.decode(token)
+            with self._rng:
+                token = picker.pick(logits)
         text_tap.end()
 
     def _talk(

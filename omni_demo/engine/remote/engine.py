@@ -18,7 +18,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -194,10 +194,7 @@ class RemoteEngine:
             ) from exc
         except ValueError as exc:  # a data line that is not JSON
             log.warning("%s sent a chunk that is not JSON: %s", self.backend.title, exc)
-            raise OmniError(
-                f"The {self.backend.title} server sent a reply this demo cannot read, so the answer stopped "
-                "there; check that the server and the --backend flag match."
-            ) from exc
+            raise wire.malformed(self.backend.title) from exc
 
     def _stalled(self) -> OmniError:
         seconds = self.options.read_timeout_s
@@ -359,15 +356,3 @@ def _env_key(backend: Backend) -> str | None:
 def _host(base: str) -> str:
     url = httpx.URL(base)
     return url.host + (f":{url.port}" if url.port else "")
-
-
-def with_options(engine: RemoteEngine, **changes: Any) -> RemoteEngine:
-    """A second engine over the same client with other options (tests use it)."""
-    return RemoteEngine(
-        engine.backend,
-        engine.client,
-        engine.model,
-        engine.info,
-        replace(engine.options, **changes),
-        engine.concurrency,
-    )

@@ -40,7 +40,7 @@ from omni_demo.types import SAMPLE_RATE, AudioChunk, TextDelta
 Piece = TextDelta | AudioChunk
 
 
-def _malformed(service: str) -> OmniError:
+def malformed(service: str) -> OmniError:
     """The server sent a chunk that does not follow its own wire format."""
     return OmniError(
         f"The {service} server sent a reply this demo cannot read, so the answer stopped there; "
@@ -59,21 +59,21 @@ class ChunkParser:
     def feed(self, chunk: Any) -> list[Piece]:
         """The events carried by one chunk, in order."""
         if not isinstance(chunk, dict):
-            raise _malformed(self.service)
+            raise malformed(self.service)
         choices = chunk.get("choices")
         if choices is None and ("usage" in chunk or "id" in chunk):
             return []  # a usage-only chunk may omit choices altogether
         if not isinstance(choices, list):
-            raise _malformed(self.service)
+            raise malformed(self.service)
         pieces: list[Piece] = []
         for choice in choices:
             if not isinstance(choice, dict):
-                raise _malformed(self.service)
+                raise malformed(self.service)
             delta = choice.get("delta")
             if delta is None:
                 continue
             if not isinstance(delta, dict):
-                raise _malformed(self.service)
+                raise malformed(self.service)
             pieces += self._delta(chunk, delta)
         return pieces
 
@@ -93,7 +93,7 @@ class ChunkParser:
         content = delta.get("content")
         for value in (reasoning, content):
             if value is not None and not isinstance(value, str):
-                raise _malformed(self.service)
+                raise malformed(self.service)
         if reasoning:
             if not self._thinking:
                 self._thinking = True
@@ -115,7 +115,7 @@ class VllmOmniParser(ChunkParser):
         if modality == "text":
             return self._text(delta)
         if modality != "audio":
-            raise _malformed(self.service)
+            raise malformed(self.service)
         audio = delta.get("audio")
         data = delta.get("content")
         if not data and isinstance(audio, dict):
@@ -123,17 +123,17 @@ class VllmOmniParser(ChunkParser):
         if not data:
             return []  # the role-only first chunk of the audio choice
         if not isinstance(data, str):
-            raise _malformed(self.service)
+            raise malformed(self.service)
         samples, rate = self._wav(_b64(data, self.service))
         return [AudioChunk(samples, rate)] if len(samples) else []
 
     def _wav(self, raw: bytes) -> tuple[np.ndarray, int]:
         if not raw.startswith(b"RIFF"):
-            raise _malformed(self.service)
+            raise malformed(self.service)
         try:
             samples, rate = sf.read(io.BytesIO(raw), dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
-            raise _malformed(self.service) from exc
+            raise malformed(self.service) from exc
         return np.ascontiguousarray(samples.mean(axis=1), dtype=np.float32), int(rate)
 
 
@@ -146,15 +146,15 @@ class DashScopeParser(ChunkParser):
         if audio is None:
             return pieces
         if not isinstance(audio, dict):
-            raise _malformed(self.service)
+            raise malformed(self.service)
         data = audio.get("data")
         if not data:
             return pieces  # a transcript-only delta, or the closing one with id / expires_at
         if not isinstance(data, str):
-            raise _malformed(self.service)
+            raise malformed(self.service)
         raw = _b64(data, self.service)
         if len(raw) % 2:
-            raise _malformed(self.service)  # PCM16 comes in whole 2-byte samples
+            raise malformed(self.service)  # PCM16 comes in whole 2-byte samples
         samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
         return [*pieces, AudioChunk(samples, SAMPLE_RATE)] if len(samples) else pieces
 
@@ -165,7 +165,7 @@ def _b64(data: str, service: str) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _malformed(service) from exc
+        raise malformed(service) from exc
 
 
 PARSERS: dict[str, type[ChunkParser]] = {
