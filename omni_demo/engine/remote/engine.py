@@ -20,8 +20,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import numpy as np
 import openai
 
@@ -178,11 +178,11 @@ class RemoteEngine:
                 progress.usage(data.get("usage") if isinstance(data, dict) else None)
                 yield from parser.feed(data)
             yield from parser.finish()
-        except (httpx.TimeoutException, openai.APITimeoutError) as exc:
+        except openai.APITimeoutError as exc:  # the client wraps its transport's timeouts in this
             raise self._stalled() from exc
         except openai.APIStatusError as exc:  # an `error` object sent inside the stream
             raise _sentence_for_status(exc, self.backend, self.model) from exc
-        except (httpx.HTTPError, openai.APIConnectionError) as exc:
+        except openai.APIConnectionError as exc:  # ... and its transport's other failures in this
             log.warning("%s stream broke: %s", self.backend.title, exc)
             raise OmniError(
                 f"The connection to {self.backend.title} broke in the middle of the answer; send again."
@@ -319,7 +319,7 @@ def load_remote(settings: Settings) -> RemoteEngine:
         max_media_turns=settings.max_media_turns,
         read_timeout_s=settings.read_timeout_s,
     )
-    timeout = httpx.Timeout(options.read_timeout_s, connect=options.connect_timeout_s)
+    timeout = openai.Timeout(options.read_timeout_s, connect=options.connect_timeout_s)
     client = openai.OpenAI(base_url=base, api_key=key or "EMPTY", timeout=timeout, max_retries=0)
     model = settings.remote_model
     if backend.name != "dashscope":  # Model Studio's model list is not part of its compatible mode
@@ -354,5 +354,5 @@ def _env_key(backend: Backend) -> str | None:
 
 
 def _host(base: str) -> str:
-    url = httpx.URL(base)
-    return url.host + (f":{url.port}" if url.port else "")
+    url = urlsplit(base)
+    return (url.hostname or base) + (f":{url.port}" if url.port else "")
