@@ -50,11 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             f"in {info.load_seconds:.1f} s{speech}; {engine.options.engine} engine",
             flush=True,
         )
-        if settings.warmup:
-            engine.warm_up()
-            # The streamed speech path against the stock generate(): falls back to the plain engine on
-            # a mismatch (one log line) rather than failing users' requests.
-            engine.self_check()
+        # The streamed speech path is checked against the stock generate() before anything else runs
+        # on it; a mismatch or an exception falls back to the plain engine (one log line).
+        engine.start_up(warm=settings.warmup)
         from omni_demo.heap import HeapTrimmer  # noqa: PLC0415
 
         # Freed CPU buffers of each request go back to the system instead of piling up in the heap.

@@ -54,7 +54,9 @@ def check() -> int:
             after = fresh.read_text().splitlines()
             if before != after:
                 stale.append(pinned)
-                sys.stdout.writelines(line + "\n" for line in difflib.unified_diff(before, after, pinned, "fresh"))
+                sys.stdout.writelines(
+                    line + "\n" for line in difflib.unified_diff(before, after, pinned, "fresh")
+                )
     if stale:
         print(f"{', '.join(stale)} no longer match the hand-kept lists: run `python scripts/pins.py`.")
         return 1
@@ -63,7 +65,9 @@ def check() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument("--upgrade", action="store_true", help="take the newest allowed releases")
     args = parser.parse_args()

@@ -29,6 +29,7 @@ from omni_demo.engine.fast import FastPath
 from omni_demo.engine.fast.run import speech_setup, thinker_decoding
 from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
+from omni_demo.engine.served import Served
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
@@ -82,6 +83,7 @@ class _Progress:
     first_audio: float | None = None
     text: list[str] = field(default_factory=list)
     audio: list[np.ndarray] = field(default_factory=list)
+    completed: bool = False  # the model ran to its end, not stopped by a cancel
 
 
 class LocalEngine:
@@ -102,6 +104,7 @@ class LocalEngine:
         self.options = options or EngineOptions()
         self._lock = lock or threading.Lock()  # one generation at a time on the GPU
         self._fast = fast  # made on first use; shared with `with_options` copies (its graphs are costly)
+        self.served = Served()  # how this engine's streams ended
 
     @property
     def info(self) -> ModelInfo:
@@ -119,7 +122,22 @@ class LocalEngine:
         return budget.system_turn(self.processor, system, tools)
 
     def stream(self, request: Request) -> Iterator[Event]:
-        started = time.perf_counter()
+        """The reply's events; how the stream ended is counted in `served`."""
+        progress = _Progress(started=time.perf_counter())
+        try:
+            yield from self._stream(request, progress)
+        except GeneratorExit:  # closed early (Stop): cancelled, unless the model had finished anyway
+            self.served.add("answered" if progress.completed else "cancelled")
+            raise
+        except InputError:
+            self.served.add("refused")
+            raise
+        except BaseException:
+            self.served.add("failed")
+            raise
+        self.served.add("answered")
+
+    def _stream(self, request: Request, progress: _Progress) -> Iterator[Event]:
         model_input = self._checked_input(request)
         # Media decoding and the processor are CPU work: they run before the GPU lock (other users'
         # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
@@ -128,7 +146,6 @@ class LocalEngine:
         finished = False
         try:
             with self._lock:
-                progress = _Progress(started=started)
                 inputs = _to_device(inputs, self.model)
                 yield from self._run(inputs, request, progress)
                 result = self._result(progress, inputs, model_input.notices)
@@ -307,6 +324,7 @@ class LocalEngine:
                         self.fast_path.write(inputs, decoding, kwargs["use_audio_in_video"], text_tap)
                     else:
                         self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
+            progress.completed = True
         except GenerationCancelled:
             log.info("generation cancelled")
         except torch.OutOfMemoryError as exc:
@@ -451,9 +469,34 @@ class LocalEngine:
         problem = selfcheck.speech_mismatch(self)
         if problem is None:
             return True
+        self._fall_back()
+        return False
+
+    def start_up(self, warm: bool) -> None:
+        """What the server runs once before serving: the self-check first, then (if `warm`) the
+        warm-up. The fast and streamed paths rely on transformers internals, so any exception from
+        them here switches to the stock `generate()` with one log line, rather than exiting or failing
+        users' requests later; an exception from the stock path itself is a real fault and propagates."""
+        self.self_check()
+        if not warm:
+            return
+        try:
+            self.warm_up()
+        except Exception as exc:
+            if self.options.engine == "plain" and not self.options.interleave:
+                raise
+            log.warning(
+                "the %s engine failed its warm-up (%s: %s); using the plain engine",
+                self.options.engine,
+                type(exc).__name__,
+                str(exc).splitlines()[0][:300] if str(exc) else "",
+            )
+            self._fall_back()
+            self.warm_up()
+
+    def _fall_back(self) -> None:
         self.options = replace(self.options, engine="plain", interleave=False)
         self._fast = None  # its caches and graphs hold GPU memory the plain engine never uses
-        return False
 
     @property
     def fast_path(self) -> FastPath | None:

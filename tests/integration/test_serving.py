@@ -17,6 +17,7 @@ import torch
 from sentences import assert_one_sentence
 
 from omni_demo import media
+from omni_demo.engine import selfcheck
 from omni_demo.engine.loading import _IGNORED_FLAGS, _thinking_template, quiet_library_notes
 from omni_demo.engine.workers import worker
 from omni_demo.errors import OmniError
@@ -241,3 +242,58 @@ def test_loading_and_a_video_request_leave_no_library_warnings(preview_engine, a
         root.removeHandler(collect)
     assert result.timings.input_tokens["video"] > 0
     assert collect.lines == []
+
+
+def _break_fast_talker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path's call into a private transformers helper fails, as it would after an upgrade
+    that removed it (stock generate() keeps its own copy, so the plain engine still speaks)."""
+    import omni_demo.engine.fast.run as fast_run
+
+    def missing(*_args, **_kwargs):
+        raise AttributeError(
+            "'Qwen3OmniMoeForConditionalGeneration' object has no attribute '_get_talker_user_parts'"
+        )
+
+    monkeypatch.setattr(fast_run, "talker_prefill", missing)
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_start_up_checks_first_and_falls_back_when_the_fast_path_raises(
+    preview_engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, warm: bool
+) -> None:
+    _break_fast_talker(monkeypatch)
+    engine = preview_engine.with_options(engine="fast")
+    with caplog.at_level("WARNING", logger="omni_demo.engine"):
+        engine.start_up(warm=warm)  # --no-warmup skips only the warm-up: the check still runs
+    assert engine.options.engine == "plain"
+    assert not engine.options.interleave
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "_get_talker_user_parts" in warnings[0]
+    assert "using the plain engine" in warnings[0]
+    result = _result(engine, _ask("Hi", speak=True))
+    assert result.audio is not None
+    assert len(result.audio) > 0
+    assert result.timings.engine == "plain"
+
+
+def test_start_up_falls_back_when_only_the_warm_up_raises(
+    preview_engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = preview_engine.with_options(engine="fast")
+    monkeypatch.setattr(selfcheck, "speech_mismatch", lambda _engine: None)  # the check passed...
+    _break_fast_talker(monkeypatch)  # ... and the fast path breaks in the warm-up after it
+    with caplog.at_level("WARNING", logger="omni_demo.engine.local"):
+        engine.start_up(warm=True)
+    assert engine.options.engine == "plain"
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "warm-up" in line
+    assert "AttributeError" in line
+    assert _result(engine, _ask("Hi", speak=True)).timings.engine == "plain"
+
+
+def test_start_up_keeps_a_working_fast_engine(preview_engine) -> None:
+    engine = preview_engine.with_options(engine="fast")
+    engine.start_up(warm=True)
+    assert engine.options.engine == "fast"
+    assert _result(engine, _ask("Hi", speak=True)).timings.engine == "fast"
