@@ -120,11 +120,40 @@ def test_fast_engine_equals_generate(preview_engine, case: str) -> None:
     assert float(np.abs(result.audio - wav).max()) < 1e-3
 
 
-def test_fast_engine_says_which_engine_ran(preview_engine) -> None:
-    for name in ("fast", "plain"):
-        result = list(preview_engine.with_options(engine=name).stream(CASES["text"]))[-1]
-        assert result.timings.engine == name
-        assert f"{name} engine" in result.timings.summary()
+def counted(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[int]:
+    """Wrap `owner.name` for the test; the list grows by one per call."""
+    calls: list[int] = []
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapper)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["fast", "plain"])
+def test_fast_engine_says_which_engine_ran(preview_engine, monkeypatch, name: str) -> None:
+    """The reply names the engine whose loops really made it: the fast decoder's steps or generate()."""
+    from omni_demo.engine.fast.run import FastPath
+    from omni_demo.engine.fast.thinker import ThinkerDecoder
+
+    writes = counted(monkeypatch, FastPath, "write")
+    decode_steps = counted(monkeypatch, ThinkerDecoder, "decode")
+    generates = counted(monkeypatch, type(preview_engine.model), "generate")
+
+    result = list(preview_engine.with_options(engine=name).stream(CASES["text"]))[-1]
+
+    assert isinstance(result, Result)
+    tokens = result.timings.text_tokens
+    assert tokens > 1  # else no decode step would follow the prefill's token
+    if name == "fast":  # every token after the prefill's first one is one decode step
+        assert (len(writes), len(decode_steps), len(generates)) == (1, tokens - 1, 0)
+    else:
+        assert (len(writes), len(decode_steps), len(generates)) == (0, 0, 1)
+    assert result.timings.engine == name
+    assert f"{name} engine" in result.timings.summary()
 
 
 def test_fast_engine_reuses_its_decoders_across_requests(preview_engine) -> None:
