@@ -5,18 +5,30 @@
 
 Each user sends, one after another, requests drawn from a fixed mix (text; audio; an image; a video;
 a video heard with its sound; speech on or off; an empty message that must be refused; some
-cancelled after their first update), until it has sent `--requests` or `--minutes` are over. Every
-request must end answered, refused in one sentence, or cancelled; anything else counts as an error.
-Each answer is checked against its own request (its input tokens hold exactly the request's media
-kinds), so a reply made for another user's request would show. When it starts the server itself, it
-also reports the server's memory (RSS) and the growth of its temporary files (Gradio's cache and the
-reply WAVs) from after a warm-up request to the end.
+cancelled after their first update), until `--minutes` are over (or it has sent `--requests`, if
+given). Every request must end answered, refused in one sentence, or cancelled; anything else counts
+as an error. Each answer is checked against its own request (its input tokens hold exactly the
+request's media kinds), so a reply made for another user's request would show.
+
+"Cancelled" is what the server says, not what the client asked: a client's cancel only ends its own
+wait. /info counts how the server's requests ended (`served`): a cancelled one is a request whose
+model the server stopped (or never started). The run reads those counts before and after; of the
+requests the users tried to cancel, as many as the server stopped count as cancelled, the rest were
+completed by the server anyway and count as answered. (Against `--url` of a server with other
+traffic, the others' cancellations are counted too; more than were asked is reported as an error.)
+
+When it starts the server itself, it also reports the server's memory (RSS) and its temporary files
+(Gradio's cache and the reply WAVs) from after a warm-up request to the end. RSS is sampled every
+second and saw-tooths by a few hundred MiB (buffers freed and handed back as requests come and go),
+so besides each minute's first sample it reports each minute's minimum and median, and the slope of
+the minima fitted from the end of the warm-up (`--warmup-minutes`) to the end, in MiB per minute.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -51,10 +63,13 @@ MIX: tuple[tuple[str, str, dict[str, str], bool, bool, bool, bool], ...] = (
 class Outcome:
     user: int
     case: str
-    status: str  # answered | refused | cancelled | error
+    status: str  # answered | refused | cancel asked (settled by the server's counts) | error
     latency_s: float
     queue_wait_s: float | None
     detail: str = ""
+
+
+OUTCOMES = ("answered", "cancelled", "refused", "failed")  # the server's `served` counts in /info
 
 
 @dataclass
@@ -68,10 +83,19 @@ class Report:
     queue_wait_p50_s: float | None
     queue_wait_p95_s: float | None
     errors: list[str] = field(default_factory=list)
+    cancel_asked: int = 0  # requests the users tried to cancel; `outcomes` says how many the server stopped
+    served: dict[str, int] | None = None  # the server's counts over the run (None: it has none)
     rss_mib_before: float | None = None
     rss_mib_after: float | None = None
     rss_mib_max: float | None = None
     rss_mib_by_minute: list[float] = field(default_factory=list)  # the first sample of each minute
+    rss_mib_min_by_minute: list[float] = field(default_factory=list)  # each minute's lowest sample
+    rss_mib_median_by_minute: list[float] = field(default_factory=list)
+    rss_mib_max_by_minute: list[float] = field(default_factory=list)
+    warmup_minutes: int = 0
+    rss_slope_mib_per_min: float | None = None  # fitted to the minima after the warm-up
+    rss_growth_mib: float | None = None  # that slope over those minutes
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MiB), every second
     temp_mib_before: float | None = None
     temp_mib_after: float | None = None
     temp_mib_max: float | None = None
@@ -80,19 +104,35 @@ class Report:
         def f(value: float | None, unit: str = "s") -> str:
             return "–" if value is None else f"{value:.2f} {unit}"
 
+        def row(values: list[float]) -> str:
+            return ", ".join(f"{v:.0f}" for v in values)
+
+        rss = [
+            f"server RSS {f(self.rss_mib_before, 'MiB')} -> {f(self.rss_mib_after, 'MiB')} "
+            f"(max {f(self.rss_mib_max, 'MiB')})"
+        ]
+        if self.rss_mib_by_minute:
+            rss += [
+                f"RSS by minute, first sample: {row(self.rss_mib_by_minute)}",
+                f"RSS by minute, minimum:      {row(self.rss_mib_min_by_minute)}",
+                f"RSS by minute, median:       {row(self.rss_mib_median_by_minute)}",
+                f"RSS by minute, maximum:      {row(self.rss_mib_max_by_minute)}",
+            ]
+        if self.rss_slope_mib_per_min is not None:
+            span = len(self.rss_mib_min_by_minute) - 1 - self.warmup_minutes
+            rss.append(
+                f"RSS slope of the minima from minute {self.warmup_minutes} on: "
+                f"{self.rss_slope_mib_per_min:+.2f} MiB/min ({self.rss_growth_mib:+.0f} MiB over {span} min)"
+            )
+        served = "" if self.served is None else ", ".join(f"{k} {v}" for k, v in self.served.items())
         return "\n".join(
             [
                 f"{self.requests} requests by {self.users} users in {self.seconds:.0f} s: "
                 + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
+                f"cancel asked {self.cancel_asked}; the server's counts: {served or 'none'}",
                 f"latency (answered) p50 {f(self.latency_p50_s)}, p95 {f(self.latency_p95_s)}",
                 f"queue wait p50 {f(self.queue_wait_p50_s)}, p95 {f(self.queue_wait_p95_s)}",
-                f"server RSS {f(self.rss_mib_before, 'MiB')} -> {f(self.rss_mib_after, 'MiB')} "
-                f"(max {f(self.rss_mib_max, 'MiB')})"
-                + (
-                    f"; by minute {', '.join(f'{v:.0f}' for v in self.rss_mib_by_minute)}"
-                    if self.rss_mib_by_minute
-                    else ""
-                ),
+                *rss,
                 f"temp files {f(self.temp_mib_before, 'MiB')} -> {f(self.temp_mib_after, 'MiB')} "
                 f"(max {f(self.temp_mib_max, 'MiB')})",
                 *(f"error: {e}" for e in self.errors[:10]),
@@ -131,9 +171,10 @@ def _one_request(client: Any, user: int, case: tuple, max_new_tokens: int) -> Ou
             if running_at is None and code in (Status.PROCESSING, Status.ITERATING):
                 running_at = time.perf_counter()
             if cancel and job.outputs():
+                # Whether the server stopped it shows only in its counts (see the module's doc).
                 job.cancel()
                 return Outcome(
-                    user, name, "cancelled", time.perf_counter() - started, _wait(started, running_at)
+                    user, name, "cancel asked", time.perf_counter() - started, _wait(started, running_at)
                 )
             time.sleep(0.02)
         result = job.result()
@@ -268,60 +309,121 @@ class _Gauges:
     def __init__(self, pid: int | None, folders: list[Path]) -> None:
         self.pid, self.folders = pid, folders
         self.rss_before, self.temp_before = _rss_mib(pid), _tree_mib(folders)
-        self.rss: list[float] = []
+        self.rss: list[tuple[float, float]] = []  # (seconds since the users started, MiB)
         self.temp: list[float] = []
-        self.by_minute: dict[int, float] = {}
 
     def sample(self, elapsed_s: float) -> None:
         rss, temp = _rss_mib(self.pid), _tree_mib(self.folders)
         if rss is not None:
-            self.rss.append(rss)
-            self.by_minute.setdefault(int(elapsed_s // 60), rss)
+            self.rss.append((elapsed_s, rss))
         if temp is not None:
             self.temp.append(temp)
 
-    def fields(self) -> dict[str, Any]:
+    def fields(self, minutes: float, warmup_minutes: int) -> dict[str, Any]:
+        by_minute: dict[int, list[float]] = {}
+        for elapsed, rss in self.rss:
+            # Whole minutes only: the last one, while the requests in flight finish, is left out.
+            if elapsed < math.floor(minutes) * 60:
+                by_minute.setdefault(int(elapsed // 60), []).append(rss)
+        ordered = [by_minute[m] for m in sorted(by_minute)]
+        minima = [min(v) for v in ordered]
+        slope = growth = None
+        fitted = list(enumerate(minima))[warmup_minutes:]
+        if len(fitted) >= 2:
+            slope = statistics.linear_regression([m for m, _ in fitted], [v for _, v in fitted]).slope
+            growth = slope * (fitted[-1][0] - fitted[0][0])
         return {
             "rss_mib_before": self.rss_before,
             "rss_mib_after": _rss_mib(self.pid),
-            "rss_mib_max": max([*self.rss, self.rss_before or 0.0], default=None) if self.pid else None,
-            "rss_mib_by_minute": [self.by_minute[m] for m in sorted(self.by_minute)],
+            "rss_mib_max": max([r for _, r in self.rss] + [self.rss_before or 0.0]) if self.pid else None,
+            "rss_mib_by_minute": [v[0] for v in ordered],
+            "rss_mib_min_by_minute": minima,
+            "rss_mib_median_by_minute": [statistics.median(v) for v in ordered],
+            "rss_mib_max_by_minute": [max(v) for v in ordered],
+            "warmup_minutes": warmup_minutes,
+            "rss_slope_mib_per_min": slope,
+            "rss_growth_mib": growth,
+            "rss_samples": [(round(t, 1), round(r, 1)) for t, r in self.rss],
             "temp_mib_before": self.temp_before,
             "temp_mib_after": _tree_mib(self.folders),
             "temp_mib_max": max([*self.temp, self.temp_before or 0.0]) if self.folders else None,
         }
 
 
-def _report(users: int, outcomes: list[Outcome], seconds: float, gauges: _Gauges) -> Report:
+def _served(client: Any) -> dict[str, int] | None:
+    """How the server's requests have ended so far (its /info `served`); None if it does not say."""
+    served = client.predict(api_name="/info").get("served")
+    return None if served is None else {k: int(served.get(k, 0)) for k in OUTCOMES}
+
+
+def _settled(client: Any, before: dict[str, int], sent: int, timeout_s: float = 60.0) -> dict[str, int]:
+    """The server's counts since `before`, once it has accounted for `sent` requests (a cancelled
+    request ends on the server a moment after its client stopped waiting)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = _served(client) or {}
+        delta = {k: now.get(k, 0) - before[k] for k in OUTCOMES}
+        if sum(delta.values()) >= sent or time.monotonic() > deadline:
+            return delta
+        time.sleep(0.5)
+
+
+def _report(
+    users: int,
+    outcomes: list[Outcome],
+    seconds: float,
+    gauges: _Gauges,
+    served: dict[str, int] | None,
+    minutes: float,
+    warmup_minutes: int,
+) -> Report:
     answered = [o.latency_s for o in outcomes if o.status == "answered"]
     waits = [o.queue_wait_s for o in outcomes if o.queue_wait_s is not None]
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
+    errors = [f"{o.case}: {o.detail}" for o in outcomes if o.status == "error"]
+    asked = counts.pop("cancel asked", 0)
+    if served is not None:
+        # The server's word decides: stopped ones are cancelled, the rest it completed anyway.
+        stopped = served["cancelled"]
+        if stopped > asked:
+            errors.append(f"the server stopped {stopped} requests, but only {asked} were cancelled")
+        counts["cancelled"] = min(stopped, asked)
+        counts["answered"] = counts.get("answered", 0) + asked - counts["cancelled"]
+        reached = sum(1 for o in outcomes if o.case != "connect")
+        if sum(served.values()) != reached:
+            errors.append(f"the server accounted for {sum(served.values())} of {reached} requests: {served}")
+    elif asked:
+        counts["cancel unconfirmed"] = asked  # a server without counts: nobody can say
     return Report(
         users=users,
         requests=len(outcomes),
         seconds=seconds,
-        outcomes=counts,
+        outcomes={k: v for k, v in counts.items() if v},
         latency_p50_s=_percentile(answered, 50),
         latency_p95_s=_percentile(answered, 95),
         queue_wait_p50_s=_percentile(waits, 50),
         queue_wait_p95_s=_percentile(waits, 95),
-        errors=[f"{o.case}: {o.detail}" for o in outcomes if o.status == "error"],
-        **gauges.fields(),
+        errors=errors,
+        cancel_asked=asked,
+        served=served,
+        **gauges.fields(minutes, warmup_minutes),
     )
 
 
 def run(
     users: int,
-    requests: int,
+    requests: int | None,
     minutes: float,
     url: str | None = None,
     max_new_tokens: int = 16,
     temp_max_age_s: float = 60.0,
     seed: int = 0,
     extra_args: list[str] | None = None,
+    warmup_minutes: int = 5,
 ) -> Report:
+    """`requests` per user at most (None: as many as fit in `minutes`)."""
     from gradio_client import Client  # noqa: PLC0415
 
     server = None if url else _Server(temp_max_age_s, extra_args or [])
@@ -331,6 +433,7 @@ def run(
             url = server.url
         warm = Client(url, verbose=False)
         warm.predict(text="warm up", max_new_tokens=4, api_name="/generate")
+        served_before = _served(warm)
         gauges = _Gauges(server.process.pid, server.temp_folders) if server else _Gauges(None, [])
         outcomes: list[Outcome] = []
         lock = threading.Lock()
@@ -346,10 +449,10 @@ def run(
                 with lock:
                     outcomes.append(failed)
                 return
-            for _ in range(requests):
-                if time.monotonic() > deadline:
-                    return
+            sent = 0
+            while (requests is None or sent < requests) and time.monotonic() <= deadline:
                 outcome = _one_request(client, index, rng.choice(MIX), max_new_tokens)
+                sent += 1
                 with lock:
                     outcomes.append(outcome)
 
@@ -359,7 +462,12 @@ def run(
         while any(t.is_alive() for t in threads):
             gauges.sample(time.perf_counter() - started)
             time.sleep(1)
-        return _report(users, outcomes, time.perf_counter() - started, gauges)
+        seconds = time.perf_counter() - started
+        served = None
+        if served_before is not None:
+            sent = sum(1 for o in outcomes if o.case != "connect")
+            served = _settled(warm, served_before, sent)
+        return _report(users, outcomes, seconds, gauges, served, minutes, warmup_minutes)
     finally:
         if server is not None:
             server.stop()
@@ -368,14 +476,23 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--users", type=int, default=4)
-    p.add_argument("--requests", type=int, default=20, help="per user (at most)")
+    p.add_argument("--requests", type=int, help="per user (at most); default: until --minutes are over")
     p.add_argument("--minutes", type=float, default=10.0, help="stop sending new requests after this")
     p.add_argument("--url", help="a running demo; default: start app.py on the preview model")
     p.add_argument("--max-new-tokens", type=int, default=16)
     p.add_argument("--temp-max-age", type=float, default=60.0, help="passed to the server it starts")
+    p.add_argument("--warmup-minutes", type=int, default=5, help="RSS slope fitted from this minute on")
     p.add_argument("--json", type=Path, help="also write the report here as JSON")
     a = p.parse_args(argv)
-    report = run(a.users, a.requests, a.minutes, a.url, a.max_new_tokens, a.temp_max_age)
+    report = run(
+        a.users,
+        a.requests,
+        a.minutes,
+        a.url,
+        a.max_new_tokens,
+        a.temp_max_age,
+        warmup_minutes=a.warmup_minutes,
+    )
     print(report.lines(), flush=True)
     if a.json:
         a.json.write_text(json.dumps(asdict(report), indent=1))

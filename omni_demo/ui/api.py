@@ -82,6 +82,7 @@ def engine_description(engine: Engine, limits: dict[str, Any] | None = None) -> 
         "max_input_tokens": getattr(options, "max_input_tokens", None),
         **(limits or {}),
     }
+    served = getattr(engine, "served", None)  # how requests ended so far (the load test reads it)
     return {
         "model": info.name,
         "kind": caps.kind.value,
@@ -104,6 +105,7 @@ def engine_description(engine: Engine, limits: dict[str, Any] | None = None) -> 
             "top_k": defaults.top_k,
             "max_new_tokens": defaults.max_new_tokens,
         },
+        **({} if served is None else {"served": served.as_dict()}),
     }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -71,3 +72,26 @@ def test_the_trimmer_trims_after_activity_and_prefers_idle_moments() -> None:
     assert _wait_for(lambda: trimmer.trims == 2)  # the request that ran meanwhile, now idle
     time.sleep(0.3)
     assert trimmer.trims == 2  # idle since: nothing more
+
+
+def test_glibc_s_own_account_and_the_memory_report() -> None:
+    summary = heap.malloc_summary()
+    assert summary is not None
+    assert summary["arenas"] >= 1
+    assert summary["heap_mib"] > 0
+    report = heap.MemoryReport(every_s=60)
+    assert "arenas" in report.line()
+    kept = [[i] for i in range(20_000)]  # 20,000 more lists
+    grown = re.search(r"grown: list \+(\d+)", report.line())  # the type that grew most comes first
+    assert grown, report.line()
+    assert 19_000 <= int(grown.group(1)) <= 21_000  # others may come and go meanwhile
+    assert len(kept) == 20_000
+
+
+def test_the_debug_interval_is_read_from_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("OMNI_DEBUG_MEMORY", raising=False)
+    assert heap.debug_interval_s() is None
+    monkeypatch.setenv("OMNI_DEBUG_MEMORY", "30")
+    assert heap.debug_interval_s() == 30.0
+    monkeypatch.setenv("OMNI_DEBUG_MEMORY", "soon")
+    assert heap.debug_interval_s() is None
