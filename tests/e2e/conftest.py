@@ -44,11 +44,23 @@ def feedback_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(cache_dir: Path, feedback_dir: Path) -> Iterator[str]:
+def app_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's own temporary folder (its TMPDIR): its reply WAVs and Gradio's cache go there, so
+    tests that look at them see this server's files only, whatever other processes put in /tmp."""
+    return tmp_path_factory.mktemp("app-tmp")
+
+
+@pytest.fixture(scope="session")
+def app_url(cache_dir: Path, feedback_dir: Path, app_temp_dir: Path) -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     log = ARTIFACTS / "app.log"
-    env = {**os.environ, "OMNI_CACHE_DIR": str(cache_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {
+        **os.environ,
+        "OMNI_CACHE_DIR": str(cache_dir),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "TMPDIR": str(app_temp_dir),
+    }
     with log.open("wb") as out:
         process = subprocess.Popen(
             [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -167,14 +166,20 @@ def test_only_the_api_endpoints_are_public(client: Client, app_url: str) -> None
     assert set(info["named_endpoints"]) == {"/generate", "/generate_stream", "/info"}
 
 
-def test_generate_leaves_no_reply_files_but_its_own(client: Client) -> None:
+def _reply_files(app_temp_dir: Path) -> set[Path]:
+    """The WAVs in the app's reply folder (one per process, in the app's own TMPDIR)."""
+    folders = list(app_temp_dir.glob("omni-demo-replies-*"))
+    assert len(folders) <= 1, folders  # only the server under test writes here
+    return {p for folder in folders for p in folder.glob("*.wav")}
+
+
+def test_generate_leaves_no_reply_files_but_its_own(client: Client, app_temp_dir: Path) -> None:
     """/generate writes one WAV (the whole reply), /generate_stream none per chunk that outlives it."""
-    folders = list(Path(tempfile.gettempdir()).glob("omni-demo-replies-*"))
-    before = {p for folder in folders for p in folder.glob("*.wav")}
+    before = _reply_files(app_temp_dir)
     job = client.submit(text="Tell me a story.", max_new_tokens=32, api_name="/generate_stream")
     updates = list(job)
     assert sum(1 for _, wav, _ in updates[:-1] if wav) >= 2  # several chunks were streamed
     client.predict(text="Hello", api_name="/generate")
-    folders = list(Path(tempfile.gettempdir()).glob("omni-demo-replies-*"))
-    after = {p for folder in folders for p in folder.glob("*.wav")}
+    after = _reply_files(app_temp_dir)
     assert len(after - before) == 2  # the stream's whole reply and /generate's reply; no chunk files
+    assert before <= after  # nothing of ours was removed meanwhile
