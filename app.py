@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     from starlette.middleware import Middleware  # noqa: PLC0415
 
     from omni_demo.feedback import FeedbackStore  # noqa: PLC0415
+    from omni_demo.realtime.endpoint import RealtimeRoute  # noqa: PLC0415
+    from omni_demo.realtime.session import LiveLimits  # noqa: PLC0415
     from omni_demo.ui.app import build_demo, start_cache_sweeper  # noqa: PLC0415
     from omni_demo.ui.i18n import translations  # noqa: PLC0415
     from omni_demo.ui.url_guard import UrlGuard  # noqa: PLC0415
@@ -65,10 +67,19 @@ def main(argv: list[str] | None = None) -> int:
 
     tempfiles.configure(max_age_s=settings.temp_max_age_s)
     limits = {"max_file_size": settings.max_file_size, "allow_url_fetch": settings.allow_url_fetch}
+    live_limits = LiveLimits(
+        max_turn_s=settings.max_clip_seconds, max_session_s=settings.live_max_minutes * 60
+    )
     demo = build_demo(engine, feedback=store, temp_max_age_s=settings.temp_max_age_s, limits=limits)
     demo.launch(
         # Gradio would download file inputs given as URLs; our policy decides first.
-        app_kwargs={"middleware": [Middleware(UrlGuard, allow=settings.allow_url_fetch)]},
+        app_kwargs={
+            "middleware": [
+                Middleware(UrlGuard, allow=settings.allow_url_fetch),
+                # Live voice (/v1/realtime) on the same server and port as the page.
+                Middleware(RealtimeRoute, engine=engine, limits=live_limits),
+            ]
+        },
         server_name=settings.server_name,
         server_port=settings.server_port,
         share=settings.share,

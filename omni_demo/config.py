@@ -51,6 +51,7 @@ class Settings:
     # Browser sessions whose conversation the server keeps (each also holds Gradio's copy of the page,
     # 0.4–1 MiB); past it the least recently used session is dropped (Gradio's default: 10,000).
     max_sessions: int = 1000
+    live_max_minutes: float = 15.0  # a live voice session (/v1/realtime, the Live tab) ends after this
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -168,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="browser sessions whose conversations are kept in memory; past it the one unused longest "
         "is dropped (each costs 0.4–1 MiB)",
     )
+    p.add_argument(
+        "--live-max-minutes",
+        type=float,
+        default=os.environ.get("OMNI_LIVE_MAX_MINUTES", "15"),
+        help="longest live voice session (the Live tab and /v1/realtime)",
+    )
     return p
 
 
@@ -197,8 +204,9 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         remote_model=a.remote_model,
         concurrency=_at_least_one(a.concurrency, "--concurrency"),
         read_timeout_s=a.read_timeout_s,
-        temp_max_age_s=_positive_seconds(a.temp_max_age_s),
+        temp_max_age_s=_above_zero(a.temp_max_age_s, "--temp-max-age"),
         max_sessions=_at_least_one(a.max_sessions, "--max-sessions"),
+        live_max_minutes=_above_zero(a.live_max_minutes, "--live-max-minutes"),
     )
 
 
@@ -214,7 +222,7 @@ def _positive(value: int | None, flag: str) -> int | None:
     return value
 
 
-def _positive_seconds(value: float) -> float:
+def _above_zero(value: float, flag: str) -> float:
     if value <= 0:
-        raise SystemExit("--temp-max-age must be a positive number of seconds")
+        raise SystemExit(f"{flag} must be a positive number")
     return value

@@ -5,7 +5,9 @@ The cookbook use cases are added here as data too; the UI only renders what is l
 
 from __future__ import annotations
 
-from omni_demo.types import ModelKind, Sampling
+from dataclasses import replace
+
+from omni_demo.types import ModelInfo, ModelKind, Sampling
 
 # The seed README's recommended system prompt for audio-visual voice interaction (section 音视频交互提示).
 VOICE_ASSISTANT_PROMPT = (
@@ -37,3 +39,12 @@ DEFAULT_SAMPLING: dict[ModelKind, Sampling] = {
     ModelKind.THINKING: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
     ModelKind.CAPTIONER: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
 }
+
+PREVIEW_MAX_TOKENS = 48  # the preview model's answers are noise; keep them short on a CPU
+
+
+def reply_sampling(info: ModelInfo) -> Sampling:
+    """How a reply is decoded unless the user changes it (the chat, the API and live voice): the
+    checkpoint's own sampling where it has one (Thinking), else its kind's row above."""
+    sampling = info.sampling or DEFAULT_SAMPLING[info.capabilities.kind]
+    return replace(sampling, max_new_tokens=PREVIEW_MAX_TOKENS) if info.is_preview else sampling

@@ -12,7 +12,7 @@ import gradio as gr
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n.cases import PRESET_TEXT
-from omni_demo.presets import DEFAULT_SAMPLING, SYSTEM_PROMPTS
+from omni_demo.presets import SYSTEM_PROMPTS, reply_sampling
 from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
@@ -20,7 +20,6 @@ from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
 
 PRIVATE = "private"  # internal events stay out of the API
 GPU = "gpu"  # one concurrency id for every event that runs the model: one generation at a time
-PREVIEW_MAX_TOKENS = 48  # the preview model's answers are noise; keep them short on a CPU
 
 
 @dataclass
@@ -53,7 +52,7 @@ class SettingsPanel:
 def chat_defaults(engine: Engine) -> ChatOptions:
     """The chat tab's initial settings; the API's defaults are the same."""
     caps = engine.info.capabilities
-    sampling = engine.info.sampling or DEFAULT_SAMPLING[caps.kind]
+    sampling = reply_sampling(engine.info)
     return ChatOptions(
         system_prompt="",
         voice=caps.default_voice,
@@ -62,7 +61,7 @@ def chat_defaults(engine: Engine) -> ChatOptions:
         temperature=sampling.temperature,
         top_p=sampling.top_p,
         top_k=sampling.top_k,
-        max_new_tokens=PREVIEW_MAX_TOKENS if engine.info.is_preview else sampling.max_new_tokens,
+        max_new_tokens=sampling.max_new_tokens,
     )
 
 

@@ -47,11 +47,11 @@ from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n import EN, LANGUAGES, localize, text, timings_line
 from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
-from omni_demo.presets import DEFAULT_SAMPLING
+from omni_demo.presets import DEFAULT_SAMPLING, PREVIEW_MAX_TOKENS
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, MediaKind, ModelKind, Preparing, Request, Result, TextDelta
 from omni_demo.ui import feedback, handlers
-from omni_demo.ui.chat import GPU, PREVIEW_MAX_TOKENS, PRIVATE
+from omni_demo.ui.chat import GPU, PRIVATE
 from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
 
 Component = gr.components.Component

@@ -215,3 +215,10 @@ def test_engine_defaults_to_fast_and_refuses_unknown_names(monkeypatch: pytest.M
     assert parse_settings([]).engine == "plain"
     with pytest.raises(SystemExit):
         parse_settings(["--engine", "turbo"])
+
+
+def test_live_sessions_are_bounded_in_minutes() -> None:
+    assert parse_settings([]).live_max_minutes == 15
+    assert parse_settings(["--live-max-minutes", "2.5"]).live_max_minutes == 2.5
+    with pytest.raises(SystemExit, match="--live-max-minutes must be a positive number"):
+        parse_settings(["--live-max-minutes", "0"])
