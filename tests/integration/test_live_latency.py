@@ -1,0 +1,22 @@
+"""Live voice on the preview model: the latency harness runs, and its figures stay within generous
+bounds (a CPU shared with other work; the README gives the measured figures)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from omni_demo.bench.live import measure
+
+pytestmark = pytest.mark.integration
+
+
+def test_end_of_speech_to_first_audio_and_barge_in(preview_engine) -> None:
+    engine = preview_engine.with_options(engine="fast")
+    figures = asyncio.run(measure(engine, runs=1))
+    [latency] = figures["end_of_speech_to_first_audio_s"]
+    assert 0.5 <= latency < 4.0  # the 500 ms silence window always counts
+    [barge] = figures["barge_in"]
+    assert barge["last_delta_after_speech_started_ms"] <= 150  # nothing of the old answer after that
+    assert barge["engine_idle_after_speech_started_ms"] < 5000  # the cancel reached the engine
