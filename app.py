@@ -18,6 +18,10 @@ log = logging.getLogger("omni_demo")
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Memory: glibc's malloc arenas are capped before any thread starts (see omni_demo/heap.py).
+    from omni_demo.heap import limit_arenas  # noqa: PLC0415
+
+    limit_arenas()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = parse_settings(argv)
     started = time.perf_counter()

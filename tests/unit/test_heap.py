@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -95,3 +96,46 @@ def test_the_debug_interval_is_read_from_the_environment(monkeypatch) -> None:
     assert heap.debug_interval_s() == 30.0
     monkeypatch.setenv("OMNI_DEBUG_MEMORY", "soon")
     assert heap.debug_interval_s() is None
+
+
+# Eight threads alive at once, each allocating: glibc gives each its own heap unless capped.
+_THREAD_HEAPS = textwrap.dedent(
+    """
+    import sys, threading
+    from omni_demo import heap
+
+    if sys.argv[1] == "capped":
+        assert heap.limit_arenas(2)
+    barrier = threading.Barrier(8)
+    kept = []
+
+    def work():
+        kept.append([bytearray(100_000) for _ in range(10)])
+        barrier.wait()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(int(heap.malloc_summary()["arenas"]))
+    """
+)
+
+
+def _arenas(mode: str) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    out = subprocess.run(
+        [sys.executable, "-c", _THREAD_HEAPS, mode], capture_output=True, text=True, check=True, env=env
+    )
+    return int(out.stdout)
+
+
+def test_limiting_arenas_keeps_threads_to_two_heaps() -> None:
+    assert _arenas("free") >= 5  # glibc's own choice: a heap per thread, up to 8 per core
+    assert _arenas("capped") <= 2
+
+
+def test_the_environment_s_arena_setting_is_left_alone(monkeypatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert not heap.limit_arenas()
