@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_until_up
 from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
+
+from e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_until_up
 
 pytestmark = pytest.mark.e2e
 

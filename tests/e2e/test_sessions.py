@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS, _send
 from playwright.sync_api import expect, sync_playwright
 
+from e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS, _send
 from omni_demo.loadtest import _Server
 
 pytestmark = pytest.mark.e2e

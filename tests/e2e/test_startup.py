@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_until_up
 from gradio_client import Client
+
+from e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_until_up
 
 pytestmark = pytest.mark.e2e
 

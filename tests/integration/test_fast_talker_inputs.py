@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from test_fast_engine import CASES
 
+from integration.test_fast_engine import CASES
 from omni_demo.conversation import build_model_input
 
 pytestmark = pytest.mark.integration
