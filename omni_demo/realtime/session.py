@@ -1,22 +1,19 @@
 """One live conversation: turn-taking, answers through the `Engine`, barge-in and truncation.
 
-Everything here runs on the server's event loop except the engine's stream, which is a blocking
-iterator: each answer iterates it in its own thread and hands every event back to the loop. A
-cancelled answer (`response.cancel`, or the user speaking over it) is marked at once: its remaining
-events are dropped before they are sent, `response.done` says `cancelled`, and the thread closes the
-engine's stream at its next event, which stops the generation on the GPU.
+Runs on the server's event loop (each answer's engine stream runs in its own thread: `answer`).
+With server VAD, an answer starts speculatively once the user has been quiet for 200 ms, its events
+held back: when the silence lasts the full window (500 ms by default) it is shown at once, already
+some way along; if the user speaks on, it is thrown away unseen. So the silence window no longer
+adds to the wait for the first audio.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +21,13 @@ import numpy as np
 import soundfile as sf
 
 from omni_demo.engine.base import Engine
-from omni_demo.errors import OmniError
 from omni_demo.presets import reply_sampling
 from omni_demo.realtime import protocol
-from omni_demo.realtime.protocol import OUTPUT_RATE, ProtocolError, SessionConfig, event, new_id
-from omni_demo.realtime.vad import TurnDetector, to_16k
-from omni_demo.types import AudioChunk, Media, Request, Result, TextDelta, Turn
+from omni_demo.realtime.answer import Answer, Item, heard_text
+from omni_demo.realtime.protocol import ProtocolError, SessionConfig, event, new_id
+from omni_demo.realtime.vad import Boundary, TurnDetector, to_16k
+from omni_demo.types import Request
 
-log = logging.getLogger(__name__)
 MIN_TURN_MS = 100  # a shorter buffer is nothing to answer (OpenAI refuses commits under 100 ms)
 
 
@@ -39,37 +35,6 @@ MIN_TURN_MS = 100  # a shorter buffer is nothing to answer (OpenAI refuses commi
 class LiveLimits:
     max_turn_s: float = 180.0  # longest single utterance (the engine's clip limit)
     max_session_s: float = 15 * 60.0  # --live-max-minutes
-
-
-@dataclass
-class Item:
-    """A message in the conversation: a spoken user turn or an assistant answer."""
-
-    id: str
-    role: str  # "user" | "assistant"
-    audio_path: Path | None = None  # the user's utterance as a WAV
-    text: str = ""  # the assistant's transcript, cut to what was heard after a truncation
-    audio_ms: float = 0.0  # assistant speech made so far
-
-    def turn(self) -> Turn:
-        if self.role == "user" and self.audio_path is not None:
-            return Turn("user", media=(Media("audio", str(self.audio_path)),))
-        return Turn("assistant", self.text)
-
-    def as_dict(self, status: str = "completed") -> dict[str, Any]:
-        kind = "input_audio" if self.role == "user" else "output_audio"
-        part: dict[str, Any] = {"type": kind, "transcript": self.text or None}
-        return {"id": self.id, "type": "message", "object": "realtime.item", "role": self.role,
-                "status": status, "content": [part]}  # fmt: skip
-
-
-@dataclass
-class Response:
-    id: str
-    item: Item
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    first_audio_at: float | None = None  # when its first audio delta was sent (monotonic)
-    done: bool = False
 
 
 class LiveSession:
@@ -90,10 +55,10 @@ class LiveSession:
         self._buffered = 0  # samples in _buffer
         self._heard = 0  # input samples received over the whole session (for audio_start_ms)
         self._detector = self._new_detector()
-        self._response: Response | None = None
+        self._answer: Answer | None = None  # the answer shown to the client, running or done
+        self._tentative: tuple[Item, Answer] | None = None  # a speculative turn and its held answer
         self._cancelled: set[str] = set()  # answers whose queued deltas must not be sent
         self._folder = Path(tempfile.mkdtemp(prefix="omni-live-"))
-        self._loop = asyncio.get_running_loop()
 
     # -- client events --------------------------------------------------------------------------
 
@@ -150,7 +115,7 @@ class LiveSession:
         self.send(event("input_audio_buffer.cleared"))
 
     def _on_response_create(self, message: dict[str, Any]) -> None:
-        if self._response is not None and not self._response.done:
+        if self._answer is not None and not self._answer.done:
             raise ProtocolError(
                 "conversation_already_has_active_response",
                 "An answer is still being made; cancel it (response.cancel) before asking for another.",
@@ -165,14 +130,14 @@ class LiveSession:
         self._respond()
 
     def _on_response_cancel(self, message: dict[str, Any]) -> None:
-        response = self._response
-        if response is None or response.done:
+        answer = self._answer
+        if answer is None or answer.done:
             raise ProtocolError(
                 "response_cancel_not_active",
                 "There is no answer in progress to cancel.",
                 message.get("event_id"),
             )
-        self._cancel(response)
+        self._cancel(answer)
 
     def _on_conversation_item_truncate(self, message: dict[str, Any]) -> None:
         event_id = message.get("event_id")
@@ -209,22 +174,29 @@ class LiveSession:
     def _detect(self, samples: np.ndarray) -> None:
         assert self._detector is not None
         for boundary in self._detector.feed(to_16k(samples, self.config.input_rate)):
-            if boundary.kind == "started":
-                # The client hears of the new turn first, then of the answer it interrupts.
-                self.send(
-                    event("input_audio_buffer.speech_started", audio_start_ms=boundary.ms, item_id=None)
-                )
-                self._barge_in()
-                self._trim_to(boundary.ms)
-            else:
-                self.send(event("input_audio_buffer.speech_stopped", audio_end_ms=boundary.ms, item_id=None))
-                if self._buffered * 1000 / self.config.input_rate >= MIN_TURN_MS:
-                    self._commit()
-                    self._respond()
+            self._on_boundary(boundary)
+
+    def _on_boundary(self, boundary: Boundary) -> None:
+        if boundary.kind == "started":
+            # The client hears of the new turn first, then of the answer it interrupts.
+            self.send(event("input_audio_buffer.speech_started", audio_start_ms=boundary.ms, item_id=None))
+            self._barge_in()
+            self._trim_to(boundary.ms)
+        elif boundary.kind == "paused":
+            self._speculate()
+        elif boundary.kind == "resumed":
+            self._drop_tentative()
+        else:
+            self.send(event("input_audio_buffer.speech_stopped", audio_end_ms=boundary.ms, item_id=None))
+            if self._tentative is not None:
+                self._promote()
+            elif self._buffered * 1000 / self.config.input_rate >= MIN_TURN_MS:
+                self._commit()
+                self._respond()
 
     def _trim_to(self, start_ms: int) -> None:
         """Keep only the audio from `start_ms` (speech start less the prefix padding) in the buffer."""
-        audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.int16)
+        audio = self._audio()
         first = self._heard - len(audio)  # session sample index of the buffer's first sample
         keep_from = max(0, int(start_ms * self.config.input_rate / 1000) - first)
         audio = audio[keep_from:]
@@ -232,24 +204,33 @@ class LiveSession:
 
     def _barge_in(self) -> None:
         """The user speaks over an answer still being made: stop it, keep what was heard."""
-        response = self._response
-        if response is None or response.done:
+        answer = self._answer
+        if answer is None or answer.done:
             return
         # Heard so far: played in real time since its first audio (a client that knows better truncates).
-        started = response.first_audio_at
+        started = answer.first_audio_at
         played_ms = 0.0 if started is None else (time.monotonic() - started) * 1000
         if self.config.speak:
-            response.item.text = heard_text(response.item.text, played_ms, response.item.audio_ms)
-            response.item.audio_ms = min(response.item.audio_ms, played_ms)
-        self._cancel(response)
+            answer.item.text = heard_text(answer.item.text, played_ms, answer.item.audio_ms)
+            answer.item.audio_ms = min(answer.item.audio_ms, played_ms)
+        self._cancel(answer)
+
+    def _audio(self) -> np.ndarray:
+        return np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.int16)
+
+    def _recorded(self) -> Item:
+        """The buffer's audio as a new user item (not yet in the conversation)."""
+        item = Item(new_id("item"), "user", audio_path=self._folder / f"{new_id('turn')}.wav")
+        sf.write(item.audio_path, self._audio(), self.config.input_rate, subtype="PCM_16")
+        return item
 
     def _commit(self) -> None:
-        audio = np.concatenate(self._buffer)
-        item = Item(new_id("item"), "user", audio_path=self._folder / f"{len(self.items):04d}.wav")
-        sf.write(item.audio_path, audio, self.config.input_rate, subtype="PCM_16")
+        self._add_user(self._recorded())
+        self._clear()
+
+    def _add_user(self, item: Item) -> None:
         previous = self.items[-1].id if self.items else None
         self.items.append(item)
-        self._clear()
         self.send(event("input_audio_buffer.committed", previous_item_id=previous, item_id=item.id))
         self.send(event("conversation.item.added", previous_item_id=previous, item=item.as_dict()))
 
@@ -258,12 +239,12 @@ class LiveSession:
 
     # -- answers --------------------------------------------------------------------------------
 
-    def _request(self) -> Request:
+    def _request(self, items: list[Item]) -> Request:
         sampling = reply_sampling(self.engine.info)
         if self.config.max_output_tokens is not None:
             sampling = replace(sampling, max_new_tokens=self.config.max_output_tokens)
         return Request(
-            turns=tuple(item.turn() for item in self.items if item.role == "user" or item.text),
+            turns=tuple(item.turn() for item in items if item.role == "user" or item.text),
             system_prompt=self.config.instructions,
             voice=self.config.voice,
             return_audio=self.config.speak,
@@ -271,108 +252,50 @@ class LiveSession:
         )
 
     def _respond(self) -> None:
-        request = self._request()
-        item = Item(new_id("item"), "assistant")
-        response = Response(new_id("resp"), item)
-        self._response = response
-        self.items.append(item)
-        self.send(event("response.created", response=self._response_dict(response, "in_progress")))
-        self.send(
-            event(
-                "conversation.item.added",
-                previous_item_id=self.items[-2].id,
-                item=item.as_dict("in_progress"),
-            )
-        )
-        if getattr(self.engine, "busy", False):
-            self.send(
-                event(
-                    "omni.waiting",
-                    response_id=response.id,
-                    message="Another answer is being made; yours starts next.",
-                )
-            )
-        threading.Thread(
-            target=self._produce, args=(response, request), daemon=True, name="live-answer"
-        ).start()
+        answer = Answer(self.config.speak, self.send)
+        self._answer = answer
+        request = self._request(self.items)
+        self.items.append(answer.item)
+        answer.start(self.engine, request, previous_item_id=self.items[-2].id)
 
-    def _produce(self, response: Response, request: Request) -> None:
-        """In the answer's thread: iterate the engine, handing each event to the loop."""
-        stream = self.engine.stream(request)
-        try:
-            for item in stream:
-                if response.cancelled.is_set():
-                    break
-                self._loop.call_soon_threadsafe(self._on_engine_event, response, item)
-        except OmniError as exc:
-            self._loop.call_soon_threadsafe(self._on_failed, response, str(exc))
-        except Exception:  # a fault in the engine: logged once here, one sentence to the client
-            log.exception("live answer failed")
-            self._loop.call_soon_threadsafe(
-                self._on_failed, response, "The answer failed on the server; try again."
-            )
-        finally:
-            stream.close()  # stops the generation if it is still running
-
-    def _on_engine_event(self, response: Response, item: Any) -> None:
-        if response.cancelled.is_set():
+    def _speculate(self) -> None:
+        """The user has gone quiet: start answering what was said so far, shown only if the quiet lasts."""
+        if self._tentative is not None or self._buffered * 1000 / self.config.input_rate < MIN_TURN_MS:
             return
-        ids = {"response_id": response.id, "item_id": response.item.id, "output_index": 0, "content_index": 0}
-        if isinstance(item, TextDelta):
-            response.item.text += item.text
-            kind = (
-                "response.output_audio_transcript.delta"
-                if self.config.speak
-                else "response.output_text.delta"
-            )
-            self.send(event(kind, delta=item.text, **ids))
-        elif isinstance(item, AudioChunk) and self.config.speak:
-            samples = _at_output_rate(item)
-            response.item.audio_ms += len(samples) * 1000 / OUTPUT_RATE
-            if response.first_audio_at is None:
-                response.first_audio_at = time.monotonic()
-            self.send(event("response.output_audio.delta", delta=protocol.encode_pcm16(samples), **ids))
-        elif isinstance(item, Result):
-            self._finish(response, "completed", ids)
+        user = self._recorded()
+        answer = Answer(self.config.speak, self.send, hold=True)
+        answer.start(self.engine, self._request([*self.items, user]), previous_item_id=user.id)
+        self._tentative = (user, answer)
 
-    def _finish(self, response: Response, status: str, ids: dict[str, Any]) -> None:
-        response.done = True
-        if status == "completed":
-            if self.config.speak:
-                self.send(event("response.output_audio.done", **ids))
-                self.send(
-                    event("response.output_audio_transcript.done", transcript=response.item.text, **ids)
-                )
-            else:
-                self.send(event("response.output_text.done", text=response.item.text, **ids))
-        self.send(event("response.done", response=self._response_dict(response, status)))
+    def _drop_tentative(self) -> None:
+        """The user speaks on: the speculative answer never happened."""
+        if self._tentative is None:
+            return
+        _, answer = self._tentative
+        self._tentative = None
+        self._cancelled.add(answer.id)
+        answer.cancel(silently=True)
+
+    def _promote(self) -> None:
+        """The quiet lasted: the speculative turn is the turn, and its answer goes out (held events first)."""
+        assert self._tentative is not None
+        user, answer = self._tentative
+        self._tentative = None
+        self._add_user(user)
+        self._clear()
+        self._answer = answer
+        self.items.append(answer.item)
+        answer.release()
 
     def stale(self, server_event: dict[str, Any]) -> bool:
         """A delta of a cancelled answer, queued before the cancel: the client must not get it."""
         return server_event["type"].endswith(".delta") and server_event.get("response_id") in self._cancelled
 
-    def _cancel(self, response: Response) -> None:
-        response.cancelled.set()
-        self._cancelled.add(response.id)
-        if response.item.audio_ms == 0 and not response.item.text:
-            self.items.remove(response.item)  # nothing of it was heard: it never happened
-        ids = {"response_id": response.id, "item_id": response.item.id, "output_index": 0, "content_index": 0}
-        self._finish(response, "cancelled", ids)
-
-    def _on_failed(self, response: Response, message: str) -> None:
-        if response.done:
-            return
-        response.done = True
-        if response.item in self.items and not response.item.text:
-            self.items.remove(response.item)
-        self.send(
-            event("error", error={"type": "server_error", "code": "response_failed", "message": message})
-        )
-        self.send(event("response.done", response=self._response_dict(response, "failed")))
-
-    def _response_dict(self, response: Response, status: str) -> dict[str, Any]:
-        output = [response.item.as_dict("completed" if status == "completed" else "incomplete")]
-        return {"id": response.id, "object": "realtime.response", "status": status, "output": output}
+    def _cancel(self, answer: Answer) -> None:
+        self._cancelled.add(answer.id)
+        if answer.item.audio_ms == 0 and not answer.item.text and answer.item in self.items:
+            self.items.remove(answer.item)  # nothing of it was heard: it never happened
+        answer.cancel()
 
     # -- end ------------------------------------------------------------------------------------
 
@@ -381,30 +304,7 @@ class LiveSession:
 
     def close(self) -> None:
         """The connection ended: stop any answer and remove the session's recordings."""
-        if self._response is not None and not self._response.done:
-            self._response.cancelled.set()
+        for answer in (self._answer, self._tentative[1] if self._tentative else None):
+            if answer is not None:
+                answer.cancelled.set()
         shutil.rmtree(self._folder, ignore_errors=True)
-
-
-def heard_text(text: str, heard_ms: float, made_ms: float) -> str:
-    """The part of an answer's transcript a listener heard after `heard_ms` of its `made_ms` of speech.
-
-    Text and speech are not aligned token by token, so the transcript is cut in proportion, back to the
-    last space where the text has spaces (whole words), else at a character.
-    """
-    if heard_ms >= made_ms:
-        return text
-    if heard_ms <= 0:
-        return ""
-    cut = int(len(text) * heard_ms / made_ms)
-    if " " in text[:cut]:
-        cut = text.rfind(" ", 0, cut + 1)
-    return text[:cut].rstrip()
-
-
-def _at_output_rate(chunk: AudioChunk) -> np.ndarray:
-    if chunk.sample_rate == OUTPUT_RATE:
-        return chunk.samples
-    count = len(chunk.samples) * OUTPUT_RATE // chunk.sample_rate
-    positions = np.arange(count) * chunk.sample_rate / OUTPUT_RATE
-    return np.interp(positions, np.arange(len(chunk.samples)), chunk.samples).astype(np.float32)

@@ -4,7 +4,9 @@ The `silero-vad` wheel ships the model file; it is run with onnxruntime directly
 `silero_vad` package would import torch and set torch's thread count for the whole process. Turn
 detection follows OpenAI's server VAD: speech starts at the first frame whose probability reaches
 `threshold` (the turn keeps `prefix_padding_ms` before it) and ends after `silence_duration_ms` below
-`threshold - 0.15` (Silero's own hysteresis).
+`threshold - 0.15` (Silero's own hysteresis). On the way it says when a quiet stretch inside the turn
+reaches `SPECULATE_MS` ("paused": the session may start answering) and when speech follows it
+("resumed": that answer is thrown away).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ RATE = 16_000  # the model's rate
 FRAME = 512  # samples per call at 16 kHz (32 ms), the only window the model takes
 CONTEXT = 64  # samples of the previous window the model sees before each frame
 FRAME_MS = FRAME * 1000 // RATE
+SPECULATE_MS = 200  # quiet that is worth starting an answer on (shorter gaps are mostly between words)
 
 
 @functools.lru_cache(maxsize=1)
@@ -69,7 +72,7 @@ def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Boundary:
-    kind: Literal["started", "stopped"]
+    kind: Literal["started", "paused", "resumed", "stopped"]
     ms: int  # since the session's first input sample
 
 
@@ -107,10 +110,13 @@ class TurnDetector:
                 return Boundary("started", max(0, start_ms - self.settings.prefix_padding_ms))
             return None
         if probability >= self.settings.threshold - 0.15:
+            paused = self._quiet_ms >= SPECULATE_MS
             self._quiet_ms = 0
-            return None
+            return Boundary("resumed", start_ms) if paused else None
         self._quiet_ms += FRAME_MS
-        if self._quiet_ms < self.settings.silence_duration_ms:
-            return None
-        self._speaking = False
-        return Boundary("stopped", start_ms + FRAME_MS - self._quiet_ms)
+        if self._quiet_ms >= self.settings.silence_duration_ms:
+            self._speaking = False
+            return Boundary("stopped", start_ms + FRAME_MS - self._quiet_ms)
+        if self._quiet_ms - FRAME_MS < SPECULATE_MS <= self._quiet_ms:
+            return Boundary("paused", start_ms + FRAME_MS - self._quiet_ms)
+        return None

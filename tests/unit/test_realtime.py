@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 
 from omni_demo.realtime import protocol
+from omni_demo.realtime.answer import heard_text
 from omni_demo.realtime.protocol import ProtocolError, SessionConfig, TurnDetection
-from omni_demo.realtime.session import heard_text
 from omni_demo.realtime.vad import TurnDetector, to_16k
 
 VOICES = ("Chelsie", "Ethan", "Aiden")
@@ -109,7 +109,7 @@ def test_turn_detection_finds_each_utterance_in_real_speech(assets) -> None:
     silence = np.zeros(rate, dtype=np.int16)
     audio = np.concatenate([silence, speech, silence, speech, silence])
     detector = TurnDetector(TurnDetection())
-    found = detector.feed(to_16k(audio, rate))
+    found = [b for b in detector.feed(to_16k(audio, rate)) if b.kind in ("started", "stopped")]
     assert [b.kind for b in found] == ["started", "stopped", "started", "stopped"]
     second = 2000 + len(speech) * 1000 / rate  # where the second copy starts
     # Starts are reported with the 300 ms prefix padding; both ends within a few frames of the real ones.
@@ -136,7 +136,30 @@ def test_a_longer_silence_setting_keeps_a_pause_inside_the_turn(assets) -> None:
     short = TurnDetector(TurnDetection(silence_duration_ms=500)).feed(to_16k(audio, rate))
     long = TurnDetector(TurnDetection(silence_duration_ms=1200)).feed(to_16k(audio, rate))
     assert [b.kind for b in short].count("started") == 2
-    assert [b.kind for b in long] == ["started", "stopped"]
+    kinds = [b.kind for b in long]
+    assert kinds[0] == "started"
+    assert kinds[-1] == "stopped"
+    assert kinds.count("started") == kinds.count("stopped") == 1
+
+
+def test_a_quiet_stretch_inside_a_turn_is_paused_then_resumed_or_stopped(assets) -> None:
+    speech, rate = sf.read(assets / "speech_en.wav", dtype="int16")
+    voiced = np.nonzero(np.abs(speech) > 500)[0]
+    speech = speech[voiced[0] : voiced[-1]]
+    gap = np.zeros(int(rate * 0.35), dtype=np.int16)  # longer than 200 ms, shorter than the 500 ms window
+    audio = np.concatenate([speech, gap, speech, np.zeros(rate, np.int16)])
+    found = TurnDetector(TurnDetection()).feed(to_16k(audio, rate))
+    kinds = [b.kind for b in found]
+    assert kinds[0] == "started"
+    assert kinds[-2:] == ["paused", "stopped"]  # the final quiet: paused at 200 ms, stopped at 500 ms
+    paused, stopped = found[-2], found[-1]
+    assert paused.ms == stopped.ms  # both name where the quiet began
+    # The 350 ms gap between the two sentences paused the turn and speech resumed it; no stop there.
+    gap_start_ms = len(speech) * 1000 / rate
+    around_gap = [b.kind for b in found if gap_start_ms - 100 <= b.ms <= gap_start_ms + 400]
+    assert around_gap[:2] == ["paused", "resumed"]
+    assert kinds.count("started") == kinds.count("stopped") == 1
+    assert kinds.count("paused") == kinds.count("resumed") + 1
 
 
 @pytest.mark.parametrize(
