@@ -24,6 +24,7 @@ UI: dict[str, tuple[str, str]] = {
     "lang.en": ("English", "English"),
     "lang.zh": ("中文", "中文"),
     "tab.chat": ("Chat", "对话"),
+    "tab.live": ("Live", "实时语音"),
     # -------------------------------------------------------------------------------- chat tab
     "chat.preset": ("System prompt preset", "系统提示词预设"),
     "chat.system": ("System prompt", "系统提示词"),
@@ -66,6 +67,68 @@ UI: dict[str, tuple[str, str]] = {
     "error.unexpected": (
         "Something went wrong on the server while answering (it was logged); try again, or press Clear.",
         "服务器在回答时出错（已记录日志）；请重试，或按“清空”。",
+    ),
+    # -------------------------------------------------------------------------------- live tab
+    "live.start": ("Start", "开始"),
+    "live.stop": ("Stop", "停止"),
+    "live.state.idle": ("Press Start, then just talk.", "按“开始”，然后直接说话。"),
+    "live.state.connecting": ("Starting…", "正在启动…"),
+    "live.state.listening": ("Listening", "正在听"),
+    "live.state.hearing": ("Hearing you", "正在听你说"),
+    "live.state.thinking": ("Thinking…", "思考中…"),
+    "live.state.waiting": (
+        "Waiting for the GPU (another answer is being made)",
+        "等待 GPU（正在生成另一个回答）",
+    ),
+    "live.state.speaking": ("Speaking", "正在回答"),
+    "live.state.answering": ("Answering", "正在回答"),
+    "live.played": ("▶ {seconds} s", "▶ {seconds} 秒"),
+    "live.hint": (
+        "It answers when you pause; speak over it to interrupt.",
+        "你停顿时它就会回答；开口说话即可打断它。",
+    ),
+    "live.headphones": (
+        "🎧 Use headphones: from loudspeakers the model may hear itself and stop mid-sentence.",
+        "🎧 请戴耳机：用扬声器外放时，模型可能听到自己的声音而中途停下。",
+    ),
+    "live.insecure": (
+        "The microphone works only on a secure page: open this demo over https or on localhost.",
+        "麦克风只能在安全的页面上使用：请通过 https 或在 localhost 上打开本演示。",
+    ),
+    "live.you.speaking": ("🎤 …", "🎤 …"),
+    "live.you.spoke": ("🎤 … ({seconds} s)", "🎤 …（{seconds} 秒）"),
+    "live.progress": ("▶ {played} s of {made} s", "▶ 已播放 {played} 秒，共 {made} 秒"),
+    "live.interrupted": (
+        "⏹ interrupted: you heard {heard} s of {made} s",
+        "⏹ 已打断：你听到了 {made} 秒中的 {heard} 秒",
+    ),
+    "live.unheard": ("(interrupted before you heard any of it)", "（还没听到就被打断了）"),
+    "live.mic_denied": (
+        "The browser did not allow the microphone; allow it for this page, then press Start again.",
+        "浏览器没有允许使用麦克风；请为本页面允许麦克风，然后再按“开始”。",
+    ),
+    "live.mic_failed": (
+        "The microphone could not be opened ({error}); check that one is connected, then press Start again.",
+        "无法打开麦克风（{error}）；请检查是否已连接麦克风，然后再按“开始”。",
+    ),
+    "live.closed": (
+        "The connection to the server was lost; press Start to talk again.",
+        "与服务器的连接已断开；按“开始”即可重新对话。",
+    ),
+    "live.login": ("Log in on this page first, then press Start.", "请先在本页面登录，然后按“开始”。"),
+    "live.expired": (
+        "The live session reached its time limit; press Start to begin a new one.",
+        "实时会话已达到时长上限；按“开始”即可开始新的会话。",
+    ),
+    "live.too_long": (
+        "That turn was too long and was dropped; pause a little sooner.",
+        "这一段话太长，已被丢弃；请早一点停顿。",
+    ),
+    "live.settings": ("Settings", "设置"),
+    "live.max_tokens": ("Longest answer (tokens)", "回答最长（token 数）"),
+    "live.later": (
+        "Changes apply from the next answer.",
+        "更改从下一个回答开始生效。",
     ),
     # ------------------------------------------------------------------------ the reply bubbles
     "reply.empty": ("(no text)", "（无文字）"),

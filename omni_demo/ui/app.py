@@ -13,6 +13,7 @@ from omni_demo.ui.api import build_api, hide_internal_endpoints
 from omni_demo.ui.chat import GPU, build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
 from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
+from omni_demo.ui.live import build_live_tab
 from omni_demo.ui.sweep import CacheSweeper
 
 TITLE = text("page.title", EN)  # the browser tab's title (Gradio does not translate it)
@@ -38,16 +39,19 @@ def build_demo(
     uses stays bounded however long it runs."""
     with gr.Blocks(title=TITLE, delete_cache=_cache_rule(temp_max_age_s)) as demo:
         with gr.Row(equal_height=False):
-            gr.Markdown(
-                pair(**{lang.replace("-", "_"): banner(engine.info, lang) for lang in LANGUAGES}),
-                elem_id="banner",
-            )
+            with gr.Column(scale=1, min_width=320):  # on a phone the language buttons wrap below it
+                gr.Markdown(
+                    pair(**{lang.replace("-", "_"): banner(engine.info, lang) for lang in LANGUAGES}),
+                    elem_id="banner",
+                )
             switch = language_switch()
         with gr.Tabs():
             with gr.Tab(t("tab.chat"), id="chat") as chat:
                 build_chat_tab(engine, feedback)
+            with gr.Tab(t("tab.live"), id="live", elem_id="tab-live") as live:
+                build_live_tab(engine)
             tabs = build_cookbook_tabs(engine, feedback)
-        wire_switch(switch, [(chat, t("tab.chat")), *tabs])
+        wire_switch(switch, [(chat, t("tab.chat")), (live, t("tab.live")), *tabs])
         build_api(engine, limits)
     hide_internal_endpoints(demo)
     demo.queue(default_concurrency_limit=1)
