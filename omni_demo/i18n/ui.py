@@ -95,6 +95,17 @@ UI: dict[str, tuple[str, str]] = {
         "The microphone works only on a secure page: open this demo over https or on localhost.",
         "麦克风只能在安全的页面上使用：请通过 https 或在 localhost 上打开本演示。",
     ),
+    "live.camera.on": ("📷 Camera", "📷 摄像头"),
+    "live.camera.off": ("📷 Camera off", "📷 关闭摄像头"),
+    "live.camera.hint": (
+        "📷 While the camera is on, about one picture a second goes with your next turn (the last 4).",
+        "📷 摄像头开启时，每秒约一张画面会随你的下一句话发送（保留最近 4 张）。",
+    ),
+    "live.camera_failed": (
+        "The camera could not be opened ({error}); allow it for this page or talk without it.",
+        "无法打开摄像头（{error}）；请为本页面允许摄像头，或不用摄像头继续对话。",
+    ),
+    "live.pictures": (" · 📷 {count}", " · 📷 {count}"),
     "live.you.speaking": ("🎤 …", "🎤 …"),
     "live.you.spoke": ("🎤 … ({seconds} s)", "🎤 …（{seconds} 秒）"),
     "live.progress": ("▶ {played} s of {made} s", "▶ 已播放 {played} 秒，共 {made} 秒"),

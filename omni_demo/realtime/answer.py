@@ -36,19 +36,23 @@ class Item:
     id: str
     role: str  # "user" | "assistant"
     audio_path: Path | None = None  # the user's utterance as a WAV
+    pictures: tuple[Path, ...] = ()  # camera pictures sent before the utterance (user turns)
     text: str = ""  # the assistant's transcript, cut to what was heard after a truncation
     audio_ms: float = 0.0  # assistant speech made so far
 
-    def turn(self) -> Turn:
+    def turn(self, with_pictures: bool = True) -> Turn:
         if self.role == "user" and self.audio_path is not None:
-            return Turn("user", media=(Media("audio", str(self.audio_path)),))
+            pictures = self.pictures if with_pictures else ()
+            media = (*(Media("image", str(p)) for p in pictures), Media("audio", str(self.audio_path)))
+            return Turn("user", media=media)
         return Turn("assistant", self.text)
 
     def as_dict(self, status: str = "completed") -> dict[str, Any]:
         kind = "input_audio" if self.role == "user" else "output_audio"
-        part: dict[str, Any] = {"type": kind, "transcript": self.text or None}
+        parts: list[dict[str, Any]] = [{"type": "input_image"} for _ in self.pictures]
+        parts.append({"type": kind, "transcript": self.text or None})
         return {"id": self.id, "type": "message", "object": "realtime.item", "role": self.role,
-                "status": status, "content": [part]}  # fmt: skip
+                "status": status, "content": parts}  # fmt: skip
 
 
 class Answer:
@@ -63,6 +67,7 @@ class Answer:
         self.first_audio_at: float | None = None  # when its first audio delta was emitted (monotonic)
         self._emit = emit
         self._held: list[dict[str, Any]] | None = [] if hold else None
+        self._usage: dict[str, Any] | None = None  # the tokens it read and wrote, once completed
         self._loop = asyncio.get_running_loop()
         self._ids = {"response_id": self.id, "item_id": self.item.id, "output_index": 0, "content_index": 0}
 
@@ -98,7 +103,8 @@ class Answer:
 
     def as_dict(self, status: str) -> dict[str, Any]:
         output = [self.item.as_dict("completed" if status == "completed" else "incomplete")]
-        return {"id": self.id, "object": "realtime.response", "status": status, "output": output}
+        response = {"id": self.id, "object": "realtime.response", "status": status, "output": output}
+        return response | ({"usage": self._usage} if self._usage else {})
 
     # -- in the answer's thread -----------------------------------------------------------------
 
@@ -135,6 +141,7 @@ class Answer:
                 event("response.output_audio.delta", delta=protocol.encode_pcm16(samples), **self._ids)
             )
         elif isinstance(item, Result):
+            self._usage = usage(item)
             self._finish("completed")
             self.done = True
 
@@ -159,6 +166,15 @@ class Answer:
             self._held.append(server_event)
         else:
             self._emit(server_event)
+
+
+def usage(result: Result) -> dict[str, Any]:
+    """The tokens an answer read and wrote, as the Realtime API's `response.done` reports them."""
+    tokens = result.timings.input_tokens
+    details = {f"{kind}_tokens": tokens.get(kind, 0) for kind in ("text", "audio", "image")}
+    written = result.timings.text_tokens
+    return {"total_tokens": tokens.get("total", 0) + written, "input_tokens": tokens.get("total", 0),
+            "output_tokens": written, "input_token_details": details}  # fmt: skip
 
 
 def heard_text(text: str, heard_ms: float, made_ms: float) -> str:

@@ -26,9 +26,13 @@ CLIENT_EVENTS = (
     "input_audio_buffer.clear",
     "response.create",
     "response.cancel",
+    "conversation.item.create",
     "conversation.item.truncate",
     "conversation.item.retrieve",
 )
+# A picture (`conversation.item.create` with one `input_image`): its data-URL types and size limit.
+PICTURE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+MAX_PICTURE_BYTES = 2_000_000
 _ids = itertools.count(1)
 
 
@@ -132,6 +136,41 @@ def pcm16(data: Any, event_id: str | None = None) -> np.ndarray:
             "invalid_audio", "`audio` has an odd number of bytes; send whole 16-bit samples.", event_id
         )
     return np.frombuffer(raw, dtype="<i2")
+
+
+def picture(item: Any, event_id: str | None = None) -> tuple[bytes, str]:
+    """A user item holding one `input_image` (a base64 data URL) -> (its bytes, its file suffix).
+
+    The only items a client may create are pictures (a camera's frames); turns are spoken."""
+    content = item.get("content") if isinstance(item, dict) else None
+    part = content[0] if isinstance(content, list) and len(content) == 1 else None
+    user = isinstance(item, dict) and item.get("role", "user") == "user"
+    if not user or not isinstance(part, dict) or part.get("type") != "input_image":
+        raise ProtocolError(
+            "invalid_item",
+            "Only a user item with one `input_image` part (a picture) can be created; speak to add a turn.",
+            event_id,
+        )
+    url = part.get("image_url")
+    head, _, data = url.partition(",") if isinstance(url, str) else ("", "", "")
+    kind = head.removeprefix("data:").removesuffix(";base64")
+    if not head.startswith("data:") or not head.endswith(";base64") or kind not in PICTURE_TYPES:
+        raise ProtocolError(
+            "invalid_image",
+            "`image_url` must be a base64 data URL of a JPEG, PNG or WebP picture "
+            "(data:image/jpeg;base64,…).",
+            event_id,
+        )
+    if len(data) * 3 // 4 > MAX_PICTURE_BYTES:
+        raise ProtocolError(
+            "image_too_large",
+            f"A picture may take {MAX_PICTURE_BYTES // 1_000_000} MB at most; send a smaller one.",
+            event_id,
+        )
+    try:
+        return base64.b64decode(data, validate=True), PICTURE_TYPES[kind]
+    except (binascii.Error, ValueError) as exc:
+        raise ProtocolError("invalid_image", "`image_url` holds invalid base64 data.", event_id) from exc
 
 
 def encode_pcm16(samples: np.ndarray) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +30,9 @@ from omni_demo.realtime.vad import Boundary, TurnDetector, to_16k
 from omni_demo.types import Request
 
 MIN_TURN_MS = 100  # a shorter buffer is nothing to answer (OpenAI refuses commits under 100 ms)
+# Camera pictures (about one a second) join the next spoken turn: the newest few only, and only the
+# latest turn's pictures go to the model, so the context holds a bounded number of them.
+PICTURES_PER_TURN = 4
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class LiveSession:
         self._answer: Answer | None = None  # the answer shown to the client, running or done
         self._tentative: tuple[Item, Answer] | None = None  # a speculative turn and its held answer
         self._cancelled: set[str] = set()  # answers whose queued deltas must not be sent
+        self._pictures: deque[Path] = deque()  # sent since the last turn, newest last
         self._folder = Path(tempfile.mkdtemp(prefix="omni-live-"))
 
     # -- client events --------------------------------------------------------------------------
@@ -138,6 +143,19 @@ class LiveSession:
                 message.get("event_id"),
             )
         self._cancel(answer)
+
+    def _on_conversation_item_create(self, message: dict[str, Any]) -> None:
+        """A camera picture: kept for the next spoken turn (the oldest dropped beyond a few)."""
+        data, suffix = protocol.picture(message.get("item"), message.get("event_id"))
+        path = self._folder / f"{new_id('picture')}{suffix}"
+        path.write_bytes(data)
+        self._pictures.append(path)
+        while len(self._pictures) > PICTURES_PER_TURN:
+            self._pictures.popleft().unlink(missing_ok=True)
+        item = {"id": path.stem, "type": "message", "object": "realtime.item", "role": "user",
+                "status": "completed", "content": [{"type": "input_image"}]}  # fmt: skip
+        previous = self.items[-1].id if self.items else None
+        self.send(event("conversation.item.added", previous_item_id=previous, item=item))
 
     def _on_conversation_item_truncate(self, message: dict[str, Any]) -> None:
         event_id = message.get("event_id")
@@ -220,7 +238,8 @@ class LiveSession:
 
     def _recorded(self) -> Item:
         """The buffer's audio as a new user item (not yet in the conversation)."""
-        item = Item(new_id("item"), "user", audio_path=self._folder / f"{new_id('turn')}.wav")
+        wav = self._folder / f"{new_id('turn')}.wav"
+        item = Item(new_id("item"), "user", audio_path=wav, pictures=tuple(self._pictures))
         sf.write(item.audio_path, self._audio(), self.config.input_rate, subtype="PCM_16")
         return item
 
@@ -231,6 +250,9 @@ class LiveSession:
     def _add_user(self, item: Item) -> None:
         previous = self.items[-1].id if self.items else None
         self.items.append(item)
+        for path in item.pictures:  # they belong to this turn now
+            if path in self._pictures:
+                self._pictures.remove(path)
         self.send(event("input_audio_buffer.committed", previous_item_id=previous, item_id=item.id))
         self.send(event("conversation.item.added", previous_item_id=previous, item=item.as_dict()))
 
@@ -243,8 +265,13 @@ class LiveSession:
         sampling = reply_sampling(self.engine.info)
         if self.config.max_output_tokens is not None:
             sampling = replace(sampling, max_new_tokens=self.config.max_output_tokens)
+        with_pictures = next((item for item in reversed(items) if item.pictures), None)
         return Request(
-            turns=tuple(item.turn() for item in items if item.role == "user" or item.text),
+            turns=tuple(
+                item.turn(with_pictures=item is with_pictures)
+                for item in items
+                if item.role == "user" or item.text
+            ),
             system_prompt=self.config.instructions,
             voice=self.config.voice,
             return_audio=self.config.speak,

@@ -14,6 +14,8 @@
   const FRAME = 1200; // microphone samples per input_audio_buffer.append (50 ms)
   const PREBUFFER = 3600; // samples of an answer held before it starts to play (150 ms)
   const SETTLE_MS = 400; // typing in the system prompt: send session.update when it pauses
+  const PICTURE_MS = 1000; // camera on: one picture a second goes to the server
+  const PICTURE_SIDE = 640; // the longer side of a picture, in pixels (JPEG, quality 0.7)
 
   const WORKLETS = `
 class OmniMic extends AudioWorkletProcessor {
@@ -177,6 +179,8 @@ registerProcessor('omni-player', OmniPlayer);
   const level = $('.live-level i');
   const log = $('.live-log');
   const errorBox = $('.live-error');
+  const cameraButton = $('.live-camera');
+  const preview = $('.live-preview');
 
   // ------------------------------------------------------------------------------------ texts
   const lang = () => ((document.documentElement.lang || 'en').toLowerCase().startsWith('zh') ? 'zh-CN' : 'en');
@@ -207,6 +211,8 @@ registerProcessor('omni-player', OmniPlayer);
     playingItem: null, // the item the player holds
     flushing: new Set(), // items the player was told to drop, until it says how much it had played
     error: null, // {key, values} or {message}
+    camera: null, // {stream, timer} while the camera is on
+    picturesSent: 0, // pictures sent over the whole session (read by tests)
     state: 'idle',
     states: ['idle'], // every state shown, in order (the page's own record, read by tests)
   };
@@ -221,6 +227,10 @@ registerProcessor('omni-player', OmniPlayer);
     root.querySelectorAll('[data-t]').forEach((node) => { node.textContent = tr(node.dataset.t); });
     button.textContent = tr(live.running || live.connecting ? 'live.stop' : 'live.start');
     button.disabled = !supported;
+    cameraButton.textContent = tr(live.camera ? 'live.camera.off' : 'live.camera.on');
+    cameraButton.setAttribute('aria-pressed', String(Boolean(live.camera)));
+    cameraButton.disabled = !supported;
+    root.classList.toggle('no-camera', !SETUP.camera);
     $('.live-insecure').hidden = supported;
     root.classList.toggle('unsupported', !supported);
     stateText.textContent = tr(`live.state.${live.state}`);
@@ -288,6 +298,7 @@ registerProcessor('omni-player', OmniPlayer);
     const meta = item.el.querySelector('.live-meta');
     if (item.role === 'user') {
       body.textContent = item.spokenMs == null ? tr('live.you.speaking') : tr('live.you.spoke', { seconds: seconds(item.spokenMs) });
+      if (item.pictures) body.textContent += tr('live.pictures', { count: item.pictures });
       meta.textContent = '';
       return;
     }
@@ -379,6 +390,12 @@ registerProcessor('omni-player', OmniPlayer);
       paintItem(user);
     } else if (kind === 'conversation.item.added') {
       const item = event.item;
+      const parts = item.content || [];
+      const user = item.role === 'user' && live.items.get(item.id);
+      if (user && parts.some((part) => part.type === 'input_audio')) {
+        user.pictures = parts.filter((part) => part.type === 'input_image').length;
+        paintItem(user);
+      }
       if (item.role === 'assistant' && !live.items.has(item.id)) {
         live.items.set(item.id, bubble('assistant'));
         paintItem(live.items.get(item.id));
@@ -599,6 +616,7 @@ registerProcessor('omni-player', OmniPlayer);
     if (live.mic) live.mic.port.postMessage('stop');
     if (live.player) live.player.port.postMessage({ type: 'stop' });
     if (live.stream) live.stream.getTracks().forEach((track) => track.stop());
+    cameraOff();
     if (live.ctx) live.ctx.close().catch(() => {});
     live.ctx = live.stream = live.mic = live.player = null;
     live.running = live.connecting = false;
@@ -612,6 +630,58 @@ registerProcessor('omni-player', OmniPlayer);
   live.stop = stop;
 
   button.addEventListener('click', () => (live.running || live.connecting ? stop() : start()));
+
+  // ------------------------------------------------------------------------------------ camera
+  // While on, a picture a second goes to the server as a conversation.item.create (input_image);
+  // the server keeps the newest few for the next turn. Only while a session runs: Stop turns it off.
+  async function cameraOn() {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: PICTURE_SIDE }, facingMode: 'user' } });
+    } catch (err) {
+      showError({ key: 'live.camera_failed', values: { error: err && err.name } });
+      return;
+    }
+    if (live.camera || !(live.running || live.connecting)) { // pressed twice, or Stop meanwhile
+      stream.getTracks().forEach((track) => track.stop());
+      return;
+    }
+    preview.srcObject = stream;
+    preview.hidden = false;
+    preview.play().catch(() => {});
+    live.camera = { stream, timer: setInterval(sendPicture, PICTURE_MS) };
+    paint();
+  }
+
+  function cameraOff() {
+    if (!live.camera) return;
+    clearInterval(live.camera.timer);
+    live.camera.stream.getTracks().forEach((track) => track.stop());
+    live.camera = null;
+    preview.srcObject = null;
+    preview.hidden = true;
+    paint();
+  }
+
+  function sendPicture() {
+    const width = preview.videoWidth;
+    const height = preview.videoHeight;
+    if (!live.running || !width || !height) return;
+    const scale = Math.min(1, PICTURE_SIDE / Math.max(width, height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(width * scale);
+    canvas.height = Math.round(height * scale);
+    canvas.getContext('2d').drawImage(preview, 0, 0, canvas.width, canvas.height);
+    const url = canvas.toDataURL('image/jpeg', 0.7);
+    send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: url }] } });
+    live.picturesSent += 1;
+  }
+
+  cameraButton.addEventListener('click', () => {
+    if (live.camera) cameraOff();
+    else if (live.running || live.connecting) cameraOn();
+    else start().then(() => { if (live.running || live.connecting) cameraOn(); });
+  });
 
   // ---------------------------------------------------------------------------------- settings
   // The Gradio controls beside the panel send their values with a DOM event (see live.py).

@@ -19,6 +19,7 @@ from omni_demo.i18n import EN, LANGUAGES, localize_any, text
 from omni_demo.i18n.cases import PRESET_TEXT
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import SYSTEM_PROMPTS, reply_sampling
+from omni_demo.types import ModelKind
 from omni_demo.ui.chat import PRIVATE
 from omni_demo.ui.i18n import pair, t
 
@@ -79,6 +80,13 @@ CSS = """
     align-self: flex-start; background: var(--background-fill-secondary);
     border: 1px solid var(--border-color-primary);
 }
+.live-camera {
+    padding: 6px 14px; border-radius: 999px; cursor: pointer; color: var(--body-text-color);
+    background: var(--button-secondary-background-fill); border: 1px solid var(--border-color-primary);
+}
+.live-camera[aria-pressed="true"] { background: var(--color-accent-soft); border-color: var(--color-accent); }
+.live-preview { width: 96px; height: 72px; object-fit: cover; border-radius: 8px; background: #000; }
+.omni-live.no-camera .live-camera, .omni-live.no-camera .live-hints span:last-child { display: none; }
 .live-meta { display: block; margin-top: 4px; font-size: 0.8em; color: var(--body-text-color-subdued); }
 .live-meta:empty { display: none; }
 """
@@ -99,10 +107,13 @@ def _html() -> str:
       <span class="live-pos" id="live-pos"></span>
     </div>
     <span class="live-level" aria-hidden="true"><i></i></span>
+    <button type="button" class="live-camera" id="live-camera" aria-pressed="false">
+      {text("live.camera.on", EN)}</button>
+    <video class="live-preview" id="live-preview" muted playsinline hidden></video>
   </div>
   <p class="live-insecure" id="live-insecure" data-t="live.insecure" hidden></p>
   <p class="live-error" id="live-error" role="alert" hidden></p>
-  <p class="live-hints">{hint("live.hint")}{hint("live.headphones")}</p>
+  <p class="live-hints">{hint("live.hint")}{hint("live.headphones")}{hint("live.camera.hint")}</p>
   <ol class="live-log" id="live-log" aria-live="polite"></ol>
 </div>"""
 
@@ -132,12 +143,17 @@ def build_live_tab(engine: Engine) -> gr.HTML:
         "speak": caps.speech_output,
         "maxTokens": max_tokens,
     }
+    setup = {
+        "speech": caps.speech_output,
+        "camera": caps.kind is not ModelKind.CAPTIONER,
+        "settings": settings,
+    }
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             panel = gr.HTML(
                 _html(),
                 css_template=CSS,
-                js_on_load=_script({"speech": caps.speech_output, "settings": settings}),
+                js_on_load=_script(setup),
                 server_functions=[live_sentence],
                 elem_id="live-panel",
                 padding=False,

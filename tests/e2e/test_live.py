@@ -226,6 +226,51 @@ def _screenshots(page: Page) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
+def test_camera_pictures_go_with_the_next_turn(browser: Browser, app_url: str) -> None:
+    """The camera button starts a session with the camera on (Chromium's fake camera): about one JPEG a
+    second goes to the server, the next spoken turn carries them (the page shows how many), and turning
+    the camera off stops it and its pictures."""
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, permissions=["microphone", "camera"]
+    )
+    page = context.new_page()
+    frames = Frames()
+    page.on("websocket", frames.attach)
+    _open_live(page, app_url)
+    page.locator("#live-camera").click()
+    expect(page.locator("#live-start")).to_have_text("Stop")
+    expect(page.locator("#live-camera")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#live-preview")).to_be_visible()
+
+    user = page.locator(".live-turn.user").first
+    expect(user).to_contain_text("📷", timeout=60_000)
+    pictures = frames.of("conversation.item.create", sent=True)
+    assert len(pictures) >= 2
+    for event in pictures:
+        (part,) = event["item"]["content"]
+        assert part["type"] == "input_image"
+        assert part["image_url"].startswith("data:image/jpeg;base64,")
+    turn = next(
+        e["item"]
+        for e in frames.of("conversation.item.added")
+        if e["item"]["role"] == "user" and e["item"]["content"][-1]["type"] == "input_audio"
+    )
+    count = sum(part["type"] == "input_image" for part in turn["content"])
+    assert 1 <= count <= 4
+    expect(user).to_contain_text(f"📷 {count}")
+    page.screenshot(path=str(ARTIFACTS / "live-camera.png"))
+
+    page.locator("#live-camera").click()
+    expect(page.locator("#live-preview")).to_be_hidden()
+    sent = page.evaluate("() => window.omniLive.picturesSent")
+    page.wait_for_timeout(2500)
+    assert page.evaluate("() => window.omniLive.picturesSent") == sent  # no picture after Camera off
+    expect(page.locator("#live-start")).to_have_text("Stop")  # the talk goes on without it
+    page.locator("#live-start").click()
+    expect(page.locator("#live-start")).to_have_text("Start")
+    context.close()
+
+
 def test_live_without_a_secure_page_says_why_in_chinese(browser: Browser, app_url: str) -> None:
     """A page opened over plain http from another machine has no getUserMedia: one sentence says so."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})

@@ -252,3 +252,76 @@ def test_a_socket_closed_mid_answer_leaves_the_server_serving(app_url: str, spee
         live.send("input_audio_buffer.commit")
         live.send("response.create")
         assert live.until("response.done")["response"]["status"] == "completed"
+
+
+def _picture(assets: Path, size: int) -> dict:
+    """A camera frame as the Live tab sends it: a JPEG data URL in a user item."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.open(assets / "scene.png").convert("RGB").resize((size, size)).save(out, "JPEG", quality=70)
+    url = "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
+    return {"type": "message", "role": "user", "content": [{"type": "input_image", "image_url": url}]}
+
+
+def _ask(live: Live, speech16k: np.ndarray) -> dict:
+    """One push-to-talk turn; returns (the user item, the finished response)."""
+    live.append(np.concatenate([speech16k, np.zeros(3200, np.int16)]), chunk=3200)
+    live.send("input_audio_buffer.commit")
+    user = live.until("conversation.item.added", item__role="user", item__status="completed")
+    while user["item"]["content"][-1]["type"] != "input_audio":  # a picture's item.added came first
+        user = live.until("conversation.item.added", item__role="user")
+    live.send("response.create")
+    done = live.until("response.done")
+    assert done["response"]["status"] == "completed"
+    return user["item"], done["response"]
+
+
+def test_camera_pictures_join_the_next_turn(live: Live, speech16k: np.ndarray, assets: Path) -> None:
+    """Pictures sent between turns go with the next spoken turn: the newest 4 only, and the model reads
+    them (the answer's usage counts image tokens); a later turn's pictures replace the earlier ones."""
+    _at_16k(live, audio={"input": {"format": {"type": "audio/pcm", "rate": 16000}, "turn_detection": None}})
+    for _ in range(6):
+        live.send("conversation.item.create", item=_picture(assets, 96))
+        added = live.until("conversation.item.added")["item"]
+        assert [part["type"] for part in added["content"]] == ["input_image"]
+
+    first, answer = _ask(live, speech16k)
+
+    assert [part["type"] for part in first["content"]] == ["input_image"] * 4 + ["input_audio"]
+    four = answer["usage"]["input_token_details"]["image_tokens"]
+    assert four > 0
+    # No new pictures: the next turn is audio only, and the model still sees the last turn's pictures.
+    second, answer = _ask(live, speech16k)
+    assert [part["type"] for part in second["content"]] == ["input_audio"]
+    assert answer["usage"]["input_token_details"]["image_tokens"] == four
+    # Two new pictures: only they go to the model now.
+    for _ in range(2):
+        live.send("conversation.item.create", item=_picture(assets, 96))
+    third, answer = _ask(live, speech16k)
+    assert [part["type"] for part in third["content"]] == ["input_image"] * 2 + ["input_audio"]
+    assert answer["usage"]["input_token_details"]["image_tokens"] == four // 2
+
+
+def _image_item(url: str) -> dict:
+    return {"type": "message", "content": [{"type": "input_image", "image_url": url}]}
+
+
+@pytest.mark.parametrize(
+    ("item", "code"),
+    [
+        ({"type": "message", "content": [{"type": "input_text", "text": "hi"}]}, "invalid_item"),
+        ({"type": "message", "role": "assistant", "content": [{"type": "input_image"}]}, "invalid_item"),
+        (_image_item("http://example.com/y.jpg"), "invalid_image"),
+        (_image_item("data:image/gif;base64,R0lGOD"), "invalid_image"),
+        (_image_item("data:image/png;base64,%%"), "invalid_image"),
+        ("a string", "invalid_item"),
+    ],
+)
+def test_a_bad_picture_gets_an_error_event(live: Live, item, code: str) -> None:
+    live.send("conversation.item.create", item=item)
+    error = live.until("error")["error"]
+    assert error["code"] == code
+    assert error["message"].endswith(".")
