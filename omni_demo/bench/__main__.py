@@ -89,12 +89,22 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     workloads = select(args.workloads, preview=model == "preview")
     log.info("building the %s model", model)
     loaded = _load(model, args.cache_dir)
+    # The app's start-up: the speech self-check, then (unless --no-warmup) the warm-up; the workloads then
+    # run as a started server runs them.
+    started = time.perf_counter()
+    loaded.engine.start_up(warm=args.warmup)
+    start_up_s = time.perf_counter() - started
     gc.freeze()  # the model, tokenizer and processor stay: later collections need not scan them again
     meta = report.environment(argv) | {
         "model": model_facts(loaded),
         "runs": args.runs,
-        "reference_runs": args.reference_runs or args.runs,
+        "reference_runs": args.reference_runs if args.reference_runs is not None else args.runs,
         "workload_order": [],
+        "start_up": {
+            "seconds": round(start_up_s, 1),
+            "engine": loaded.engine.options.engine,
+            "input_token_limit": loaded.engine.options.max_input_tokens,
+        },
     }
     notes = [
         "Baseline inputs: media decoded with PyAV by the bench (the upstream demo's process_mm_info is "

@@ -33,6 +33,8 @@ import soundfile as sf
 from omni_demo.config import Settings
 from omni_demo.realtime.session import LiveSession
 
+log = logging.getLogger(__name__)
+
 ROOT = Path(__file__).resolve().parents[2]
 CHUNK_S = 0.04
 SETTINGS = "server VAD 0.5 / 300 ms / 500 ms; 40 ms chunks at real-time pace; the page's reply sampling"
@@ -131,8 +133,13 @@ async def _barge_in(engine: Any, question: np.ndarray) -> dict[str, float]:
 async def measure(engine: Any, runs: int) -> dict[str, Any]:
     question = _question()
     await _one_turn(engine, question)  # warm-up: first-use costs are not what a tester meets twice
-    latencies = [await _one_turn(engine, question) for _ in range(runs)]
-    barges = [await _barge_in(engine, question) for _ in range(runs)]
+    latencies, barges = [], []
+    for run in range(runs):
+        latencies.append(await _one_turn(engine, question))
+        log.info("run %d: end of speech to first audio %.3f s", run + 1, latencies[-1])
+    for run in range(runs):
+        barges.append(await _barge_in(engine, question))
+        log.info("barge-in %d: %s", run + 1, barges[-1])
     return {
         "end_of_speech_to_first_audio_s": [round(x, 3) for x in latencies],
         "median_end_of_speech_to_first_audio_s": round(statistics.median(latencies), 3),
@@ -145,7 +152,8 @@ async def measure(engine: Any, runs: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    log.setLevel(logging.INFO)  # one line per run: a slow run shows how far it got
     p = argparse.ArgumentParser(prog="python -m omni_demo.bench.live", description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=("full", "preview"), default="preview")
     p.add_argument("--runs", type=int, default=3)

@@ -158,7 +158,7 @@ def _tokens(summary: dict[str, Any]) -> str:
 
 def _row(label: str, summary: dict[str, Any], path: str) -> str:
     if summary.get("error") and not summary.get("runs_ok"):
-        return f"| {label} | {path} | {summary['error'][:120]} |||||||"
+        return f"| {label} | {path} | {summary['error'][:120]} ||||||||"
     first_audio = _num(summary.get("first_audio_s"))
     if path == "baseline" and summary.get("first_audio_s") is not None:
         first_audio += "¹"
@@ -168,6 +168,7 @@ def _row(label: str, summary: dict[str, Any], path: str) -> str:
         _num(summary.get("first_token_s")),
         _num(summary.get("tokens_per_s"), 1),
         first_audio,
+        _num(summary.get("underrun_s")),
         _num(summary.get("real_time_factor")),
         _num(summary.get("total_s")),
         _memory(summary),
@@ -181,8 +182,8 @@ def _ratio_row(ratio: dict[str, Any], label: str) -> str:
     if ratio.get("peak_allocated_gib") is not None:
         memory = f"{_ratio(ratio['peak_allocated_gib'])} / {_ratio(ratio.get('peak_reserved_gib'))}"
     cells = ["", label] + [
-        _ratio(ratio.get(k))
-        for k in ("first_token_s", "tokens_per_s", "first_audio_s", "real_time_factor", "total_s")
+        _ratio(ratio.get(k)) if k else "–"
+        for k in ("first_token_s", "tokens_per_s", "first_audio_s", "", "real_time_factor", "total_s")
     ]
     return "| " + " | ".join([*cells, memory, ""]) + " |"
 
@@ -190,9 +191,9 @@ def _ratio_row(ratio: dict[str, Any], label: str) -> str:
 PATH_NAMES = {"plain": "plain engine", "fast": "fast engine"}
 
 TABLE_HEAD = (
-    "| workload | path | first text token (s) | thinker decode (tok/s) | first audio (s) | real-time factor "
-    "| total (s) | peak GPU alloc / reserved (GiB) | tokens in → out |\n"
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    "| workload | path | first text token (s) | thinker decode (tok/s) | first audio (s) | underrun (s) "
+    "| real-time factor | total (s) | peak GPU alloc / reserved (GiB) | tokens in → out |\n"
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 )
 
 
@@ -235,8 +236,11 @@ def _header(result: dict[str, Any]) -> str:
 
 FOOTNOTES = (
     "Times count from the moment the request is made (media decoding and the processor included). "
-    "All paths run the same inputs and decoding settings with fixed output lengths (end tokens suppressed "
-    "until the target, thinker and talker alike). Baseline: stock `generate()`; plain engine: the demo's "
+    "All paths run the same inputs, the page's decoding settings and limits (max_new_tokens 8192, 4096 "
+    "speech frames), and fixed output lengths: end tokens suppressed until the target, thinker and talker "
+    "alike, and a stop there (never a smaller max_new_tokens). Underrun: a player that starts at the first "
+    "audio chunk and plays in real time waits this long in total for later chunks. "
+    "Baseline: stock `generate()`; plain engine: the demo's "
     "engine on `generate()` (`--engine plain`); fast engine: the default. "
     "Ratios below 1 are better for times, above 1 for tok/s.\n\n"
     "¹ The stock `generate()` returns the speech only when everything is done, so the baseline's time to "

@@ -5,12 +5,15 @@ once, take the text and the whole waveform at the end. A streamer that only time
 attached so that its first-token time and decode speed can be measured; its audio arrives only with
 the end of generate(), so its time to first audio is its total time.
 
-Engine: `LocalEngine.stream(Request(...))` as the UI drives it, with the fixed lengths passed through
-`EngineOptions.generate_overrides`; figures come from the final `Result.timings`, shifted so that
-both paths count from the moment the request is made.
+Engine: `LocalEngine.stream(Request(...))` as the UI drives it; figures come from the final
+`Result.timings`, shifted so that both paths count from the moment the request is made, and from the
+moments the audio chunks reach the caller (`underrun_s`).
 
-Both paths run the same decoding settings (the app's defaults: temperature 0.6, top-p 0.95, top-k 20;
-the talker's own defaults) and the same fixed output lengths, with end tokens suppressed until then.
+Every path runs the page's defaults: decoding (temperature 0.6, top-p 0.95, top-k 20; the talker's own
+defaults) and limits (max_new_tokens 8192, 4096 speech frames), so the engine's caches and loops are
+those a page request gets. The fixed output lengths are reached by suppressing the end tokens until
+the target and stopping there (a stopping criterion in `generate()`, `EngineOptions.stop_after_*` in
+the engine), never by shrinking max_new_tokens.
 """
 
 from __future__ import annotations
@@ -29,19 +32,24 @@ from typing import Any
 from transformers import TextStreamer
 
 from omni_demo.bench.workloads import Workload, decode_audio, sample_video_frames
-from omni_demo.engine.local import LocalEngine
-from omni_demo.types import Media, Request, Result, Sampling, Turn
+from omni_demo.engine.hooks import StopAfter
+from omni_demo.engine.local import EngineOptions, LocalEngine
+from omni_demo.presets import DEFAULT_SAMPLING
+from omni_demo.types import AudioChunk, Media, ModelKind, Request, Result, Turn
 
 log = logging.getLogger(__name__)
 
 SPEECH_RATE = 24_000
 SAMPLES_PER_FRAME = 1920  # one 12.5 Hz codec frame at 24 kHz
+PAGE_SAMPLING = DEFAULT_SAMPLING[ModelKind.INSTRUCT]  # the settings panel's defaults (8192 new tokens)
+PAGE_SPEECH_FRAMES = EngineOptions.max_speech_frames  # the engine's default: what a page request gets
 # baseline: stock generate(); plain: the demo's engine on generate() (--engine plain); fast: the fast engine.
 PATHS = ("baseline", "plain", "fast")
 FIGURES = (
     "first_token_s",
     "tokens_per_s",
     "first_audio_s",
+    "underrun_s",
     "real_time_factor",
     "total_s",
     "peak_allocated_gib",
@@ -58,6 +66,7 @@ class Run:
     first_token_s: float | None = None
     tokens_per_s: float | None = None  # thinker decode speed after the first token
     first_audio_s: float | None = None
+    underrun_s: float | None = None  # a player starting at the first chunk, in real time: seconds it waited
     speech_s: float | None = None
     total_s: float | None = None
     text_tokens: int = 0
@@ -66,6 +75,7 @@ class Run:
     peak_allocated_gib: float | None = None
     peak_reserved_gib: float | None = None
     prep_s: float | None = None  # baseline only: media decoding + processor
+    caches: dict[str, Any] = field(default_factory=dict)  # cache sizes the run decoded over
     exact: bool = False  # the output lengths came out exactly as asked
     error: str | None = None
 
@@ -131,8 +141,8 @@ def baseline_inputs(processor: Any, workload: Workload, media_path: Path | None,
 
 
 def baseline_generate_kwargs(workload: Workload, voice: str) -> dict[str, Any]:
-    """generate() as the upstream demo calls it, plus the fixed lengths."""
-    sampling = Sampling()  # the app's defaults, so both paths decode alike
+    """generate() as the upstream demo calls it with the page's limits, plus the fixed lengths."""
+    sampling = PAGE_SAMPLING  # the app's defaults, so both paths decode alike
     kwargs: dict[str, Any] = {
         "use_audio_in_video": workload.audio_in_video,
         "return_audio": workload.speaks,
@@ -141,25 +151,35 @@ def baseline_generate_kwargs(workload: Workload, voice: str) -> dict[str, Any]:
         "thinker_temperature": sampling.temperature,
         "thinker_top_p": sampling.top_p,
         "thinker_top_k": sampling.top_k,
+        "thinker_max_new_tokens": sampling.max_new_tokens,
+        "thinker_stopping_criteria": StopAfter(workload.text_tokens).as_list(),
         **fixed_lengths(workload),
     }
     if workload.speaks:
-        kwargs["speaker"] = voice
+        kwargs |= {
+            "speaker": voice,
+            "talker_max_new_tokens": PAGE_SPEECH_FRAMES,
+            "talker_stopping_criteria": StopAfter(workload.speech_frames + 1).as_list(),
+        }
     return kwargs
 
 
 def fixed_lengths(workload: Workload) -> dict[str, int]:
-    """Suppress the end tokens until the target: exactly N text tokens and F speech frames.
+    """Suppress the end tokens until the target: N text tokens and F speech frames, where each path
+    then stops (see `stops`).
 
     The talker makes one frame fewer than its new tokens (its last code never gets its 15 residual
     codes), so F frames need F + 1 talker tokens.
     """
-    n = workload.text_tokens
-    lengths = {"thinker_min_new_tokens": n, "thinker_max_new_tokens": n}
+    lengths = {"thinker_min_new_tokens": workload.text_tokens}
     if workload.speaks:
-        f = workload.speech_frames + 1
-        lengths |= {"talker_min_new_tokens": f, "talker_max_new_tokens": f}
+        lengths["talker_min_new_tokens"] = workload.speech_frames + 1
     return lengths
+
+
+def stops(workload: Workload) -> dict[str, int]:
+    """Where every path stops, whatever max_new_tokens and the speech frame limit allow."""
+    return {"text_tokens": workload.text_tokens, "speech_frames": workload.speech_frames}
 
 
 def run_baseline(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:
@@ -179,12 +199,14 @@ def run_baseline(engine: LocalEngine, workload: Workload, media_path: Path | Non
         first_token_s=None if clock.first is None else clock.first - started,
         tokens_per_s=_rate(clock.count, clock.first, clock.last),
         first_audio_s=total if samples else None,  # the stock generate() returns audio only at the end
+        underrun_s=0.0 if samples else None,  # ...all of it at once: its player never waits after that
         speech_s=samples / SPEECH_RATE if samples else None,
         total_s=total,
         text_tokens=clock.count,
         speech_frames=math.ceil(samples / SAMPLES_PER_FRAME),
         input_tokens=input_sizes(processor, batch["input_ids"][0]),
         prep_s=prepared - started,
+        caches={"kind": "DynamicCache (grows with the reply)"},
     )
 
 
@@ -240,17 +262,36 @@ def engine_request(workload: Workload, media_path: Path | None, voice: str) -> R
         voice=voice if workload.speaks else None,
         return_audio=workload.speaks,
         use_audio_in_video=workload.audio_in_video,
-        sampling=Sampling(max_new_tokens=workload.text_tokens),
+        sampling=PAGE_SAMPLING,
     )
 
 
 def engine_for(engine: LocalEngine, workload: Workload) -> LocalEngine:
-    frames = workload.speech_frames or engine.options.max_speech_frames
+    """The engine with the page's limits, stopping at the workload's lengths."""
     return engine.with_options(
         generate_overrides=tuple(fixed_lengths(workload).items()),
         speech_frames_per_token=None,
-        max_speech_frames=frames,
+        max_speech_frames=PAGE_SPEECH_FRAMES,
+        stop_after_tokens=workload.text_tokens,
+        stop_after_frames=workload.speech_frames or None,
     )
+
+
+def underrun(chunks: list[tuple[float, int]], rate: int = SPEECH_RATE) -> float | None:
+    """Seconds a player waits for audio after starting at the first chunk and playing in real time.
+
+    `chunks`: (arrival time in seconds, samples) in arrival order.
+    """
+    if not chunks:
+        return None
+    waited = 0.0
+    ends = chunks[0][0]  # when the audio received so far has been played
+    for arrival, samples in chunks:
+        if arrival > ends:
+            waited += arrival - ends
+            ends = arrival
+        ends += samples / rate
+    return waited
 
 
 def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:
@@ -258,8 +299,11 @@ def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None,
     request = engine_request(workload, media_path, voice)
     started = time.perf_counter()
     result: Result | None = None
+    chunks: list[tuple[float, int]] = []
     for event in fixed.stream(request):
-        if isinstance(event, Result):
+        if isinstance(event, AudioChunk):
+            chunks.append((time.perf_counter(), int(event.samples.size)))
+        elif isinstance(event, Result):
             result = event
     wall = time.perf_counter() - started
     if result is None:
@@ -271,12 +315,21 @@ def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None,
         first_token_s=None if t.first_token_s is None else t.first_token_s + offset,
         tokens_per_s=t.tokens_per_s,
         first_audio_s=None if t.first_audio_s is None else t.first_audio_s + offset,
+        underrun_s=underrun(chunks),
         speech_s=samples / SPEECH_RATE if samples else None,
         total_s=wall,
         text_tokens=t.text_tokens,
         speech_frames=math.ceil(samples / SAMPLES_PER_FRAME),
         input_tokens=dict(t.input_tokens),
+        caches=_caches(fixed),
     )
+
+
+def _caches(engine: LocalEngine) -> dict[str, Any]:
+    fast = engine.fast_path
+    if fast is None:
+        return {"kind": "DynamicCache (grows with the reply)"}
+    return {"kind": "static, sized per request", **fast.cache_sizes()}
 
 
 # ------------------------------------------------------------------------------------- measuring
@@ -351,11 +404,13 @@ def run_workload(
     since they take most of the GPU time.
     """
     reference_runs = runs if reference_runs is None else reference_runs
+    if not workload.reference:
+        reference_runs = 0
     voice = engine.info.capabilities.default_voice or ""
     results: dict[str, list[Run]] = {path: [] for path in PATHS}
     warmups: dict[str, Run] = {}
     if warmup:
-        for path in PATHS:
+        for path in PATHS if reference_runs else ("fast",):
             warmups[path] = measure(path, engine, _warmup_shape(workload), media_path, voice, seed=0)
             log.info("%s %s warm-up: %s", workload.name, path, _line(warmups[path]))
     for index in range(max(runs, reference_runs)):
@@ -388,6 +443,7 @@ def median_of(runs: list[Run]) -> dict[str, Any]:
         summary[name] = statistics.median(values) if values else None
     summary["speech_frames"] = statistics.median(g["speech_frames"] for g in good)
     summary["input_tokens"] = good[0]["input_tokens"]
+    summary["caches"] = good[-1]["caches"]
     summary["runs_ok"] = len(good)
     summary["error"] = None if len(good) == len(runs) else next(r.error for r in runs if r.error)
     return summary
@@ -407,6 +463,8 @@ def summarize(workload: Workload, results: dict[str, list[Run]], warmups: dict[s
     return {
         "spec": workload.as_dict(),
         "fixed_lengths": fixed_lengths(workload),
+        "stops": stops(workload),
+        "limits": {"max_new_tokens": PAGE_SAMPLING.max_new_tokens, "max_speech_frames": PAGE_SPEECH_FRAMES},
         "all_exact": all(r.exact for runs in results.values() for r in runs),
         **{
             path: {

@@ -38,6 +38,8 @@ class Workload:
     speech_seconds: float = 0.0  # 0: text answer only
     audio_in_video: bool = False
     thinking: bool = False  # the Thinking checkpoint's shape: no talker at all
+    # False: only the fast engine runs it; the two generate() paths would take minutes per run.
+    reference: bool = True
 
     @property
     def title(self) -> str:
@@ -68,6 +70,7 @@ class Workload:
             "speech_frames": self.speech_frames,
             "audio_in_video": self.audio_in_video,
             "thinking": self.thinking,
+            "reference": self.reference,
         }
 
 
@@ -102,6 +105,24 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     *(_video(s) for s in (15, 30, 60, 120)),
     Workload(
+        name="video-120s-speech",
+        asks="{s} s video with sound (fps 2, audio in video)",
+        prompt="What happens in this video, and what can be heard?",
+        text_tokens=64,
+        media="video",
+        media_seconds=120.0,
+        speech_seconds=10.0,
+        audio_in_video=True,
+    ),
+    Workload(
+        name="speech-120s",
+        asks="short text question",
+        prompt="Tell me a long story about a lighthouse keeper, read aloud.",
+        text_tokens=400,  # about what two minutes of read-aloud speech carry
+        speech_seconds=120.0,
+        reference=False,  # generate() makes ~8 frames a second: about 3.5 min per run on an H200
+    ),
+    Workload(
         name="thinking",
         asks="Thinking shape (no talker): short text",
         prompt="Solve step by step: how many positive integers below 1000 are divisible by 7 but not by 11?",
@@ -125,6 +146,7 @@ def for_preview(workload: Workload) -> Workload:
         text_tokens=max(8, min(16, workload.text_tokens // 8)),
         media_seconds=media_seconds,
         speech_seconds=min(workload.speech_seconds, 1.0),
+        reference=True,
     )
 
 

@@ -114,3 +114,24 @@ class _FrameBudget(StoppingCriteria):
 
         done = self._decoder.frames >= self._budget()
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
+class StopAfter(StoppingCriteria):
+    """Ends generate() after `tokens` new tokens, whatever its max_new_tokens (the benchmark's fixed
+    lengths). One per generate() call: the first call marks where the new tokens began."""
+
+    def __init__(self, tokens: int) -> None:
+        self._tokens = tokens
+        self._start: int | None = None
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        length = int(input_ids.shape[-1])
+        if self._start is None:
+            self._start = length - 1  # called after each new token: this is the first one
+        done = length - self._start >= self._tokens
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+    def as_list(self) -> StoppingCriteriaList:
+        return StoppingCriteriaList([self])

@@ -27,13 +27,14 @@ from omni_demo.conversation import ModelInput, build_model_input
 from omni_demo.engine import budget, selfcheck
 from omni_demo.engine.fast import FastPath
 from omni_demo.engine.fast.run import speech_setup, thinker_decoding
-from omni_demo.engine.hooks import SpeechTap, TextTap
+from omni_demo.engine.hooks import SpeechTap, StopAfter, TextTap
 from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
 from omni_demo.engine.served import Served
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
-from omni_demo.types import Event, ModelInfo, ModelKind, Preparing, Request, Result, Sampling, Timings, Turn
+from omni_demo.presets import reply_sampling
+from omni_demo.types import Event, ModelInfo, ModelKind, Preparing, Request, Result, Timings, Turn
 
 log = logging.getLogger(__name__)
 CAPTIONER_MAX_SECONDS = 30.0  # recommended by the Captioner's card, not enforced (as upstream)
@@ -67,9 +68,13 @@ class EngineOptions:
     # transformers' generate() as it ships, kept as a fallback and for comparison.
     engine: str = "fast"
     compile: bool = False  # fast engine: torch.compile each step before capturing it (slow start-up)
-    # Extra generate() kwargs applied last, e.g. the benchmark's fixed lengths
-    # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 125, "talker_max_new_tokens": 125}).
+    # Extra generate() kwargs applied last, e.g. the benchmark's suppressed end tokens
+    # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 126}).
     generate_overrides: tuple[tuple[str, Any], ...] = ()
+    # The benchmark's fixed lengths: end the reply after this many text tokens / speech frames, while the
+    # request keeps its own max_new_tokens and max_speech_frames (so the loops run as a page request's do).
+    stop_after_tokens: int | None = None
+    stop_after_frames: int | None = None
 
 
 @dataclass
@@ -311,6 +316,8 @@ class LocalEngine:
         import torch
 
         kwargs = self._generate_kwargs(request)
+        if self.options.stop_after_tokens is not None:  # generate()'s end; the fast loops read the option
+            kwargs["thinker_stopping_criteria"] = StopAfter(self.options.stop_after_tokens).as_list()
         try:
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
@@ -320,7 +327,7 @@ class LocalEngine:
                 else:
                     text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
                     if self.fast_path is not None:
-                        decoding = thinker_decoding(self.model, kwargs)
+                        decoding = self._thinker_decoding(kwargs)
                         self.fast_path.write(inputs, decoding, kwargs["use_audio_in_video"], text_tap)
                     else:
                         self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
@@ -399,12 +406,15 @@ class LocalEngine:
         speaker_id = self.model.config.talker_config.speaker_id[kwargs["speaker"].lower()]
         if self.fast_path is not None:
             speech = speech_setup(talker_kwargs, speaker_id)
-            decoding = thinker_decoding(self.model, kwargs)
+            decoding = self._thinker_decoding(kwargs)
             self.fast_path.speak(
                 inputs, decoding, kwargs["use_audio_in_video"], speech, text_tap, tap, feed, cancel
             )
             return
         speak_while_thinking(self.model, inputs, thinker_kwargs, talker_kwargs, speaker_id, feed, cancel)
+
+    def _thinker_decoding(self, kwargs: dict[str, Any]) -> Any:
+        return replace(thinker_decoding(self.model, kwargs), stop_after=self.options.stop_after_tokens)
 
     def _project_text(self, token_ids: Any) -> Any:
         """Reply tokens -> the talker's text embeddings (what generate() feeds it per step)."""
@@ -415,6 +425,8 @@ class LocalEngine:
         """Most speech frames allowed, given the text generated so far."""
         per_token = self.options.speech_frames_per_token
         cap = self.options.max_speech_frames
+        if self.options.stop_after_frames is not None:
+            cap = min(cap, self.options.stop_after_frames)
 
         def budget() -> int:
             # While the text is still being written its length is unknown: don't stop the talker.
@@ -450,16 +462,19 @@ class LocalEngine:
         return {"text": total - sum(sizes.values()), **sizes, "total": total}
 
     def warm_up(self) -> None:
-        """One tiny generation at start-up, so the first user does not pay for kernel set-up."""
+        """One short generation at start-up with the page's own settings (its sampling, its
+        max_new_tokens, the speech limit), ended after 2 tokens and 4 frames: the first user pays
+        neither the kernels' set-up nor, on the fast engine, the capture of the cache sizes a page
+        request decodes over (those are kept between requests)."""
         if not self._info.capabilities.text_input:
             return  # the Captioner needs an audio clip; its first request warms it up instead
         request = Request(
             turns=(Turn("user", "Hi"),),
             return_audio=self._info.capabilities.speech_output,
-            sampling=Sampling(temperature=0, max_new_tokens=2),
+            sampling=reply_sampling(self._info),
         )
         started = time.perf_counter()
-        for _ in self.with_options(max_speech_frames=4).stream(request):
+        for _ in self.with_options(stop_after_tokens=2, stop_after_frames=4).stream(request):
             pass
         log.info("warm-up (%s engine) took %.1f s", self.options.engine, time.perf_counter() - started)
 

@@ -54,8 +54,17 @@ def test_every_workload_runs_on_every_path_with_exact_lengths(preview_result):
                 assert median["speech_frames"] == spec["speech_frames"]
                 assert median["first_audio_s"] > 0
                 assert median["real_time_factor"] > 0
+                assert median["underrun_s"] >= 0
             else:
                 assert median["speech_s"] is None
+                assert median["underrun_s"] is None
+        # Every path ran with the page's limits; the fast engine's caches hold them.
+        assert entry["limits"] == {"max_new_tokens": 8192, "max_speech_frames": 4096}
+        caches = entry["fast"]["median"]["caches"]
+        assert caches["thinker_positions"] >= entry["fast"]["median"]["input_tokens"]["total"] + 8192
+        if spec["speech_frames"]:
+            assert caches["talker_positions"] > 4096
+        assert entry["baseline"]["median"]["caches"] == {"kind": "DynamicCache (grows with the reply)"}
         # Same inputs on every path: the model saw exactly the same prompt sizes.
         assert entry["baseline"]["median"]["input_tokens"] == entry["fast"]["median"]["input_tokens"]
         assert entry["plain"]["median"]["input_tokens"] == entry["fast"]["median"]["input_tokens"]
@@ -112,12 +121,27 @@ def test_parts_merge_and_readme_section(preview_result, tmp_path, cache_dir):
 
 def test_workload_selection_and_gpu_names():
     videos = [w.name for w in select("video", preview=False)]
-    assert videos == ["video-15s", "video-30s", "video-60s", "video-120s"]
+    assert videos == ["video-15s", "video-30s", "video-60s", "video-120s", "video-120s-speech"]
     full = select("text-speech", preview=False)[0]
     assert (full.text_tokens, full.speech_frames) == (64, 125)
     assert select("thinking", preview=False)[0].text_tokens == 512
+    spoken = select("video-120s-speech,speech-120s", preview=False)
+    shapes = [(w.media_seconds, w.text_tokens, w.speech_frames) for w in spoken]
+    assert shapes == [(120, 64, 125), (0, 400, 1500)]
     with pytest.raises(SystemExit):
         select("nope", preview=False)
     assert gpu_tag("NVIDIA H100 80GB HBM3") == "H100"
     assert gpu_tag("NVIDIA H200") == "H200"
     assert gpu_tag(None) == "cpu"
+
+
+def test_underrun_counts_the_seconds_a_real_time_player_waits():
+    from omni_demo.bench.runner import underrun
+
+    second = 24_000
+    assert underrun([]) is None
+    assert underrun([(1.0, second)]) == 0.0
+    # 1 s of audio at t=1, the next second arrives at 2.5: the player waited 0.5 s, then 0.2 s more.
+    assert underrun([(1.0, second), (2.5, second), (3.7, second)]) == pytest.approx(0.7)
+    # Chunks that arrive ahead of the player never count.
+    assert underrun([(1.0, 2 * second), (1.5, second), (2.9, second)]) == 0.0

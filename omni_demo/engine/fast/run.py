@@ -6,7 +6,9 @@ helper thread (its own CUDA stream), the talker here (another stream) as soon as
 token exists, reading the text through the `TextFeed` exactly as `generate()`'s talker reads
 `trailing_text_hidden`; each frame's 16 codes go to the speech tap, which decodes audio chunks.
 Decoders are kept per cache length (a graph is captured once per length); lengths above
-`keep_up_to` are freed after the request.
+`keep_up_to` are freed after the request. The default keeps what a page request decodes over (8192
+new tokens after a prompt of up to 8191: 16,384 thinker positions, 8,192 talker positions), which
+the start-up warm-up captures, so such a request captures nothing.
 """
 
 from __future__ import annotations
@@ -39,13 +41,14 @@ class SpeechSetup:
 class FastPath:
     """The fast loops over one loaded model; thread-safe only under the engine's lock."""
 
-    def __init__(self, model: Any, keep_up_to: int = 8192, compile: bool = False) -> None:
+    def __init__(self, model: Any, keep_up_to: int = 16384, compile: bool = False) -> None:
         self.model = model
         self.compile = compile  # torch.compile each step body before capturing it (CUDA only)
         self.keep_up_to = keep_up_to
         self.device = model.thinker.lm_head.weight.device
         self._thinkers: dict[int, ThinkerDecoder] = {}
         self._frames: dict[tuple[int, bool], FrameStep] = {}
+        self._used: dict[str, int] = {}  # the cache lengths the latest request ran over
         self._streams = self._make_streams()
         # Capturing a graph that samples (the frame step) puts the CUDA random generator in capture
         # mode for every thread: the thinker's host-side sampling meanwhile fails with "Offset increment
@@ -66,6 +69,7 @@ class FastPath:
             log.info(
                 "thinker decoder for %d positions ready in %.2f s", length, time.perf_counter() - started
             )
+        self._used["thinker_positions"] = length
         return self._thinkers[length]
 
     def frames_for(self, needed: int, do_sample: bool) -> FrameStep:
@@ -79,7 +83,12 @@ class FastPath:
             log.info(
                 "speech frame step for %d positions ready in %.2f s", key[0], time.perf_counter() - started
             )
+        self._used["talker_positions"] = key[0]
         return self._frames[key]
+
+    def cache_sizes(self) -> dict[str, int]:
+        """The cache lengths (positions) the latest request decoded over (the benchmark records them)."""
+        return dict(self._used)
 
     def release_large(self) -> None:
         """Free the caches (and graphs) of lengths above `keep_up_to`."""
@@ -134,6 +143,7 @@ class FastPath:
         prompt: PromptState | None,
     ) -> None:
         ids = inputs["input_ids"]
+        self._used.clear()
         started = time.perf_counter()
         decoder = self.thinker_for(int(ids.shape[1]) + decoding.max_new_tokens + 1)
         marks = [("decoder", time.perf_counter())]

@@ -29,6 +29,9 @@ class Decoding:
     max_new_tokens: int = 1024
     eos_token_ids: tuple[int, ...] = ()
     suppress_tokens: tuple[int, ...] = ()
+    # End after this many new tokens whatever `max_new_tokens` says (the benchmark's fixed lengths, as
+    # a stopping criterion does in `generate()`); None: no such end.
+    stop_after: int | None = None
 
 
 class Picker:
@@ -58,6 +61,9 @@ class Picker:
 
     def finished(self, token_id: int) -> bool:
         if token_id in self.decoding.eos_token_ids and self.new_tokens >= self.decoding.min_new_tokens:
+            return True
+        stop = self.decoding.stop_after
+        if stop is not None and self.new_tokens >= stop:
             return True
         return self.new_tokens >= self.decoding.max_new_tokens
 
