@@ -1,4 +1,5 @@
-"""The load test, small: 4 users × 20 mixed requests against the preview model, with bounds."""
+"""The load test, small: 6 users × 4 minutes of mixed requests against the preview model, with bounds
+(no errors, cancellations the server made, flat memory, bounded temporary files)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,42 @@ from omni_demo.loadtest import run
 pytestmark = pytest.mark.e2e
 
 
-def test_four_users_twenty_requests_each() -> None:
-    # The server sweeps its temporary files older than 5 s, so their total stays small throughout.
-    report = run(users=4, requests=20, minutes=4, max_new_tokens=16, temp_max_age_s=5)
-    print(report.lines())
-    assert report.requests == 80
-    assert not report.errors  # every request answered, refused in one sentence, or cancelled
+@pytest.fixture(scope="module")
+def report():
+    """One run shared by the tests below: 6 users for 4 minutes, mixed requests. The server sweeps
+    its temporary files older than 5 s, so their total stays small throughout."""
+    found = run(users=6, requests=None, minutes=4, max_new_tokens=16, temp_max_age_s=5, warmup_minutes=1)
+    print(found.lines())
+    return found
+
+
+def test_every_request_ends_answered_refused_or_cancelled(report) -> None:
+    assert not report.errors  # incl. the server's counts adding up to the requests sent
     assert set(report.outcomes) <= {"answered", "refused", "cancelled"}
-    assert report.outcomes["answered"] >= 40
-    assert report.outcomes["refused"] >= 1
-    assert report.outcomes["cancelled"] >= 1
+    assert report.outcomes["answered"] >= 100
+    assert report.outcomes["refused"] >= 5
     assert report.latency_p95_s < 30
-    # Decoded media is kept by content and freed heap is handed back: no growth with the request count.
-    assert report.rss_mib_after - report.rss_mib_before < 400
+
+
+def test_the_server_stops_what_users_cancel(report) -> None:
+    # Counted by the server (the model was stopped), not by the clients' asking: a server that let
+    # cancelled requests run to their end would count them answered.
+    assert report.cancel_asked >= 5
+    assert report.outcomes.get("cancelled", 0) >= 0.8 * report.cancel_asked
+
+
+def test_server_memory_does_not_grow_with_the_requests(report) -> None:
+    # Decoded media is kept by content, freed heap is handed back, sessions are bounded: after the
+    # first minute (the first request of each kind), the lowest RSS of each minute stays flat. A
+    # minute's minimum wanders by up to ~70 MiB under this load (30-minute run: 1097-1182 MiB with no
+    # trend), so the bounds sit above that noise and far below the ~150 MiB a minute of a leak.
+    minima = report.rss_mib_min_by_minute
+    assert len(minima) == 4
+    assert report.rss_slope_mib_per_min <= 30, minima
+    assert max(minima[1:]) - minima[1] <= 100, minima
+
+
+def test_temporary_files_stay_bounded(report) -> None:
     assert report.temp_mib_max < report.temp_mib_before + 50
     assert report.temp_mib_after < report.temp_mib_before + 10
 
