@@ -13,6 +13,7 @@ from omni_demo.errors import ModelLoadError
 if TYPE_CHECKING:
     from omni_demo.engine.local import LocalEngine
     from omni_demo.engine.remote.engine import RemoteEngine
+    from omni_demo.feedback import FeedbackStore
 
 log = logging.getLogger("omni_demo")
 
@@ -28,7 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here, not at module level: `python app.py --help` must not load torch.
     from starlette.middleware import Middleware  # noqa: PLC0415
 
-    from omni_demo.feedback import FeedbackStore  # noqa: PLC0415
     from omni_demo.realtime.endpoint import RealtimeRoute  # noqa: PLC0415
     from omni_demo.realtime.session import LiveLimits  # noqa: PLC0415
     from omni_demo.ui.app import build_demo, start_cache_sweeper  # noqa: PLC0415
@@ -63,10 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # Freed CPU buffers of each request go back to the system instead of piling up in the heap.
         HeapTrimmer(busy=lambda: engine.busy).start()
-    store = None
-    if settings.feedback_dir is not None:
-        store = FeedbackStore(settings.feedback_dir, keep_media=settings.feedback_keep_media)
-        print(f"Feedback goes to {settings.feedback_dir / 'feedback.jsonl'}", flush=True)
+    store = _feedback(settings)
     from omni_demo import tempfiles  # noqa: PLC0415
 
     tempfiles.configure(max_age_s=settings.temp_max_age_s)
@@ -97,6 +94,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Ready in {time.perf_counter() - started:.1f} s at {demo.local_url}", flush=True)
     demo.block_thread()
     return 0
+
+
+def _feedback(settings: Settings) -> FeedbackStore | None:
+    """The feedback writer, with the Hugging Face dataset as a second home when asked (None: off)."""
+    from omni_demo.feedback import FeedbackStore  # noqa: PLC0415
+    from omni_demo.feedback_hub import STAGING, HubOptions, HubSink  # noqa: PLC0415
+
+    # A dataset needs a local folder to stage in; on a Space without persistent storage any will do.
+    folder = settings.feedback_dir or (settings.cache_dir / "feedback" if settings.feedback_repo else None)
+    if folder is None:
+        return None
+    hub = None
+    if settings.feedback_repo is not None:
+        options = HubOptions(settings.feedback_repo, settings.hf_token, settings.feedback_every_minutes)
+        hub = HubSink(folder / STAGING, options)
+        hub.start()
+    print(f"Feedback goes to {folder / 'feedback.jsonl'}", flush=True)
+    if hub is not None:
+        print(
+            f"Feedback is committed to the dataset {hub.options.repo_id} every {hub.options.every_minutes:g} "
+            f"minutes as data/{hub.run}.jsonl",
+            flush=True,
+        )
+    return FeedbackStore(folder, keep_media=settings.feedback_keep_media, hub=hub)
 
 
 def _local(settings: Settings) -> LocalEngine:

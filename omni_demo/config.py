@@ -40,6 +40,9 @@ class Settings:
     max_input_tokens: int | None = None  # prompt tokens per request; None: what fits the device
     feedback_dir: Path | None = None  # testers' feedback is appended here as JSON Lines; None: off
     feedback_keep_media: bool = False  # also copy the media each feedback refers to
+    feedback_repo: str | None = None  # OWNER/NAME: also commit feedback to this Hugging Face dataset
+    feedback_every_minutes: float = 5.0  # time between those commits
+    hf_token: str | None = field(default=None, repr=False)  # HF_TOKEN, for --feedback-repo; never logged
     backend: str = "local"  # "local": the model in this process; else a remote service (engine/remote)
     api_base: str | None = None  # the remote service's OpenAI-compatible base URL; None: its default
     api_key: str | None = field(default=None, repr=False)  # never logged or shown
@@ -126,6 +129,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="also copy the media each feedback refers to into FEEDBACK_DIR/media",
     )
     p.add_argument(
+        "--feedback-repo",
+        default=os.environ.get("OMNI_FEEDBACK_REPO") or None,
+        metavar="OWNER/NAME",
+        help="also commit feedback (and kept media) to this Hugging Face dataset, created private if "
+        "missing; the token comes from HF_TOKEN (feedback folder: FEEDBACK_DIR, else CACHE_DIR/feedback)",
+    )
+    p.add_argument(
+        "--feedback-every",
+        dest="feedback_every_minutes",
+        type=float,
+        default=os.environ.get("OMNI_FEEDBACK_EVERY", "5"),
+        help="minutes between commits to --feedback-repo (default 5)",
+    )
+    p.add_argument(
         "--backend",
         choices=BACKENDS,
         default=os.environ.get("OMNI_BACKEND", "local"),
@@ -198,6 +215,9 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         max_input_tokens=_positive(a.max_input_tokens, "--max-input-tokens"),
         feedback_dir=a.feedback_dir,
         feedback_keep_media=a.feedback_keep_media,
+        feedback_repo=_repo_id(a.feedback_repo),
+        feedback_every_minutes=_above_zero(a.feedback_every_minutes, "--feedback-every"),
+        hf_token=os.environ.get("HF_TOKEN") or None,
         backend=a.backend,
         api_base=a.api_base,
         api_key=a.api_key or None,
@@ -208,6 +228,15 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         max_sessions=_at_least_one(a.max_sessions, "--max-sessions"),
         live_max_minutes=_above_zero(a.live_max_minutes, "--live-max-minutes"),
     )
+
+
+def _repo_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    owner, sep, name = value.partition("/")
+    if not sep or not owner or not name or "/" in name:
+        raise SystemExit("--feedback-repo must look like OWNER/NAME")
+    return value
 
 
 def _at_least_one(value: int, flag: str) -> int:

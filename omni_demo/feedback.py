@@ -5,7 +5,8 @@ where it was given, the model, its kind and engine, the page language, the setti
 up to the rated answer (texts, media names, sizes and SHA-256 hashes), the answer and its timings.
 A comment repeats the rating's record with the comment added and the same `id`: the last line of an
 `id` is the tester's final word. With `--feedback-keep-media` the media is copied to `media/<sha256>`
-(each file once).
+(each file once). With `--feedback-repo` the same lines and media are also staged for a Hugging Face
+dataset repository (`feedback_hub.HubSink`), committed in the background.
 
 A line is written whole or not at all (one append under a lock; a failed write is cut back off), and
 any failure to write becomes one sentence for the tester; the chat goes on. Nothing here imports gradio.
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from omni_demo.errors import OmniError
+from omni_demo.feedback_hub import HubSink
 from omni_demo.media import file_digest
 from omni_demo.transcript import Exchange, media_entry
 from omni_demo.types import ModelInfo
@@ -97,26 +99,34 @@ class FeedbackStore:
 
     folder: Path
     keep_media: bool = False
+    hub: HubSink | None = None  # `--feedback-repo`: each line and its media are staged for the Hub too
 
     def save(self, entry: dict[str, Any], media_paths: Sequence[str] = ()) -> None:
         """Append `entry` as one line (copying the media first when kept); raises FeedbackError."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            if self.keep_media:
-                self._keep(entry, media_paths)
+            copies = self._keep(entry, media_paths) if self.keep_media else []
             line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
             _append(self.folder / FILE_NAME, line)
+            if self.hub is not None:
+                self.hub.stage_media(copies)
+                with self.hub.lock:  # the scheduler lists the staged files under it: never half a line
+                    _append(self.hub.lines, line)
         except OSError as exc:
             raise _sentence(exc) from exc
 
-    def _keep(self, entry: dict[str, Any], media_paths: Sequence[str]) -> None:
+    def _keep(self, entry: dict[str, Any], media_paths: Sequence[str]) -> list[Path]:
+        """Copy the media the entry names into `media/`; returns the copies."""
         by_hash = {file_digest(path): path for path in media_paths if Path(path).is_file()}
+        copies: list[Path] = []
         for turn in entry["conversation"]:
             for item in turn.get("media", []):
                 source = by_hash.get(item.get("sha256"))
                 if source is None:
                     continue
                 item["copy"] = _copy_once(source, self.folder / "media", item["sha256"])
+                copies.append(self.folder / item["copy"])
+        return copies
 
 
 def _copy_once(source: str, folder: Path, digest: str) -> str:
