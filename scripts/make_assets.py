@@ -458,27 +458,78 @@ def make_scene(_: Audio, out: Path) -> None:
     img.save(out, optimize=True)
 
 
-def make_math(_: Audio, out: Path) -> None:
+# The two problems of upstream's Image Math cookbook, drawn from their text (their own pictures are not
+# redistributed): the 3-arm lawn sprinkler (Fig. P3.114) and the training set with m=3 examples.
+INK = (20, 20, 20)
+
+
+def arrow(draw: ImageDraw.ImageDraw, start: tuple[float, float], end: tuple[float, float], fill: RGB) -> None:
+    draw.line([start, end], fill=fill, width=4)
+    angle = math.atan2(end[1] - start[1], end[0] - start[0])
+    wings = [(end[0] - 16 * math.cos(angle + s), end[1] - 16 * math.sin(angle + s)) for s in (0.45, -0.45)]
+    draw.polygon([end, *wings], fill=fill)
+
+
+def draw_sprinkler_arm(draw: ImageDraw.ImageDraw, centre: tuple[int, int], angle: float, radius: int) -> None:
+    """One arm seen from above, its nozzle at `radius` and its jet at 40° to the tangent, backwards."""
+    cx, cy = centre
+    tip = (cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+    draw.line([centre, tip], fill=INK, width=10)
+    tangent = angle - math.pi / 2  # the arms turn clockwise on the page; the jets point the other way
+    jet = tangent + math.radians(40)
+    end = (tip[0] + 95 * math.cos(jet), tip[1] + 95 * math.sin(jet))
+    arrow(draw, tip, end, (30, 110, 220))
+    ahead = (tip[0] + 90 * math.cos(tangent), tip[1] + 90 * math.sin(tangent))
+    draw.line([tip, ahead], fill=(120, 120, 120), width=2)  # the tangent the angle is measured from
+    box = (tip[0] - 48, tip[1] - 48, tip[0] + 48, tip[1] + 48)
+    first, second = sorted((math.degrees(tangent), math.degrees(jet)))
+    draw.arc(box, first, second, fill=(200, 0, 0), width=3)
+    middle = tangent + math.radians(20)
+    label = (tip[0] + 64 * math.cos(middle), tip[1] + 64 * math.sin(middle))
+    draw.text(label, "θ", font=load_font(28), fill=(200, 0, 0), anchor="mm")
+
+
+def make_math_sprinkler(_: Audio, out: Path) -> None:
     img = Image.new("RGB", (640, 480), (255, 255, 255))
     draw = ImageDraw.Draw(img)
-    unit, (bx, by) = 75, (170, 400)  # 75 px per unit: legs 3 (vertical) and 4 (horizontal)
-    a, c = (bx, by - 3 * unit), (bx + 4 * unit, by)
-    draw.line([a, (bx, by), c, a], fill=(20, 20, 20), width=4, joint="curve")
-    draw.line([(bx, by - 26), (bx + 26, by - 26), (bx + 26, by)], fill=(20, 20, 20), width=3)  # right angle
-    label, small = load_font(40), load_font(26)
-    draw.text((bx - 22, by - 1.5 * unit), "3", font=label, fill=(0, 0, 0), anchor="rm")
-    draw.text((bx + 2 * unit, by + 16), "4", font=label, fill=(0, 0, 0), anchor="mt")
-    mid = ((a[0] + c[0]) / 2, (a[1] + c[1]) / 2)
-    draw.text((mid[0] + 0.6 * 34, mid[1] - 0.8 * 34), "x", font=label, fill=(200, 0, 0), anchor="mm")
-    vertices = (
-        ("A", (a[0] - 8, a[1] - 8), "rb"),
-        ("B", (bx - 8, by + 8), "rt"),
-        ("C", (c[0] + 8, c[1] + 8), "lt"),
-    )
-    for text, pos, anchor in vertices:
-        draw.text(pos, text, font=small, fill=(70, 70, 70), anchor=anchor)
-    draw.text((40, 30), "Find x.", font=load_font(44, bold=True), fill=(0, 0, 0))
-    draw.text((40, 90), "The triangle has a right angle at B.", font=small, fill=(40, 40, 40))
+    centre, radius = (330, 250), 150
+    for k in range(3):
+        draw_sprinkler_arm(draw, centre, math.radians(-90 + 120 * k), radius)
+    draw.ellipse((centre[0] - 26, centre[1] - 26, centre[0] + 26, centre[1] + 26), fill=(90, 90, 90))
+    turn = (centre[0] - 70, centre[1] - 70, centre[0] + 70, centre[1] + 70)
+    draw.arc(turn, 195, 250, fill=(90, 90, 90), width=3)  # the sense of rotation (clockwise)
+    head = (centre[0] + 70 * math.cos(math.radians(252)), centre[1] + 70 * math.sin(math.radians(252)))
+    arrow(draw, (head[0] - 12, head[1] + 4), (head[0] + 4, head[1]), (90, 90, 90))
+    draw.text((centre[0] - 98, centre[1] - 66), "ω", font=load_font(28), fill=(90, 90, 90), anchor="mm")
+    small = load_font(22)
+    draw.text((24, 150), "water in at the centre:", font=small, fill=INK)
+    draw.text((24, 178), "2.7 m³/hr, 20°C", font=small, fill=INK)
+    draw.text((centre[0] + 30, centre[1] + 64), "R = 15 cm", font=small, fill=INK, anchor="rt")
+    draw.text((24, 440), "nozzle diameter d = 7 mm", font=small, fill=INK)
+    draw.text((24, 20), "Fig. P3.114", font=load_font(30, bold=True), fill=INK)
+    img.save(out, optimize=True)
+
+
+def make_math_cost(_: Audio, out: Path) -> None:
+    """The three examples (1, 1), (2, 2), (3, 3) plotted as crosses on a 0-3 grid."""
+    img = Image.new("RGB", (640, 480), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    origin, unit = (110, 400), 110
+    label = load_font(26)
+    for k in range(4):
+        x, y = origin[0] + k * unit, origin[1] - k * unit
+        draw.line([(x, origin[1]), (x, origin[1] - 3.3 * unit)], fill=(220, 220, 220), width=1)
+        draw.line([(origin[0], y), (origin[0] + 3.3 * unit, y)], fill=(220, 220, 220), width=1)
+        draw.text((x, origin[1] + 12), str(k), font=label, fill=INK, anchor="mt")
+        draw.text((origin[0] - 14, y), str(k), font=label, fill=INK, anchor="rm")
+    arrow(draw, origin, (origin[0] + 3.6 * unit, origin[1]), INK)
+    arrow(draw, origin, (origin[0], origin[1] - 3.45 * unit), INK)
+    draw.text((origin[0] + 3.6 * unit, origin[1] + 14), "x", font=label, fill=INK, anchor="mt")
+    draw.text((origin[0] + 14, origin[1] - 3.4 * unit), "y", font=label, fill=INK, anchor="lm")
+    for k in (1, 2, 3):
+        x, y, r = origin[0] + k * unit, origin[1] - k * unit, 12
+        draw.line([(x - r, y - r), (x + r, y + r)], fill=(200, 0, 0), width=5)
+        draw.line([(x - r, y + r), (x + r, y - r)], fill=(200, 0, 0), width=5)
     img.save(out, optimize=True)
 
 
@@ -783,7 +834,18 @@ def build_assets() -> list[Asset]:
             "Flat landscape: storm clouds, lightning, rain, mountains, a small house.",
             make_scene,
         ),
-        Asset("math.png", "Right triangle with legs 3 and 4 and hypotenuse x: 'Find x.'", make_math),
+        Asset(
+            "math_sprinkler.png",
+            "The project's own drawing of upstream's Image Math lawn-sprinkler problem: a 3-arm sprinkler "
+            "seen from above (R = 15 cm, jets at θ to the tangent, Fig. P3.114).",
+            make_math_sprinkler,
+        ),
+        Asset(
+            "math_cost.png",
+            "The project's own drawing of upstream's Image Math J(0) problem: the training set "
+            "(1, 1), (2, 2), (3, 3) plotted as crosses on a 0-3 grid.",
+            make_math_cost,
+        ),
         Asset(
             "video_room.mp4",
             "6 s silent pan across a room: door (left), table, window (right).",
@@ -814,6 +876,9 @@ def write_docs(out: Path, assets: Sequence[Asset]) -> None:
         "Every file here is generated by `python scripts/make_assets.py` from open tools only "
         "(espeak-ng speech, sox synthesis, Pillow drawings, ffmpeg encoding). "
         "They are dedicated to the public domain (CC0 1.0, see LICENSE.md).",
+        "",
+        "`math_sprinkler.png` and `math_cost.png` are the project's own drawings of the two problems of "
+        "upstream's Image Math cookbook, made from the problems' text; upstream's pictures are not bundled.",
         "",
         "| File | Content |",
         "| --- | --- |",
