@@ -414,6 +414,16 @@ def check_video(path: str, max_seconds: float, need_audio: bool) -> VideoInfo:
     return info
 
 
+def has_sound_track(path: str) -> bool:
+    """Whether a video file carries sound; False for a file that can't be read (the engine's own
+    check then says what is wrong with it, in one sentence)."""
+    try:
+        _require_file(path, "video")
+        return CACHE.get("probe", path, (), lambda: probe_video(path)).has_audio
+    except InputError:
+        return False
+
+
 @dataclass(frozen=True)
 class SampledVideo:
     """The frames upstream's preprocessing would take from a file, and the rate they were taken at."""

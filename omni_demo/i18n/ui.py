@@ -12,11 +12,12 @@ UI: dict[str, tuple[str, str]] = {
         "**Model:** `{name}` ({kind}) on `{device}`",
         "**模型**：`{name}`（{kind}），运行于 `{device}`",
     ),
-    "page.preview": (
-        "⚠️ **Preview model: answers are random.** This is a tiny random-weight Qwen3-Omni that runs on any "
+    "page.preview": ("⚠️ **Preview model: answers are random.**", "⚠️ **预览模型：回答是随机的。**"),
+    "page.preview_more": (  # left out on a phone, where the conversation needs the first screen
+        "This is a tiny random-weight Qwen3-Omni that runs on any "
         "CPU, so every control works but the text and speech are noise. To load a real checkpoint, "
         "start the demo on a GPU with `python app.py --model {model}` (or a local folder).",
-        "⚠️ **预览模型：回答是随机的。** 这是一个可在任何 CPU 上运行的随机权重微型 Qwen3-Omni，"
+        "这是一个可在任何 CPU 上运行的随机权重微型 Qwen3-Omni，"
         "所有控件都能使用，但文字和语音都是噪声。要加载真实模型，请在 GPU 上用 "
         "`python app.py --model {model}`（或本地文件夹）启动演示。",
     ),
@@ -29,12 +30,14 @@ UI: dict[str, tuple[str, str]] = {
     "chat.preset": ("System prompt preset", "系统提示词预设"),
     "chat.system": ("System prompt", "系统提示词"),
     "chat.none": ("(none)", "（无）"),
+    "chat.no_system": ("✕ No system prompt", "✕ 不用系统提示词"),
     "chat.voice": ("Voice", "音色"),
     "chat.speak": ("Speak the reply", "朗读回复"),
     "chat.aiv": ("Audio in video", "视频中的音频"),
     "chat.aiv_info": (
-        "Let the model hear the sound track of attached videos (fixed for a whole conversation).",
-        "让模型听到所附视频的音轨（整段对话中保持不变）。",
+        "The model hears attached videos' sound tracks; a silent video is only seen "
+        "(fixed for a whole conversation).",
+        "模型会听到所附视频的音轨；无声视频只看画面（整段对话中保持不变）。",
     ),
     "chat.sampling": ("Sampling", "采样"),
     "chat.temperature": ("Temperature (0 = greedy)", "温度（0 = 贪心解码）"),

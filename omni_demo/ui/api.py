@@ -21,7 +21,7 @@ import gradio as gr
 from omni_demo.engine.base import Engine, engine_name
 from omni_demo.tempfiles import reply_files
 from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, TextDelta, Turn
-from omni_demo.ui.chat import GPU, chat_defaults
+from omni_demo.ui.chat import GPU, chat_defaults, default_system_prompt, max_new_tokens_limit
 from omni_demo.ui.handlers import ChatOptions, save_wav, shown_to_user
 
 PUBLIC = ("generate", "generate_stream", "info")
@@ -53,15 +53,18 @@ def _options(
     top_k: float | None,
     max_new_tokens: float | None,
 ) -> ChatOptions:
-    """The caller's settings; a value left out (None) takes the chat tab's default."""
+    """The caller's settings; a value left out (None) takes the chat tab's default. As on the page, the
+    system prompt left out is the voice-assistant prompt when the reply is spoken, else none ("" is
+    none)."""
 
     def pick(value: Any, default: Any) -> Any:
         return default if value is None else value
 
+    speak = bool(pick(return_audio, defaults.speak))
     return ChatOptions(
-        system_prompt=system_prompt or "",
+        system_prompt=pick(system_prompt, default_system_prompt(speak and defaults.speak)),
         voice=voice or defaults.voice,
-        speak=bool(pick(return_audio, defaults.speak)),
+        speak=speak,
         audio_in_video=bool(pick(use_audio_in_video, defaults.audio_in_video)),
         temperature=float(pick(temperature, defaults.temperature)),
         top_p=float(pick(top_p, defaults.top_p)),
@@ -80,6 +83,7 @@ def engine_description(engine: Engine, limits: dict[str, Any] | None = None) -> 
         "max_clip_seconds": getattr(options, "max_clip_seconds", None),
         "max_media_turns": getattr(options, "max_media_turns", None),
         "max_input_tokens": getattr(options, "max_input_tokens", None),
+        "max_new_tokens": max_new_tokens_limit(engine),  # the chat's slider ends here
         **(limits or {}),
     }
     served = getattr(engine, "served", None)  # how requests ended so far (the load test reads it)
@@ -119,7 +123,8 @@ def build_api(engine: Engine, limits: dict[str, Any] | None = None) -> None:
             gr.File(label="audio", type="filepath", value=None),
             gr.File(label="image", type="filepath", value=None),
             gr.File(label="video", type="filepath", value=None),
-            gr.Textbox(label="system_prompt", value=defaults.system_prompt),
+            # No value: left out, it follows return_audio as the page's does (see `_options`).
+            gr.Textbox(label="system_prompt", value=None),
             gr.Textbox(label="voice", value=defaults.voice or ""),
             gr.Checkbox(label="use_audio_in_video", value=defaults.audio_in_video),
             gr.Checkbox(label="return_audio", value=defaults.speak),
@@ -141,7 +146,7 @@ def build_api(engine: Engine, limits: dict[str, Any] | None = None) -> None:
         audio: str | None = None,
         image: str | None = None,
         video: str | None = None,
-        system_prompt: str = "",
+        system_prompt: str | None = None,
         voice: str | None = None,
         use_audio_in_video: bool | None = None,
         return_audio: bool | None = None,

@@ -18,6 +18,24 @@ from omni_demo.ui.sweep import CacheSweeper
 
 TITLE = text("page.title", EN)  # the browser tab's title (Gradio does not translate it)
 
+# On a phone the header would fill the first screen (the title beside the language buttons, then the
+# whole preview banner), so there it shrinks to a few lines: a smaller title with the buttons on the
+# same line, the banner's first sentence only, and a shorter chat, so that the message box and the
+# latest answer are on the first screen. The page carries it itself (see `_page_style`).
+PAGE_CSS = """
+#page-style { display: none !important; }
+@media (max-width: 640px) {
+  #page-header { flex-wrap: nowrap; align-items: flex-start; gap: 8px; }
+  #page-header > .column { min-width: 0 !important; }
+  #banner h1 { font-size: 1.25rem; margin: 0 0 2px; }
+  #banner p { margin: 2px 0; font-size: 0.85rem; line-height: 1.35; }
+  #banner .banner-more { display: none; }
+  #language-switch { flex: 0 0 auto; width: auto; min-width: 0; flex-wrap: nowrap; gap: 4px; }
+  #language-switch button { flex: 0 0 auto; min-width: 0 !important; padding: 2px 8px; white-space: nowrap; }
+  #chatbot { height: 40vh !important; min-height: 200px; }
+}
+"""
+
 
 def banner(info: ModelInfo, lang: str = EN) -> str:
     kind = info.capabilities.kind.value.capitalize()
@@ -25,7 +43,8 @@ def banner(info: ModelInfo, lang: str = EN) -> str:
     heading = f"# {text('page.title', lang)}\n{line}"
     if not info.is_preview:
         return heading
-    return f"{heading}\n\n{text('page.preview', lang, model=DEFAULT_GPU_MODEL)}"
+    more = text("page.preview_more", lang, model=DEFAULT_GPU_MODEL)
+    return f'{heading}\n\n{text("page.preview", lang)} <span class="banner-more">{more}</span>'
 
 
 def build_demo(
@@ -38,8 +57,8 @@ def build_demo(
     whatever is older than `temp_max_age_s` (`start_cache_sweeper`, once launched), so the disk it
     uses stays bounded however long it runs."""
     with gr.Blocks(title=TITLE, delete_cache=_cache_rule(temp_max_age_s)) as demo:
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=320):  # on a phone the language buttons wrap below it
+        with gr.Row(equal_height=False, elem_id="page-header"):
+            with gr.Column(scale=1, min_width=320):  # on a phone PAGE_CSS keeps the buttons beside it
                 gr.Markdown(
                     pair(**{lang.replace("-", "_"): banner(engine.info, lang) for lang in LANGUAGES}),
                     elem_id="banner",
@@ -53,10 +72,17 @@ def build_demo(
             tabs = build_cookbook_tabs(engine, feedback)
         wire_switch(switch, [(chat, t("tab.chat")), (live, t("tab.live")), *tabs])
         build_api(engine, limits)
+        _page_style()
     hide_internal_endpoints(demo)
     demo.queue(default_concurrency_limit=1)
     _share_generations(demo, getattr(engine, "concurrency", 1))
     return demo
+
+
+def _page_style() -> None:
+    """PAGE_CSS as a <style> in the page (its own block hidden): it goes with every way the page is
+    served, not only with app.py's launch()."""
+    gr.HTML(f"<style>{PAGE_CSS}</style>", elem_id="page-style", container=False, padding=False)
 
 
 def _cache_rule(temp_max_age_s: float) -> tuple[int, int]:

@@ -12,7 +12,7 @@ import gradio as gr
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n.cases import PRESET_TEXT
-from omni_demo.presets import SYSTEM_PROMPTS, reply_sampling
+from omni_demo.presets import SYSTEM_PROMPTS, VOICE_ASSISTANT_PROMPT, reply_sampling
 from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
@@ -20,6 +20,9 @@ from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
 
 PRIVATE = "private"  # internal events stay out of the API
 GPU = "gpu"  # one concurrency id for every event that runs the model: one generation at a time
+# Upstream's web demo lets a reply run this long with transformers (long Thinking traces). The default
+# stays lower: the fast engine sizes its caches from the request's limit.
+MAX_NEW_TOKENS = 32_768
 
 
 @dataclass
@@ -49,15 +52,30 @@ class SettingsPanel:
         ]
 
 
+def default_system_prompt(speak: bool) -> str:
+    """Upstream's web demo starts a spoken chat with its voice-assistant prompt, a written one with none."""
+    return VOICE_ASSISTANT_PROMPT if speak else ""
+
+
+def max_new_tokens_limit(engine: Engine) -> int:
+    """The most new tokens a reply may ask for: upstream's limit, within the model's context where the
+    engine holds the model (a remote back-end refuses a longer request itself), as a multiple of the
+    slider's step of 8."""
+    config = getattr(getattr(engine, "model", None), "config", None)
+    thinker = getattr(getattr(config, "thinker_config", None), "text_config", None)
+    context = int(getattr(thinker, "max_position_embeddings", MAX_NEW_TOKENS))
+    return max(8, min(MAX_NEW_TOKENS, context) // 8 * 8)
+
+
 def chat_defaults(engine: Engine) -> ChatOptions:
     """The chat tab's initial settings; the API's defaults are the same."""
     caps = engine.info.capabilities
     sampling = reply_sampling(engine.info)
     return ChatOptions(
-        system_prompt="",
+        system_prompt=default_system_prompt(caps.speech_output),
         voice=caps.default_voice,
         speak=caps.speech_output,
-        audio_in_video=False,
+        audio_in_video=True,  # heard where a video has a sound track (see handlers.hears_video_sound)
         temperature=sampling.temperature,
         top_p=sampling.top_p,
         top_k=sampling.top_k,
@@ -71,14 +89,32 @@ def settings_panel(engine: Engine) -> SettingsPanel:
     with gr.Column(scale=1, min_width=280):
         preset = gr.Dropdown(
             [(pair(en=name, zh_CN=PRESET_TEXT[name]), name) for name in SYSTEM_PROMPTS],
-            value=None,
+            value=_preset_of(defaults.system_prompt),
             label=t("chat.preset"),
             visible=caps.text_input,
         )
         system_prompt = gr.Textbox(
-            label=t("chat.system"), lines=4, visible=caps.text_input, placeholder=t("chat.none")
+            value=defaults.system_prompt,
+            label=t("chat.system"),
+            lines=4,
+            max_lines=8,
+            visible=caps.text_input,
+            placeholder=t("chat.none"),
+            elem_id="system-prompt",
         )
-        preset.change(lambda name: SYSTEM_PROMPTS.get(name, ""), preset, system_prompt, queue=False)
+        no_prompt = gr.Button(
+            t("chat.no_system"), size="sm", visible=caps.text_input, elem_id="clear-system-prompt"
+        )
+        preset.change(
+            lambda name: SYSTEM_PROMPTS.get(name, ""),
+            preset,
+            system_prompt,
+            queue=False,
+            api_visibility=PRIVATE,
+        )
+        no_prompt.click(
+            lambda: (_preset_of(""), ""), None, [preset, system_prompt], queue=False, api_visibility=PRIVATE
+        )
         voice = gr.Dropdown(
             list(caps.voices), value=defaults.voice, label=t("chat.voice"), visible=caps.speech_output
         )
@@ -97,7 +133,7 @@ def settings_panel(engine: Engine) -> SettingsPanel:
             top_k = gr.Slider(1, 100, value=defaults.top_k, step=1, label=t("chat.top_k"))
             max_new_tokens = gr.Slider(
                 8,
-                8192,
+                max_new_tokens_limit(engine),
                 value=defaults.max_new_tokens,
                 step=8,
                 label=t("chat.max_tokens"),
@@ -106,6 +142,11 @@ def settings_panel(engine: Engine) -> SettingsPanel:
     return SettingsPanel(
         system_prompt, voice, speak, audio_in_video, temperature, top_p, top_k, max_new_tokens
     )
+
+
+def _preset_of(prompt: str) -> str | None:
+    """The preset whose text this is, so the dropdown names what the box holds."""
+    return next((name for name, text in SYSTEM_PROMPTS.items() if text == prompt), None)
 
 
 def _options(values: tuple[Any, ...]) -> ChatOptions:

@@ -47,9 +47,21 @@ class ChatOptions:
             system_prompt=self.system_prompt,
             voice=self.voice or None,
             return_audio=self.speak,
-            use_audio_in_video=self.audio_in_video,
+            use_audio_in_video=hears_video_sound(turns, self.audio_in_video),
             sampling=Sampling(self.temperature, self.top_p, int(self.top_k), int(self.max_new_tokens)),
         )
+
+
+def hears_video_sound(turns: list[Turn] | tuple[Turn, ...], wanted: bool) -> bool:
+    """Whether the model hears the videos' sound ("audio in video"): when wanted and the
+    conversation's videos all have a sound track. A webcam question is heard with no box ticked, and
+    a silent video is still taken (seen, not heard): the model takes one setting for all of a
+    request's videos, so one silent video turns it off for all of them. Without a video it changes
+    nothing and stays off."""
+    videos = [item.path for turn in turns for item in turn.media if item.kind == "video"]
+    if not wanted or not videos:
+        return False
+    return all(media.has_sound_track(path) for path in videos)
 
 
 UNEXPECTED = text("error.unexpected", EN)

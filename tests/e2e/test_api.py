@@ -63,7 +63,6 @@ def test_generate_with_audio_image_and_video(client: Client, assets: Path) -> No
     [
         ({"text": ""}, "Type a message"),
         ({"text": "hi", "voice": "Nobody"}, "voice"),
-        ({"text": "hi", "video_file": "video_room.mp4", "use_audio_in_video": True}, "no sound track"),
         ({"text": "hi", "audio_file": "ocr.png"}, "image file"),
     ],
 )
@@ -143,6 +142,32 @@ def test_named_parameters_take_the_chat_tabs_defaults(client: Client) -> None:
     assert wav is None
 
 
+def test_a_videos_sound_is_heard_by_default_and_a_silent_video_is_seen(client: Client, assets: Path) -> None:
+    """use_audio_in_video left out: a clip with a spoken question is heard, a silent one only seen."""
+    quiet = {"return_audio": False, "max_new_tokens": 4}
+    _, _, heard = client.predict(
+        text="", video=handle_file(str(assets / "av_question.mp4")), api_name="/generate", **quiet
+    )
+    assert heard["input_tokens"]["audio"] > 0
+    assert heard["input_tokens"]["video"] > 0
+    _, _, seen = client.predict(
+        text="hi", video=handle_file(str(assets / "video_room.mp4")), api_name="/generate", **quiet
+    )
+    assert seen["input_tokens"]["video"] > 0
+    assert "audio" not in seen["input_tokens"]
+    assert not seen["notices"]
+
+
+def test_the_system_prompt_left_out_follows_speech(client: Client) -> None:
+    """As on the page: the voice-assistant prompt when the reply is spoken, none when it is not."""
+    tokens = {"max_new_tokens": 4, "api_name": "/generate"}
+    _, _, spoken = client.predict(text="Hi", **tokens)
+    _, _, none = client.predict(text="Hi", system_prompt="", **tokens)
+    _, _, written = client.predict(text="Hi", return_audio=False, **tokens)
+    assert spoken["input_tokens"]["text"] > none["input_tokens"]["text"] + 100  # the prompt's words
+    assert written["input_tokens"]["text"] == none["input_tokens"]["text"]
+
+
 def test_info_describes_the_model(client: Client) -> None:
     info = client.predict(api_name="/info")
     assert info["model"] == "preview"
@@ -153,6 +178,9 @@ def test_info_describes_the_model(client: Client) -> None:
     assert info["limits"]["max_clip_seconds"] == 180
     assert info["limits"]["max_file_size"] == "200mb"
     assert info["defaults"]["max_new_tokens"] == 48
+    assert info["defaults"]["use_audio_in_video"] is True
+    assert info["defaults"]["system_prompt"].startswith("You are Qwen-Omni")
+    assert info["limits"]["max_new_tokens"] == 32_768  # upstream's; the preview's context is 65,536
 
 
 def test_only_the_api_endpoints_are_public(client: Client, app_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -348,11 +349,8 @@ def _check_zip(saved: Path, comment: dict) -> None:
 
 
 def test_webcam_recording_with_sound_reaches_the_model(page: Page) -> None:
-    """Chromium's fake camera and microphone: the recording goes with the next message, sound included.
-
-    "Audio in video" is on, so a recording without a sound track would be refused in one sentence;
-    an answer with timings means the model got the picture and its sound.
-    """
+    """Chromium's fake camera and microphone: the recording goes with the next message, sound included,
+    with no box ticked: "audio in video" is on from the start for a video with a sound track."""
     page.get_by_text("Record from the webcam (with sound)").click()
     webcam = page.locator("#webcam")
     expect(webcam).to_be_visible(timeout=10_000)
@@ -366,7 +364,7 @@ def test_webcam_recording_with_sound_reaches_the_model(page: Page) -> None:
     # The recording is shown as a video, ready to go with the next message.
     expect(webcam.get_by_role("button", name="Clear")).to_be_visible(timeout=20_000)
     expect(webcam.locator("video")).to_be_attached()
-    page.get_by_label("Audio in video").check()
+    expect(page.get_by_label("Audio in video")).to_be_checked()  # nobody ticks anything
     _set_max_tokens(page, 16)
     _send(page, "What do you see and hear?")
     expect(page.locator(".message-row.user-row video").first).to_be_attached(timeout=60_000)
@@ -378,3 +376,117 @@ def test_webcam_recording_with_sound_reaches_the_model(page: Page) -> None:
     expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*audio \d+"), timeout=10_000)
     expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*video \d+"))
     page.screenshot(path=str(ARTIFACTS / "chat-webcam.png"), full_page=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Upstream's defaults: a video's sound heard, the voice-assistant prompt, long replies; and a phone
+# --------------------------------------------------------------------------------------------------
+
+# The rows of the newest answer: the bot rows after the last user row (its text, speech and timings).
+LATEST_ANSWER = """() => {
+    const rows = [...document.querySelectorAll('#chatbot .message-row')];
+    const lastUser = rows.map(r => r.classList.contains('user-row')).lastIndexOf(true);
+    return rows.slice(lastUser + 1).map(r => {
+        const b = r.getBoundingClientRect();
+        return {top: b.top, bottom: b.bottom, left: b.left, right: b.right, text: r.innerText};
+    });
+}"""
+
+
+def test_a_webcam_style_clip_is_heard_with_no_box_ticked(page: Page, ffmpeg: str, tmp_path: Path) -> None:
+    """A clip as a browser records it (WebM: VP8 picture, Opus sound) asking its question aloud, sent
+    with no text and no setting touched: the answer's input tokens include the clip's sound."""
+    clip = tmp_path / "webcam-question.webm"
+    source = Path(__file__).resolve().parents[2] / "assets" / "av_question.mp4"
+    made = subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(source),
+            "-c:v",
+            "libvpx",
+            "-c:a",
+            "libopus",
+            "-ar",
+            "48000",
+            str(clip),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    _set_max_tokens(page, 8)
+    page.locator("#chat-input input[type=file]").set_input_files(str(clip))
+    uploaded = page.locator("#chat-input").get_by_role("button", name="Remove file")
+    expect(uploaded).to_be_visible(timeout=20_000)
+    page.locator("#chat-input textarea").press("Enter")
+    expect(page.locator(".message-row.user-row video").first).to_be_attached(timeout=60_000)
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=90_000)
+    page.get_by_text("Timings").click()
+    reply = page.locator(".message-row.bot-row").last
+    expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*audio \d+"), timeout=10_000)
+    expect(reply).to_contain_text(re.compile(r"input tokens:[^·]*video \d+"))
+    page.screenshot(path=str(ARTIFACTS / "chat-webcam-clip.png"), full_page=True)
+
+
+def test_settings_start_as_upstreams_web_demo(page: Page) -> None:
+    """Speech on: the voice-assistant system prompt, cleared in one click; replies up to 32,768 tokens
+    (the preview's context is 65,536), the default unchanged."""
+    prompt = page.locator("#system-prompt textarea")
+    expect(prompt).to_have_value(re.compile(r"^You are Qwen-Omni, a smart voice assistant"))
+    page.locator("#clear-system-prompt").click()
+    expect(prompt).to_have_value("")
+    expect(page.locator("#system-prompt textarea")).to_have_attribute("placeholder", "(none)")
+    page.get_by_text("Sampling").click()
+    slider = page.locator("#max-new-tokens input[type=range]")
+    expect(slider).to_have_attribute("max", "32768")
+    expect(page.locator("#max-new-tokens input[type=number]")).to_have_value("48")  # the preview's default
+    page.screenshot(path=str(ARTIFACTS / "chat-settings.png"), full_page=True)
+
+
+def test_on_a_phone_the_input_and_the_latest_answer_are_on_the_first_screen(
+    browser: Browser, app_url: str
+) -> None:
+    """390 x 844 (a phone held upright): the header stays short, so the message box and the newest
+    answer are on the first screen, without scrolling."""
+    width, height = 390, 844
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#banner")).to_contain_text("Preview model")
+    _set_max_tokens(page, 16)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    _send(page, "Hello from a phone.")
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=90_000)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(500)  # the chat scrolls itself to the newest message
+    rows = page.evaluate(LATEST_ANSWER)
+    assert rows, "no answer rows"
+    chat = _edges(page.locator("#chatbot").bounding_box())
+    for row in rows:  # on the screen, and not scrolled out of the chat's own box
+        _within(row, top=max(0, chat["top"]), bottom=min(height, chat["bottom"]), width=width)
+    _within(_edges(page.locator("#chat-input").bounding_box()), top=0, bottom=height, width=width)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-phone.png"))
+    context.close()
+
+
+def _edges(box: dict | None) -> dict:
+    assert box is not None
+    return {
+        "top": box["y"],
+        "bottom": box["y"] + box["height"],
+        "left": box["x"],
+        "right": box["x"] + box["width"],
+    }
+
+
+def _within(box: dict, top: float, bottom: float, width: float) -> None:
+    """The box lies between `top` and `bottom` (a pixel's slack) and inside the window's width."""
+    assert box["top"] >= top - 1, (box, top)
+    assert box["bottom"] <= bottom + 1, (box, bottom)
+    assert box["left"] >= 0, box
+    assert box["right"] <= width, (box, width)

@@ -40,10 +40,12 @@ KEPT_IDS = range(1000, 5096)
 
 
 def page_request(engine: Any, **sampling: Any) -> Request:
-    """A spoken message sent with the chat tab's initial settings: no system prompt, the model's default
-    voice, speech on, audio-in-video off, `reply_sampling` (Instruct: temperature 0.6, top-p 0.95,
-    top-k 20, 8192 new tokens). The same values as `omni_demo.ui.chat.chat_defaults`, which this suite
-    cannot import (it imports gradio); `sampling` changes some of them."""
+    """A spoken message sent with the chat tab's initial settings but its system prompt: the model's
+    default voice, speech on, audio-in-video off (there is no video), `reply_sampling` (Instruct:
+    temperature 0.6, top-p 0.95, top-k 20, 8192 new tokens). The same values as
+    `omni_demo.ui.chat.chat_defaults`, which this suite cannot import (it imports gradio), except that
+    the page starts a spoken chat with the voice-assistant prompt (a few hundred input tokens more) and
+    this request has none; `sampling` changes some of them."""
     caps = engine.info.capabilities
     defaults = reply_sampling(engine.info)
     return Request(

@@ -43,8 +43,9 @@ def _options(**changes: object) -> ChatOptions:
 # ------------------------------------------------------------------------------ ChatOptions.request
 
 
-def test_request_maps_every_setting() -> None:
-    turns = [Turn("user", "Hi"), Turn("assistant", "Hello"), Turn("user", "Again")]
+def test_request_maps_every_setting(assets: Path) -> None:
+    clip = Media("video", str(assets / "av_question.mp4"))  # has a sound track
+    turns = [Turn("user", "Hi"), Turn("assistant", "Hello"), Turn("user", "Again", media=(clip,))]
     options = ChatOptions(
         system_prompt="Be brief.",
         voice="Chelsie",
@@ -68,6 +69,33 @@ def test_request_maps_every_setting() -> None:
     assert isinstance(request.turns, tuple)
     assert type(request.sampling.top_k) is int
     assert type(request.sampling.max_new_tokens) is int
+
+
+def test_a_video_with_sound_is_heard_and_a_silent_one_is_only_seen(assets: Path) -> None:
+    heard = Turn("user", "What do I ask?", media=(Media("video", str(assets / "av_question.mp4")),))
+    silent = Turn("user", "And here?", media=(Media("video", str(assets / "video_room.mp4")),))
+    assert _options(audio_in_video=True).request([heard]).use_audio_in_video is True
+    assert _options(audio_in_video=False).request([heard]).use_audio_in_video is False  # unticked
+    assert _options(audio_in_video=True).request([silent]).use_audio_in_video is False
+    # One setting for every video of the request: a silent one among them turns it off.
+    both = [heard, Turn("assistant", "Red."), silent]
+    assert _options(audio_in_video=True).request(both).use_audio_in_video is False
+    # Without a video the setting changes nothing and stays off.
+    assert _options(audio_in_video=True).request([Turn("user", "Hi")]).use_audio_in_video is False
+
+
+@pytest.mark.integration
+def test_a_silent_video_is_answered_with_the_box_ticked(preview_engine, assets: Path) -> None:
+    """The chat's default (audio in video on) takes a silent video without a sentence about sound."""
+    silent = Turn("user", "What is in the room?", media=(Media("video", str(assets / "video_room.mp4")),))
+    options = _options(audio_in_video=True, speak=False, max_new_tokens=4)
+    history, turns, locked = handlers.add_user_turn(preview_engine, silent, [], [], None, options)
+    assert locked is True
+    *_, last = handlers.respond(preview_engine, history, turns, options)
+    _, _, _, exchanges = last
+    assert exchanges[-1].timings["input_tokens"]["video"] > 0
+    assert "audio" not in exchanges[-1].timings["input_tokens"]
+    assert not exchanges[-1].notices
 
 
 @pytest.mark.parametrize("voice", ["", None])
