@@ -58,6 +58,7 @@ def test_the_script_gets_the_texts_and_the_model_s_settings() -> None:
     setup = json.loads(re.search(r"const SETUP = (\{.*?\});\n", script).group(1))
     assert setup == {
         "speech": True,
+        "camera": True,
         "settings": {"instructions": "", "voice": "Ethan", "speak": True, "maxTokens": 48},
     }
 
@@ -80,10 +81,12 @@ def test_a_model_without_speech_gets_no_voice_controls() -> None:
     assert {"live-voice", "live-speak"} <= hidden
 
 
-def test_the_captioner_gets_no_system_prompt() -> None:
-    _, demo = _built_script(Capabilities(ModelKind.CAPTIONER, voices=(), text_input=False))
+def test_the_captioner_gets_no_system_prompt_and_no_camera() -> None:
+    script, demo = _built_script(Capabilities(ModelKind.CAPTIONER, voices=(), text_input=False))
     hidden = {b.elem_id for b in demo.blocks.values() if getattr(b, "visible", True) is False}
     assert "live-system" in hidden
+    setup = json.loads(re.search(r"const SETUP = (\{.*?\});\n", script).group(1))
+    assert setup["camera"] is False  # it takes one audio clip only
 
 
 def test_a_sentence_from_the_endpoint_is_shown_in_the_page_language() -> None:
