@@ -96,6 +96,9 @@ def test_each_server_commits_its_own_file_and_later_lines_follow(tmp_path: Path,
         for sink in (first, second)
     }
     assert ids == {first.run: ["0", "2"], second.run: ["1"]}
+    # Never another replica's file: it could go up shorter than that replica last sent.
+    data_files = {tuple(sorted(p for p in c.files if p.startswith("data/"))) for c in hub.commits}
+    assert data_files == {(f"data/{first.run}.jsonl",), (f"data/{second.run}.jsonl",)}
     assert all(not path.startswith("media/") for path in files)  # no media unless kept
 
 
