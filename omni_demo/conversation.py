@@ -1,7 +1,8 @@
 """Chat history -> the messages and media lists the Qwen3-Omni processor takes.
 
 Rules (transformers 5.x processor behaviour and the upstream cookbooks):
-- each user turn puts its media first and its text last;
+- each user turn puts its media first and its text last; text written before the media (a problem
+  stated above its picture, as in upstream's Image Math cookbook) comes first;
 - only the newest `max_media_turns` user turns keep their media (older media is dropped, oldest
   first, and the user is told), so a long chat cannot outgrow GPU memory;
 - with "audio in video" on, each video also fills an audio slot with its own sound track;
@@ -46,11 +47,12 @@ def _check_last_turn(request: Request, caps: Capabilities) -> Turn:
     if not request.turns or request.turns[-1].role != "user":
         raise InputError("Type a message or attach a file before sending.")
     last = request.turns[-1]
-    if not last.text.strip() and not last.media:
+    written = (last.text_before + last.text).strip()
+    if not written and not last.media:
         raise InputError("Type a message or attach a file before sending.")
     if caps.kind is ModelKind.CAPTIONER:
         audio = [m for m in last.media if m.kind == "audio"]
-        if len(audio) != 1 or len(last.media) != 1 or last.text.strip():
+        if len(audio) != 1 or len(last.media) != 1 or written:
             raise InputError(
                 "The Captioner takes exactly one audio clip and nothing else: attach one audio file, no text."
             )
@@ -87,7 +89,10 @@ class _Collector:
 
 
 def _user_content(turn: Turn, keep_media: bool, collector: _Collector) -> list[dict[str, object]]:
-    content = [collector.add(item) for item in (turn.media if keep_media else ())]
+    content: list[dict[str, object]] = []
+    if turn.text_before.strip():
+        content.append({"type": "text", "text": turn.text_before})
+    content += [collector.add(item) for item in (turn.media if keep_media else ())]
     if turn.text.strip():
         content.append({"type": "text", "text": turn.text})
     if not content:  # its media was dropped: keep the turn so user/assistant turns still alternate

@@ -1,15 +1,15 @@
 """The 18 upstream cookbooks as data: what each case takes, asks and expects.
 
 The UI (`omni_demo.ui.cookbook`) renders one generic panel per `Case`; nothing here imports gradio or
-torch. Prompts and settings follow the upstream cookbooks and the README's evaluation settings:
-greedy decoding for the Instruct model, no system prompt unless the case is a spoken interaction, media
-first and the text prompt last, audio-in-video on only for the audio-visual cases.
+torch. Prompts and settings follow the upstream cookbooks: greedy decoding whichever model is loaded
+(only the Captioner samples), no system prompt unless the case is a spoken interaction, media first and
+the text prompt last (Image Math: text, picture, text), audio-in-video on only for the audio-visual cases.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -120,11 +120,23 @@ def translation_prompt(source: str, target: str) -> str:
     return f"Listen to the provided {source} speech and produce a translation in {target} text."
 
 
-# Persona system prompts for Audio-Visual Interaction. The Beijing one is the cookbook's, verbatim; the
-# poet paraphrases the cookbook's "romantic and artistic" persona.
+# Persona system prompts for Audio-Visual Interaction, the cookbook's word for word (the trailing spaces
+# of some lines included).
 ROMANTIC_POET_PROMPT = (
-    "You are a romantic poet. Answer what you hear and see in a few warm, poetic sentences, "
-    "rich in metaphor and personification, as if talking face-to-face."
+    "You are a romantic and artistic AI, skilled at using metaphors and personification in your responses, "
+    "deeply romantic, and prone to spontaneously reciting poetry.\n"
+    "You are a voice assistant with specific characteristics. \n"
+    "Interact with users using brief, straightforward language, maintaining a natural tone.\n"
+    "Never use formal phrasing, mechanical expressions, bullet points, overly structured language. \n"
+    "Your output must consist only of the spoken content you want the user to hear. \n"
+    "Do not include any descriptions of actions, emotions, sounds, or voice changes. \n"
+    "Do not use asterisks, brackets, parentheses, or any other symbols to indicate tone or actions. \n"
+    "You must answer users' audio or text questions, do not directly describe the video content. \n"
+    "You communicate in the same language as the user unless they request otherwise.\n"
+    "When you are uncertain (e.g., you can't see/hear clearly, don't understand, or the user makes a "
+    "comment rather than asking a question), use appropriate questions to guide the user to continue the "
+    "conversation.\n"
+    "Keep replies concise and conversational, as if talking face-to-face."
 )
 BEIJING_PROMPT = "你是一个北京大爷，说话很幽默，说这地道北京话。"
 
@@ -141,8 +153,8 @@ class Case:
     title: str
     category: Category
     description: str
-    inputs: tuple[MediaKind, ...]
-    prompts: tuple[str, ...]  # presets, the first is the default; () = no text prompt
+    inputs: tuple[MediaKind, ...]  # in the order the model reads them
+    prompts: tuple[str, ...]  # presets (written after the media), the first is the default; () = none
     system_prompt: str = ""  # "" = none (the benchmark setting)
     audio_in_video: bool = False
     greedy: bool = True
@@ -156,6 +168,14 @@ class Case:
     # The English display name of each prompt preset, in the order of `prompts` (the picker shows the
     # name, translated; the prompt itself goes to the model as upstream wrote it).
     preset_names: tuple[str, ...] = ()
+    # Text written before the media, one per preset: upstream's Image Math states each problem above
+    # its picture and gives the options below it.
+    prompts_before: tuple[str, ...] = ()
+    # The example file of each preset, where each upstream prompt has a picture of its own.
+    preset_examples: tuple[str, ...] = ()
+    # Any one of `inputs` will do (upstream's spoken interactions are a video or a spoken request alone).
+    any_input: bool = False
+    talker_greedy: bool = False  # upstream passes talker_do_sample=False
 
     @property
     def presets(self) -> tuple[tuple[str, str], ...]:
@@ -168,6 +188,14 @@ class Case:
     def offers_speech(self) -> bool:
         return self.speak or self.speech_option
 
+    def before_for(self, prompt: str) -> str:
+        """The text before the media that goes with preset `prompt` ("" for any other prompt)."""
+        return dict(zip(self.prompts, self.prompts_before, strict=True)).get(prompt, "")
+
+    def example_for(self, prompt: str) -> str | None:
+        """The example file of preset `prompt`; None when the case has one example for all."""
+        return dict(zip(self.prompts, self.preset_examples, strict=True)).get(prompt)
+
     def settings_line(self) -> str:
         """The upstream settings in one plain line."""
         parts = ["greedy decoding" if self.greedy else "sampled decoding (temperature 0.6, top-p 0.95)"]
@@ -175,9 +203,15 @@ class Case:
             parts.append("no prompt, no system prompt, one clip (30 s or less recommended)")
         else:
             parts.append(self._system_words())
+        if self.prompts_before:
+            parts.append("text, picture, text")
+        if self.any_input:
+            parts.append("a video or a spoken request")
         if "video" in self.inputs:
             parts.append("audio in video " + ("on" if self.audio_in_video else "off"))
         parts.append("spoken answer" if self.speak else "text answer")
+        if self.talker_greedy:
+            parts.append("greedy speech codes")
         return " · ".join(parts)
 
     def _system_words(self) -> str:
@@ -212,6 +246,20 @@ _AV_CHOICE_PROMPT = (
     "appear?\nChoices: [\"A. To show Will's confusion about SEC regulations\", 'B. To visualize Will "
     "analyzing market trends', 'C. To demonstrate investor demand for his expertise', 'D. To indicate "
     "SEC scrutiny of his fund proposal']\nPlease give your answer."
+)
+# Image Math (run on the Thinking model): text, picture, text.
+_SPRINKLER_PROBLEM = (
+    "The 3-arm lawn sprinkler of Fig. P3.114 receives 20°C water through the center at 2.7 m^3/hr. If "
+    "collar friction is neglected, what is the steady rotation rate in rev/min for $\\theta $ = 40°?"
+)
+_SPRINKLER_OPTIONS = "A, 317 rev/min, B, 414 rev/min, C, 400 rev/min, D, NaN, choose one of the options."
+_COST_PROBLEM = (
+    "Suppose we have a training set with m=3 examples,plotted below.Our hypothes is representation is "
+    "$h_{\\theta}(x) = \\theta_1x$, with parameter $\\theta_1$. The cost function $J(\\theta_1)$ is "
+    "$J(\\theta_1)$=${1\\over2m}\\sum\\nolimits_{i=1}^m(h_\\theta(x^i) - y^i)^2$. What is $J(0)$?"
+)
+_COST_OPTIONS = (
+    "Options:\nA. 0\nB. 1/6\nC. 1\nD. 14/6\nPlease select the correct answer from the options above."
 )
 
 CASES: tuple[Case, ...] = (
@@ -337,12 +385,15 @@ CASES: tuple[Case, ...] = (
         title="Image Math",
         category="Visual",
         description="Solves math problems shown in images, the showcase of the Thinking model: its "
-        "reasoning is folded above the final answer.",
+        "reasoning is folded above the final answer. Each of upstream's two problems is stated above its "
+        "picture and gives its options below it; the pictures are the project's own drawings of them.",
         inputs=("image",),
-        prompts=("Solve the math problem in the image. Reason step by step and give the final answer.",),
-        greedy=False,  # the Thinking model decodes with its own generation_config (sampled)
+        prompts=(_SPRINKLER_OPTIONS, _COST_OPTIONS),
+        prompts_before=(_SPRINKLER_PROBLEM, _COST_PROBLEM),
+        preset_names=("Lawn sprinkler (multiple choice)", "Cost function J(0) (multiple choice)"),
+        preset_examples=("math_sprinkler.png", "math_cost.png"),
         needs=ModelKind.THINKING,
-        example={"image": "math.png"},
+        example={"image": "math_sprinkler.png"},
         renderer="thinking",
     ),
     Case(
@@ -388,9 +439,10 @@ CASES: tuple[Case, ...] = (
         id="audio-visual-interaction",
         title="Audio-Visual Interaction",
         category="Audio-Visual",
-        description="The question is spoken in the video itself; there is no text prompt. Pick a persona "
-        "to change how the model answers.",
-        inputs=("video",),
+        description="The question is spoken, in a video or in a recording alone; there is no text "
+        "prompt. Pick a persona to change how the model answers.",
+        inputs=("video", "audio"),
+        any_input=True,
         prompts=(),
         audio_in_video=True,
         speech_option=True,  # upstream's notebook answers in text; speech is one tick away
@@ -406,12 +458,14 @@ CASES: tuple[Case, ...] = (
         title="Audio-Visual Dialogue",
         category="Audio-Visual",
         description="Casual spoken chat with a video assistant, using the README's recommended "
-        "voice-assistant system prompt. Record yourself with the webcam to talk to it.",
-        inputs=("video",),
+        "voice-assistant system prompt. Record yourself with the webcam, or just your voice, to talk to it.",
+        inputs=("video", "audio"),
+        any_input=True,
         prompts=(),
         system_prompt=VOICE_ASSISTANT_PROMPT,
         audio_in_video=True,
         speak=True,
+        talker_greedy=True,
         example={"video": "av_dialogue.mp4"},
     ),
     # ------------------------------------------------------------------------------------- Agent
@@ -531,24 +585,23 @@ _INPUT_WORDS: dict[MediaKind, str] = {"audio": "an audio clip", "image": "an ima
 
 
 def _media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> tuple[Media, ...]:
-    items = []
+    given = tuple(Media(kind, path) for kind in case.inputs if (path := media_paths.get(kind)))
+    if case.any_input:
+        if not given:
+            words = " or ".join(_INPUT_WORDS[kind] for kind in case.inputs)
+            raise InputError(f"Add {words} first, or press “Load example”.")
+        return given
     for kind in case.inputs:
-        path = media_paths.get(kind)
-        if not path:
+        if not media_paths.get(kind):
             raise InputError(f"Add {_INPUT_WORDS[kind]} first, or press “Load example”.")
-        items.append(Media(kind, path))
-    return tuple(items)
+    return given
 
 
-def _sampling(
-    case: Case, max_new_tokens: int, model_kind: ModelKind | None, model_sampling: Sampling | None
-) -> Sampling:
-    # The Thinking model always decodes with its generation_config (sampled), as the README says.
-    if case.greedy and model_kind is not ModelKind.THINKING:
+def _sampling(case: Case, max_new_tokens: int) -> Sampling:
+    # Every notebook decodes greedily, on the Thinking model too (Image Math). Sampling with the Thinking
+    # checkpoint's generation_config is the upstream README's evaluation setting, for the chat only.
+    if case.greedy:
         return Sampling(temperature=0.0, max_new_tokens=int(max_new_tokens))
-    own = model_sampling if model_kind is ModelKind.THINKING and model_sampling else None
-    if own is not None:
-        return replace(own, max_new_tokens=int(max_new_tokens))
     return Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=int(max_new_tokens))
 
 
@@ -561,25 +614,27 @@ def build_request(
     speak: bool,
     tools_json: str | None,
     max_new_tokens: int,
-    model_kind: ModelKind | None = None,
-    model_sampling: Sampling | None = None,
+    *,
+    text_before: str = "",
 ) -> Request:
     """The case's settings applied to the user's media, prompt and options (raises `InputError`)."""
     captioner = case.needs is ModelKind.CAPTIONER
     text = prompt.strip() if case.prompts else ""
+    before = text_before.strip() if case.prompts_before else ""
     system = "" if captioner else system_prompt.strip()
     tools: tuple[dict, ...] = ()
     if case.renderer == "tools":
         # The engine hands the tools to the processor's chat template, which writes the tool block.
         tools = tuple(DEFAULT_TOOLS if tools_json is None else parse_tools_json(tools_json))
     return Request(
-        turns=(Turn("user", text=text, media=_media(case, media_paths)),),
+        turns=(Turn("user", text=text, media=_media(case, media_paths), text_before=before),),
         system_prompt=system,
         voice=voice or None,
         return_audio=bool(speak) and case.offers_speech,
         use_audio_in_video=case.audio_in_video,
-        sampling=_sampling(case, max_new_tokens, model_kind, model_sampling),
+        sampling=_sampling(case, max_new_tokens),
         tools=tools,
+        talker_greedy=case.talker_greedy,
     )
 
 

@@ -75,8 +75,11 @@ class Media:
 @dataclass(frozen=True)
 class Turn:
     role: Literal["user", "assistant"]
-    text: str = ""
+    text: str = ""  # written after the media
     media: tuple[Media, ...] = ()
+    # Written before the media: a problem stated above its picture and answered below it (text, picture,
+    # text), as upstream's Image Math cookbook asks; "" in an ordinary turn (media first, text last).
+    text_before: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,9 @@ class Request:
     # Functions the model may call, in the chat template's ``tools=`` form; the engine hands them to
     # the processor's own chat template, which writes them into the system turn.
     tools: tuple[dict, ...] = ()
+    # The talker picks each speech code greedily (upstream's Audio-Visual Dialogue notebook passes
+    # talker_do_sample=False); False leaves the engine's own talker setting (sampled).
+    talker_greedy: bool = False
 
 
 @dataclass(frozen=True)

@@ -285,7 +285,7 @@ class LocalEngine:
             kwargs |= {
                 "speaker": request.voice or self._info.capabilities.default_voice,
                 "talker_max_new_tokens": self.options.max_speech_frames,
-                "talker_do_sample": self.options.talker_do_sample,
+                "talker_do_sample": self.options.talker_do_sample and not request.talker_greedy,
             }
         return kwargs | dict(self.options.generate_overrides)
 

@@ -31,7 +31,8 @@ CASE_TEXT: dict[str, tuple[str, str]] = {  # case id -> (title, description)
     "image-question": ("图片问答", "回答关于图片的任何问题。"),
     "image-math": (
         "图片数学题",
-        "解答图片中的数学题，这是 Thinking 模型的拿手好戏：推理过程折叠在最终答案上方。",
+        "解答图片中的数学题，这是 Thinking 模型的拿手好戏：推理过程折叠在最终答案上方。"
+        "上游的两道题都是题干在图片上方、选项在图片下方；图片是本项目按题意自己绘制的。",
     ),
     "video-description": ("视频描述", "详细描述视频中的内容。"),
     "video-navigation": ("视频导航", "根据在某处行走的第一人称视频给出导航方向。"),
@@ -42,11 +43,12 @@ CASE_TEXT: dict[str, tuple[str, str]] = {  # case id -> (title, description)
     ),
     "audio-visual-interaction": (
         "音视频交互",
-        "问题就在视频里说出来，没有文字提示词。选择一个角色来改变模型的回答方式。",
+        "问题是说出来的：在视频里，或者单独一段录音；没有文字提示词。选择一个角色来改变模型的回答方式。",
     ),
     "audio-visual-dialogue": (
         "音视频对话",
-        "与视频助手轻松语音聊天，使用 README 推荐的语音助手系统提示词。用摄像头录下自己即可与它对话。",
+        "与视频助手轻松语音聊天，使用 README 推荐的语音助手系统提示词。"
+        "用摄像头录下自己，或只录声音，即可与它对话。",
     ),
     "audio-function-call": (
         "音频函数调用",
@@ -98,6 +100,8 @@ PROMPT_PRESET_TEXT: dict[str, str] = {
     "Picture pattern puzzle": "图形规律题",
     "The boy's first sentence": "男孩说的第一句话",
     "Multiple choice: a scene's purpose": "选择题：画面的叙事作用",
+    "Lawn sprinkler (multiple choice)": "草坪洒水器（选择题）",
+    "Cost function J(0) (multiple choice)": "代价函数 J(0)（选择题）",
 }
 
 # Language names in the speech-recognition and translation pickers (the prompt keeps the English name).

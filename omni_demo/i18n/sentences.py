@@ -144,6 +144,7 @@ SENTENCES: dict[str, str] = {
     "Add {_INPUT_WORDS[kind]} first, or press “Load example”.": (
         "请先添加{_INPUT_WORDS[kind]}，或按“加载示例”。"
     ),
+    "Add {words} first, or press “Load example”.": "请先添加{words}，或按“加载示例”。",
     "The boxes could not be drawn: {exc}": "无法绘制框：{exc}",
     "start the demo with --model {CHECKPOINTS[kind]}": "请用 --model {CHECKPOINTS[kind]} 启动演示",
     "{line} (or --model {PREVIEW_CHECKPOINTS[kind]} for the CPU preview)": (
@@ -289,6 +290,7 @@ FRAGMENTS: dict[str, str] = {
     ),
     # cookbook.py: what a case needs
     "an audio clip": "一段音频",
+    "a video or an audio clip": "一段视频或一段音频",
     # conversation.py
     "turn": "轮",
     "turns": "轮",
@@ -307,6 +309,9 @@ FRAGMENTS: dict[str, str] = {
     "audio in video off": "视频中的音频：关",
     "spoken answer": "语音回答",
     "text answer": "文字回答",
+    "text, picture, text": "文字、图片、文字",
+    "a video or a spoken request": "视频或单独的语音请求",
+    "greedy speech codes": "语音编码贪心解码",
     # case titles, as kind_note names them
     **{case.title: CASE_TEXT[case.id][0] for case in CASES},
 }

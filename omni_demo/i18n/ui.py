@@ -191,6 +191,7 @@ UI: dict[str, tuple[str, str]] = {
     "cb.to": ("To (text)", "目标语言（文字）"),
     "cb.prompt_preset": ("Prompt preset", "提示词预设"),
     "cb.prompt": ("Prompt (edit freely)", "提示词（可自由编辑）"),
+    "cb.prompt_before": ("Text before the picture (edit freely)", "图片前的文字（可自由编辑）"),
     "cb.tools": ("Tools (JSON list, editable)", "工具（JSON 列表，可编辑）"),
     "cb.tools_reset": ("Reset to the default tools", "恢复为默认工具"),
     "cb.settings": ("Settings", "设置"),

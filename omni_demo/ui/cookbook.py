@@ -128,6 +128,7 @@ class Inputs:
 
     media: dict[MediaKind, Component]
     prompt: Component
+    before: Component  # the text before the media (Image Math); a State("") elsewhere
     system: Component
     speak: Component
     voice: Component
@@ -140,6 +141,7 @@ class Inputs:
         return [
             *self.media.values(),
             self.prompt,
+            self.before,
             self.system,
             self.speak,
             self.voice,
@@ -267,14 +269,24 @@ def _feedback(engine: Engine, case: Case, store: FeedbackStore, last: gr.State) 
 
 def _inputs(engine: Engine, case: Case) -> Inputs:
     widgets = {kind: _media_widget(case, kind) for kind in case.inputs}
-    task, preset, prompt = _prompt_controls(case)
+    task, preset, before, prompt = _prompt_controls(case)
+    if preset is not None and case.preset_examples:
+        # Each of these presets asks about its own picture.
+        kind = case.inputs[0]
+        preset.change(
+            lambda chosen: _example_file(case.example_for(chosen) or case.example[kind]),
+            preset,
+            widgets[kind],
+            queue=False,
+            show_progress="hidden",
+        )
     persona = _persona_picker(case)
     tools = _tools_editor(case)
     system, speak, voice, max_tokens = _settings(engine, case, tools)
     if persona is not None:
         labels = dict(case.system_presets)
         persona.change(lambda label: labels.get(label, ""), persona, system, queue=False)
-    return Inputs(widgets, prompt, system, speak, voice, max_tokens, tools, preset, task)
+    return Inputs(widgets, prompt, before, system, speak, voice, max_tokens, tools, preset, task)
 
 
 def _media_widget(case: Case, kind: MediaKind) -> Component:
@@ -305,9 +317,10 @@ def _media_widget(case: Case, kind: MediaKind) -> Component:
     )
 
 
-def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, Component]:
+def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, Component, Component]:
+    """(task controls, preset picker, text-before box, prompt box); absent ones are States."""
     if not case.prompts:
-        return [], None, gr.State("")
+        return [], None, gr.State(""), gr.State("")
     if case.task == "asr":
         language = gr.Dropdown(
             _named(SPEECH_LANGUAGES, LANGUAGE_TEXT), value="English", label=t("cb.language")
@@ -322,22 +335,35 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
             queue=False,
             show_progress="hidden",
         )
-        return [language, lyrics], None, prompt
+        return [language, lyrics], None, gr.State(""), prompt
     if case.task == "translation":
         with gr.Row():
             source = gr.Dropdown(_named(SPEECH_LANGUAGES, LANGUAGE_TEXT), value="Chinese", label=t("cb.from"))
             target = gr.Dropdown(_named(TEXT_LANGUAGES, LANGUAGE_TEXT), value="English", label=t("cb.to"))
         prompt = _prompt_box(case, translation_prompt("Chinese", "English"))
         gr.on([source.change, target.change], translation_prompt, [source, target], prompt, queue=False)
-        return [source, target], None, prompt
+        return [source, target], None, gr.State(""), prompt
     preset = None
     if case.presets:
         choices = [(pair(en=name, zh_CN=PROMPT_PRESET_TEXT[name]), prompt) for name, prompt in case.presets]
         preset = gr.Dropdown(choices, value=case.prompts[0], label=t("cb.prompt_preset"))
+    before: Component = gr.State("")
+    if case.prompts_before:
+        before = gr.Textbox(
+            case.prompts_before[0], label=t("cb.prompt_before"), lines=3, elem_id=f"before-{case.id}"
+        )
     prompt = _prompt_box(case, case.prompts[0])
-    if preset is not None:
+    if preset is not None and case.prompts_before:
+        preset.change(
+            lambda chosen: (chosen, case.before_for(chosen)),
+            preset,
+            [prompt, before],
+            queue=False,
+            show_progress="hidden",
+        )
+    elif preset is not None:
         preset.change(lambda chosen: chosen, preset, prompt, queue=False, show_progress="hidden")
-    return [], preset, prompt
+    return [], preset, before, prompt
 
 
 def _prompt_box(case: Case, value: str) -> gr.Textbox:
@@ -507,17 +533,21 @@ def _wire_example(case: Case, inputs: Inputs, button: gr.Button) -> None:
 
 
 def _example_outputs(inputs: Inputs) -> list[Component]:
-    extra = [inputs.prompt] if isinstance(inputs.prompt, gr.Textbox) else []
-    return [*inputs.media.values(), *extra, *([inputs.preset] if inputs.preset else [])]
+    boxes = [box for box in (inputs.prompt, inputs.before) if isinstance(box, gr.Textbox)]
+    return [*inputs.media.values(), *boxes, *([inputs.preset] if inputs.preset else [])]
 
 
 def _example_loader(case: Case, inputs: Inputs) -> Callable[[], dict[Component, Any]]:
     def load() -> dict[Component, Any]:
+        # A case that takes any one of its inputs gets only its example's: no leftover recording rides along.
         updates: dict[Component, Any] = {
-            widget: _example_file(case.example[kind]) for kind, widget in inputs.media.items()
+            widget: _example_file(case.example[kind]) if kind in case.example else None
+            for kind, widget in inputs.media.items()
         }
         if isinstance(inputs.prompt, gr.Textbox):
             updates[inputs.prompt] = case.prompts[0]
+        if isinstance(inputs.before, gr.Textbox):
+            updates[inputs.before] = case.prompts_before[0]
         if inputs.preset is not None:
             updates[inputs.preset] = case.prompts[0]
         return updates
@@ -565,8 +595,8 @@ def _request(
     caps = engine.info.capabilities
     if not runs_on(case, caps):
         raise OmniError(kind_note(case, caps, preview=engine.info.is_preview))
-    prompt, system, speak, voice, max_tokens, tools = options
-    request = build_request(
+    prompt, before, system, speak, voice, max_tokens, tools = options
+    return build_request(
         case,
         paths,
         prompt or "",
@@ -575,10 +605,8 @@ def _request(
         speak,
         tools,
         int(max_tokens),
-        model_kind=caps.kind,
-        model_sampling=engine.info.sampling,
+        text_before=before or "",
     )
-    return request
 
 
 def _stream(
@@ -625,4 +653,8 @@ def _exchange(case: Case, request: Request, result: Result) -> Exchange:
     }
     if request.tools:  # the chat template wrote them into the system turn
         settings["tools"] = list(request.tools)
+    if request.turns[-1].text_before:  # the turn's own record keeps only the text after the media
+        settings["text_before_media"] = request.turns[-1].text_before
+    if request.talker_greedy:
+        settings["talker_greedy"] = True
     return Exchange(request.turns[-1], result.text, result.timings.as_dict(), settings, None, result.notices)

@@ -44,7 +44,7 @@ def test_case_runs_on_its_example(case, request):
         speak=case.speak,
         tools_json=None,
         max_new_tokens=MAX_NEW_TOKENS,
-        model_kind=caps.kind,
+        text_before=case.prompts_before[0] if case.prompts_before else "",
     )
     engine.check(built)
     events = list(engine.stream(built))
@@ -68,5 +68,5 @@ def test_captioner_case_accepts_a_clip_over_30_seconds(tmp_path):
     tone = 0.1 * np.sin(2 * np.pi * 440 * np.arange(31 * rate) / rate)
     sf.write(clip, tone.astype(np.float32), rate)
     case = case_by_id("omni-captioner")
-    request = build_request(case, {"audio": str(clip)}, "", "", None, False, None, 8, ModelKind.CAPTIONER)
+    request = build_request(case, {"audio": str(clip)}, "", "", None, False, None, 8)
     assert request.turns[0].media[0].path == str(clip)

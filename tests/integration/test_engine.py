@@ -484,16 +484,21 @@ def test_no_speech_frees_the_talker(cache_dir: Path) -> None:
 
 
 def test_thinking_sampling_comes_from_the_checkpoint(thinking_engine, preview_engine) -> None:
-    """The Thinking checkpoint's generation_config.json sets its sampling; cookbook requests use it."""
-    from omni_demo.cookbook import build_request, case_by_id
-    from omni_demo.types import ModelKind
+    """The Thinking checkpoint's generation_config.json sets its sampling (the chat's default); the
+    cookbook panels keep the notebooks' greedy decoding on it."""
+    from omni_demo.cookbook import ASSETS_DIR, case_by_id
+    from omni_demo.presets import reply_sampling
+    from omni_demo.ui.cookbook import _request
 
     own = thinking_engine.info.sampling
     assert own is not None
     assert (own.temperature, own.top_p, own.top_k) == (0.7, 0.8, 40)  # the preview-thinking file's values
     assert preview_engine.info.sampling is None
-    request = build_request(
-        case_by_id("ocr"), {"image": "x.png"}, "Read it.", "", None, False, None, 64, ModelKind.THINKING, own
+    assert reply_sampling(thinking_engine.info).temperature == 0.7
+    case = case_by_id("image-math")
+    paths = {"image": str(ASSETS_DIR / case.example["image"])}
+    request = _request(
+        thinking_engine, case, paths, [case.prompts[0], case.prompts_before[0], "", False, None, 64, None]
     )
-    assert (request.sampling.temperature, request.sampling.top_p, request.sampling.top_k) == (0.7, 0.8, 40)
+    assert request.sampling.greedy
     assert request.sampling.max_new_tokens == 64

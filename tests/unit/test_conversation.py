@@ -309,3 +309,19 @@ def test_media_lists_every_file_to_validate_once() -> None:
 def test_media_leaves_out_dropped_files() -> None:
     out = build_model_input(Request(turns=_media_conversation(3)), INSTRUCT, max_media_turns=1)
     assert out.media == [Media("image", "2.png")]
+
+
+def test_text_before_the_media_comes_first():
+    """A problem stated above its picture and answered below it: text, picture, text."""
+    turn = Turn("user", text="Options: A or B?", media=(Media("image", "p.png"),), text_before="The problem.")
+    built = build_model_input(Request(turns=(turn,)), THINKING)
+    assert built.messages[-1]["content"] == [
+        {"type": "text", "text": "The problem."},
+        {"type": "image", "image": "p.png"},
+        {"type": "text", "text": "Options: A or B?"},
+    ]
+    alone = build_model_input(Request(turns=(Turn("user", text_before="Only this."),)), THINKING)
+    assert alone.messages[-1]["content"] == [{"type": "text", "text": "Only this."}]
+    clip = (Media("audio", "a.wav"),)
+    with pytest.raises(InputError, match="exactly one audio clip"):
+        build_model_input(Request(turns=(Turn("user", media=clip, text_before="Describe it."),)), CAPTIONER)

@@ -231,7 +231,8 @@ def body(backend: Backend, request: Request, speak: bool, voice: str | None) -> 
             "max_tokens": s.max_new_tokens,
             "stop_token_ids": [_IM_END],
         }
-        extra["sampling_params_list"] = [thinker, _TALKER_SAMPLING, _CODE2WAV_SAMPLING]
+        talker = _TALKER_SAMPLING | ({"temperature": 0.0} if request.talker_greedy else {})  # 0: greedy
+        extra["sampling_params_list"] = [thinker, talker, _CODE2WAV_SAMPLING]
         if speak and voice:
             extra["speaker"] = voice.lower()
     if backend.name == "dashscope":
