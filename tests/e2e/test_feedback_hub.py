@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.e2e
 REPO = "testers/omni-feedback"
 TOKEN = "hf_stand_in_token"  # the stand-in checks that commits carry it
 LOG = ARTIFACTS / "app-feedback-hub.log"
+UNREACHABLE_LOG = ARTIFACTS / "app-feedback-hub-unreachable.log"
 
 
 @pytest.fixture(scope="module")
@@ -32,28 +34,67 @@ def hub() -> Iterator[FakeHub]:
     server.close()
 
 
-@pytest.fixture(scope="module")
-def hub_app(cache_dir: Path, hub: FakeHub) -> Iterator[str]:
+def _start(cache_dir: Path, endpoint: str, log: Path, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     env = {
         **os.environ,
         "OMNI_CACHE_DIR": str(cache_dir),
         "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_ENDPOINT": hub.url,
+        "HF_ENDPOINT": endpoint,
         "HF_TOKEN": TOKEN,
     }
     argv = [sys.executable, "app.py", "--model", "preview", "--no-warmup", "--server-port", str(port)]
-    argv += ["--feedback-repo", REPO, "--feedback-every", "0.05"]  # no --feedback-dir: CACHE_DIR/feedback
-    with LOG.open("wb") as out:
+    argv += ["--feedback-repo", REPO, *flags]
+    with log.open("wb") as out:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_until_up(url, process, LOG)
-        yield url
-    finally:
-        process.terminate()
+        _wait_until_up(url, process, log)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, url
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
         process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def hub_app(cache_dir: Path, hub: FakeHub) -> Iterator[str]:
+    # No --feedback-dir: the local folder is CACHE_DIR/feedback. A commit every 3 seconds.
+    process, url = _start(cache_dir, hub.url, LOG, "--feedback-every", "0.05")
+    yield url
+    _stop(process)
+
+
+@pytest.fixture
+def unreachable_app(cache_dir: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The Hub's address refuses connections; the app tries again every 0.6 seconds."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    folder = tmp_path / "feedback"
+    flags = ("--feedback-every", "0.01", "--feedback-dir", str(folder))
+    process, url = _start(cache_dir, f"http://127.0.0.1:{closed}", UNREACHABLE_LOG, *flags)
+    yield url, folder
+    _stop(process)
+
+
+def _rate_an_answer(chromium: Browser, url: str, text: str) -> None:
+    context = chromium.new_context(locale="en-US", viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.goto(url)
+    _send(page, text)
+    expect(page.locator("#chatbot")).to_contain_text("Timings", timeout=90_000)
+    page.get_by_role("button", name="Dislike").click()
+    expect(page.locator("#chat-feedback-status")).to_contain_text("saved")
+    context.close()
 
 
 def test_a_browser_sessions_feedback_reaches_the_dataset(
@@ -62,15 +103,7 @@ def test_a_browser_sessions_feedback_reaches_the_dataset(
     hub: FakeHub,
     cache_dir: Path,
 ) -> None:
-    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100})
-    page = context.new_page()
-    page.goto(hub_app)
-    _send(page, "Hello, who are you?")
-    chat = page.locator("#chatbot")
-    expect(chat).to_contain_text("Timings", timeout=90_000)
-    page.get_by_role("button", name="Dislike").click()
-    expect(page.locator("#chat-feedback-status")).to_contain_text("saved")
-    context.close()
+    _rate_an_answer(browser, hub_app, "Hello, who are you?")
 
     deadline = time.monotonic() + 60
     while not (lines := _committed(hub)):
@@ -88,6 +121,22 @@ def test_a_browser_sessions_feedback_reaches_the_dataset(
     assert f"committed to the dataset {REPO} every 0.05 minutes" in log
     assert "Traceback" not in log
     assert "WARNING omni_demo.feedback_hub" not in log
+
+
+def test_an_unreachable_hub_is_one_log_sentence_and_feedback_lands_locally(
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+    unreachable_app: tuple[str, Path],
+) -> None:
+    url, folder = unreachable_app
+    _rate_an_answer(browser, url, "Is anyone there?")
+    (line,) = [json.loads(x) for x in (folder / "feedback.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert (line["rating"], line["conversation"][0]["text"]) == ("down", "Is anyone there?")
+    time.sleep(3)  # five more attempts, each refused
+    log = UNREACHABLE_LOG.read_text(encoding="utf-8", errors="replace")
+    (warning,) = [x for x in log.splitlines() if "WARNING" in x or "ERROR" in x]
+    assert "Feedback could not be committed to the Hugging Face dataset testers/omni-feedback" in warning
+    assert "Traceback" not in log
+    assert "Retrying" not in log
 
 
 def _committed(hub: FakeHub) -> list[dict]:
