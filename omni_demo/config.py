@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--feedback-every",
         dest="feedback_every_minutes",
+        metavar="MINUTES",
         type=float,
         default=os.environ.get("OMNI_FEEDBACK_EVERY", "5"),
         help="minutes between commits to --feedback-repo (default 5)",

@@ -76,8 +76,8 @@ class HubSink:
         threading.Thread(target=self._connect, name="feedback-hub", daemon=True).start()
 
     def stage_media(self, media: Sequence[Path]) -> None:
-        """Stage kept media; the writer does so before it appends the line (under `lock`) to `lines`, so
-        that no committed line names a file still missing."""
+        """Stage the kept media of a line and make the lines' folder. The writer calls this first, then
+        appends the line to `lines` under `lock`, so that no committed line names a file still missing."""
         for path in media:
             _link_once(path, self.folder / "media" / path.name)
         self.lines.parent.mkdir(parents=True, exist_ok=True)
