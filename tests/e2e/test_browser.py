@@ -490,3 +490,37 @@ def _within(box: dict, top: float, bottom: float, width: float) -> None:
     assert box["bottom"] <= bottom + 1, (box, bottom)
     assert box["left"] >= 0, box
     assert box["right"] <= width, (box, width)
+
+
+def test_audio_visual_interaction_answers_a_spoken_request_alone(page: Page) -> None:
+    """Upstream's first Audio-Visual Interaction example is a recording with no video: so is this one."""
+    page.locator("#tab-audio-visual-button").click()
+    page.locator("#cases-audio-visual").get_by_text("Audio-Visual Interaction", exact=True).click()
+    case = page.locator("#case-audio-visual-interaction")
+    expect(case).to_be_visible(timeout=10_000)
+    case.locator("#video-audio-visual-interaction").get_by_role(
+        "button", name=re.compile("Clear|Remove")
+    ).first.click()
+    speech = Path(__file__).resolve().parents[2] / "assets" / "speech_en.wav"
+    case.locator("#audio-audio-visual-interaction input[type=file]").set_input_files(str(speech))
+    page.locator("#run-audio-visual-interaction").click()
+    timings = page.locator("#timings-audio-visual-interaction")
+    expect(timings).to_contain_text("total", timeout=90_000)
+    expect(page.locator("#answer-audio-visual-interaction")).not_to_be_empty()
+    # The model heard the recording and saw no video.
+    assert "audio" in timings.inner_text()
+    assert "video" not in timings.inner_text()
+
+
+def test_image_math_presets_bring_their_own_problem_and_picture(page: Page) -> None:
+    page.locator("#tab-visual-button").click()
+    page.locator("#cases-visual").get_by_text("Image Math", exact=True).click()
+    case = page.locator("#case-image-math")
+    expect(case.locator("#before-image-math textarea")).to_have_value(re.compile("lawn sprinkler"))
+    case.get_by_label("Prompt preset").click()
+    page.get_by_role("option", name="Cost function J(0) (multiple choice)").click()
+    expect(case.locator("#before-image-math textarea")).to_have_value(re.compile("training set with m=3"))
+    expect(case.locator("#prompt-image-math textarea")).to_have_value(re.compile("D. 14/6"))
+    expect(case.locator("#image-image-math img")).to_have_attribute("src", re.compile("math_cost"))
+    page.locator("#run-image-math").click()
+    expect(page.locator("#timings-image-math")).to_contain_text("total", timeout=90_000)
