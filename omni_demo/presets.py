@@ -43,6 +43,12 @@ DEFAULT_SAMPLING: dict[ModelKind, Sampling] = {
 PREVIEW_MAX_TOKENS = 48  # the preview model's answers are noise; keep them short on a CPU
 
 
+def default_system_prompt(speak: bool) -> str:
+    """Upstream's web demo starts a spoken chat with its voice-assistant prompt, a written one with none
+    (the chat tab, the API and the GPU tests' page-like request)."""
+    return VOICE_ASSISTANT_PROMPT if speak else ""
+
+
 def reply_sampling(info: ModelInfo) -> Sampling:
     """How a reply is decoded unless the user changes it (the chat, the API and live voice): the
     checkpoint's own sampling where it has one (Thinking), else its kind's row above."""

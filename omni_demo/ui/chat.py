@@ -12,7 +12,7 @@ import gradio as gr
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n.cases import PRESET_TEXT
-from omni_demo.presets import SYSTEM_PROMPTS, VOICE_ASSISTANT_PROMPT, reply_sampling
+from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, reply_sampling
 from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
@@ -50,11 +50,6 @@ class SettingsPanel:
             self.top_k,
             self.max_new_tokens,
         ]
-
-
-def default_system_prompt(speak: bool) -> str:
-    """Upstream's web demo starts a spoken chat with its voice-assistant prompt, a written one with none."""
-    return VOICE_ASSISTANT_PROMPT if speak else ""
 
 
 def max_new_tokens_limit(engine: Engine) -> int:

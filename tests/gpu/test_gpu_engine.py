@@ -23,7 +23,7 @@ import pytest
 from speech_codes import engine_codes
 
 from gpu.gpu_support import NO_CUDA, Watch, cuda_available
-from omni_demo.presets import reply_sampling
+from omni_demo.presets import default_system_prompt, reply_sampling
 from omni_demo.types import AudioChunk, Media, Request, Result, TextDelta, Turn
 
 pytestmark = pytest.mark.skipif(not cuda_available(), reason=NO_CUDA)
@@ -40,17 +40,17 @@ KEPT_IDS = range(1000, 5096)
 
 
 def page_request(engine: Any, **sampling: Any) -> Request:
-    """A spoken message sent with the chat tab's initial settings but its system prompt: the model's
+    """A spoken message sent with the chat tab's initial settings: the model's
     default voice, speech on, audio-in-video off (there is no video), `reply_sampling` (Instruct:
     temperature 0.6, top-p 0.95, top-k 20, 8192 new tokens). The same values as
-    `omni_demo.ui.chat.chat_defaults`, which this suite cannot import (it imports gradio), except that
-    the page starts a spoken chat with the voice-assistant prompt (a few hundred input tokens more) and
-    this request has none; `sampling` changes some of them."""
+    `omni_demo.ui.chat.chat_defaults`, which this suite cannot import (it imports gradio), with the
+    system prompt the page starts a spoken chat with (`default_system_prompt`: upstream's
+    voice-assistant prompt); `sampling` changes some of them."""
     caps = engine.info.capabilities
     defaults = reply_sampling(engine.info)
     return Request(
         turns=(Turn("user", "", media=(Media("audio", str(SPOKEN)),)),),
-        system_prompt="",
+        system_prompt=default_system_prompt(caps.speech_output),
         voice=caps.default_voice,
         return_audio=caps.speech_output,
         use_audio_in_video=False,
