@@ -40,7 +40,7 @@ def test_case_runs_on_each_back_end(fake, case, backend: str) -> None:
         speak=case.speak,
         tools_json=None,
         max_new_tokens=16,
-        model_kind=caps.kind,
+        text_before=case.prompts_before[0] if case.prompts_before else "",
     )
     engine.check(built)
     result = list(engine.stream(built))[-1]
