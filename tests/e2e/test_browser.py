@@ -115,6 +115,7 @@ def test_chat_streams_text_and_speech(page: Page) -> None:
     audio = page.locator("#speech-stream audio")
     page.wait_for_function(SPEECH_PLAYING, timeout=60_000)
     expect(page.get_by_text("Timings")).to_be_visible(timeout=120_000)
+    page.wait_for_function("() => window.__rec.timings !== null", timeout=5_000)  # its 20 ms tick
     rec = _recorded(page)
     # ... and the speech reached the page while the text was still being written: the player appeared
     # before the text reached its final length, and the text grew on afterwards. (When it starts to
