@@ -43,9 +43,14 @@ DEFAULT_SAMPLING: dict[ModelKind, Sampling] = {
 PREVIEW_MAX_TOKENS = 48  # the preview model's answers are noise; keep them short on a CPU
 
 
+def preset_name(prompt: str) -> str | None:
+    """The preset whose text this is, so a dropdown names what its box holds."""
+    return next((name for name, text in SYSTEM_PROMPTS.items() if text == prompt), None)
+
+
 def default_system_prompt(speak: bool) -> str:
     """Upstream's web demo starts a spoken chat with its voice-assistant prompt, a written one with none
-    (the chat tab, the API and the GPU tests' page-like request)."""
+    (the chat tab, the API, the Live tab and the GPU tests' page-like request)."""
     return VOICE_ASSISTANT_PROMPT if speak else ""
 
 

@@ -12,7 +12,7 @@ import gradio as gr
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n.cases import PRESET_TEXT
-from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, reply_sampling
+from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, preset_name, reply_sampling
 from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
@@ -84,7 +84,7 @@ def settings_panel(engine: Engine) -> SettingsPanel:
     with gr.Column(scale=1, min_width=280):
         preset = gr.Dropdown(
             [(pair(en=name, zh_CN=PRESET_TEXT[name]), name) for name in SYSTEM_PROMPTS],
-            value=_preset_of(defaults.system_prompt),
+            value=preset_name(defaults.system_prompt),
             label=t("chat.preset"),
             visible=caps.text_input,
         )
@@ -108,7 +108,7 @@ def settings_panel(engine: Engine) -> SettingsPanel:
             api_visibility=PRIVATE,
         )
         no_prompt.click(
-            lambda: (_preset_of(""), ""), None, [preset, system_prompt], queue=False, api_visibility=PRIVATE
+            lambda: (preset_name(""), ""), None, [preset, system_prompt], queue=False, api_visibility=PRIVATE
         )
         voice = gr.Dropdown(
             list(caps.voices), value=defaults.voice, label=t("chat.voice"), visible=caps.speech_output
@@ -137,11 +137,6 @@ def settings_panel(engine: Engine) -> SettingsPanel:
     return SettingsPanel(
         system_prompt, voice, speak, audio_in_video, temperature, top_p, top_k, max_new_tokens
     )
-
-
-def _preset_of(prompt: str) -> str | None:
-    """The preset whose text this is, so the dropdown names what the box holds."""
-    return next((name for name, text in SYSTEM_PROMPTS.items() if text == prompt), None)
 
 
 def _options(values: tuple[Any, ...]) -> ChatOptions:

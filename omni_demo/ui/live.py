@@ -18,7 +18,7 @@ from omni_demo.engine.base import Engine
 from omni_demo.i18n import EN, LANGUAGES, localize_any, text
 from omni_demo.i18n.cases import PRESET_TEXT
 from omni_demo.i18n.ui import UI
-from omni_demo.presets import SYSTEM_PROMPTS, reply_sampling
+from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, preset_name, reply_sampling
 from omni_demo.types import ModelKind
 from omni_demo.ui.chat import PRIVATE
 from omni_demo.ui.i18n import pair, t
@@ -137,8 +137,10 @@ def live_sentence(args: Any) -> str:
 def build_live_tab(engine: Engine) -> gr.HTML:
     caps = engine.info.capabilities
     max_tokens = min(reply_sampling(engine.info).max_new_tokens, MAX_TOKENS)
+    # As the chat: a spoken conversation starts with upstream's voice-assistant prompt.
+    instructions = default_system_prompt(caps.speech_output) if caps.text_input else ""
     settings = {
-        "instructions": "",
+        "instructions": instructions,
         "voice": caps.default_voice,
         "speak": caps.speech_output,
         "maxTokens": max_tokens,
@@ -162,11 +164,12 @@ def build_live_tab(engine: Engine) -> gr.HTML:
             gr.Markdown(t("live.later"))
             preset = gr.Dropdown(
                 [(pair(en=name, zh_CN=PRESET_TEXT[name]), name) for name in SYSTEM_PROMPTS],
-                value=None,
+                value=preset_name(instructions),
                 label=t("chat.preset"),
                 visible=caps.text_input,
             )
             system_prompt = gr.Textbox(
+                value=instructions,
                 label=t("chat.system"),
                 lines=3,
                 visible=caps.text_input,

@@ -15,6 +15,7 @@ import pytest
 
 from omni_demo.i18n import ZH
 from omni_demo.i18n.ui import UI
+from omni_demo.presets import VOICE_ASSISTANT_PROMPT
 from omni_demo.types import Capabilities, ModelInfo, ModelKind
 from omni_demo.ui import live
 
@@ -59,7 +60,13 @@ def test_the_script_gets_the_texts_and_the_model_s_settings() -> None:
     assert setup == {
         "speech": True,
         "camera": True,
-        "settings": {"instructions": "", "voice": "Ethan", "speak": True, "maxTokens": 48},
+        # As the chat: a spoken conversation starts with upstream's voice-assistant prompt.
+        "settings": {
+            "instructions": VOICE_ASSISTANT_PROMPT,
+            "voice": "Ethan",
+            "speak": True,
+            "maxTokens": 48,
+        },
     }
 
 
@@ -77,6 +84,7 @@ def test_a_model_without_speech_gets_no_voice_controls() -> None:
     setup = json.loads(re.search(r"const SETUP = (\{.*?\});\n", script).group(1))
     assert setup["speech"] is False
     assert setup["settings"]["speak"] is False
+    assert setup["settings"]["instructions"] == ""  # a written conversation starts with none
     hidden = {b.elem_id for b in demo.blocks.values() if getattr(b, "visible", True) is False}
     assert {"live-voice", "live-speak"} <= hidden
 
