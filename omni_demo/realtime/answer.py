@@ -50,7 +50,8 @@ class Item:
     def as_dict(self, status: str = "completed") -> dict[str, Any]:
         kind = "input_audio" if self.role == "user" else "output_audio"
         parts: list[dict[str, Any]] = [{"type": "input_image"} for _ in self.pictures]
-        parts.append({"type": kind, "transcript": self.text or None})
+        if self.role == "assistant" or self.audio_path is not None:  # not a picture on its own
+            parts.append({"type": kind, "transcript": self.text or None})
         return {"id": self.id, "type": "message", "object": "realtime.item", "role": self.role,
                 "status": status, "content": parts}  # fmt: skip
 

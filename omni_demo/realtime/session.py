@@ -152,10 +152,9 @@ class LiveSession:
         self._pictures.append(path)
         while len(self._pictures) > PICTURES_PER_TURN:
             self._pictures.popleft().unlink(missing_ok=True)
-        item = {"id": path.stem, "type": "message", "object": "realtime.item", "role": "user",
-                "status": "completed", "content": [{"type": "input_image"}]}  # fmt: skip
+        picture = Item(path.stem, "user", pictures=(path,))
         previous = self.items[-1].id if self.items else None
-        self.send(event("conversation.item.added", previous_item_id=previous, item=item))
+        self.send(event("conversation.item.added", previous_item_id=previous, item=picture.as_dict()))
 
     def _on_conversation_item_truncate(self, message: dict[str, Any]) -> None:
         event_id = message.get("event_id")

@@ -668,7 +668,7 @@ registerProcessor('omni-player', OmniPlayer);
     const height = preview.videoHeight;
     if (!live.running || !width || !height) return;
     const scale = Math.min(1, PICTURE_SIDE / Math.max(width, height));
-    const canvas = document.createElement('canvas');
+    const canvas = live.canvas || (live.canvas = document.createElement('canvas')); // one for the session
     canvas.width = Math.round(width * scale);
     canvas.height = Math.round(height * scale);
     canvas.getContext('2d').drawImage(preview, 0, 0, canvas.width, canvas.height);
