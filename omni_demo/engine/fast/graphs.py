@@ -8,7 +8,9 @@ and replayed with one call. On a CPU (the preview model, the tests) the same ste
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 
@@ -16,11 +18,17 @@ class Step:
     """`step()` runs `body` (which reads and writes only fixed buffers), from a graph once captured.
 
     `reset` puts the body's state (its cache position) back where a request starts; capturing runs
-    the body a few times, so it is called before and after.
+    the body a few times, so it is called before and after. `around` is entered around every run of
+    the body (the warm-ups and the capture on CUDA, each call elsewhere), e.g. the decode attention.
     """
 
     def __init__(
-        self, body: Callable[[], None], device: Any, reset: Callable[[], None], compile: bool = False
+        self,
+        body: Callable[[], None],
+        device: Any,
+        reset: Callable[[], None],
+        compile: bool = False,
+        around: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
     ) -> None:
         if compile and device.type == "cuda":
             import torch
@@ -29,6 +37,7 @@ class Step:
             # them; shapes never change, so one compilation serves every replay.
             body = torch.compile(body, dynamic=False, fullgraph=False)
         self._body = body
+        self._around = around
         self._device = device
         self._reset = reset
         self._graph: Any = None
@@ -42,13 +51,16 @@ class Step:
         self._reset()
         side = torch.cuda.Stream(self._device)
         side.wait_stream(torch.cuda.current_stream(self._device))
-        with torch.cuda.stream(side):
+        with torch.cuda.stream(side), self._around():
             for _ in range(warmups):
                 self._body()
         torch.cuda.current_stream(self._device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         # thread_local: the other loop (thinker or talker) may be replaying its own graph meanwhile.
-        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+        # Captured on this step's own stream, not torch's one default capture stream: cuBLAS keys its
+        # workspace by stream, and a graph keeps the workspace it was captured with, so two graphs
+        # captured on one stream would share it while the thinker and the talker replay at once.
+        with torch.cuda.graph(graph, stream=side, capture_error_mode="thread_local"), self._around():
             self._body()
         self._graph = graph
         self._reset()
@@ -57,4 +69,5 @@ class Step:
         if self._graph is not None:
             self._graph.replay()
         else:
-            self._body()
+            with self._around():
+                self._body()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omni_demo.engine.fast.attention import decode_attention
 from omni_demo.engine.fast.graphs import Step
 from omni_demo.engine.fast.kv import StaticKV
 from omni_demo.engine.fast.sampling import device_sample
@@ -54,7 +55,13 @@ class FrameStep:
         # The predictor's scores per residual code, kept for the benchmark's fidelity check.
         vocab = predictor.config.vocab_size
         self.predictor_logits = torch.zeros(self.groups, vocab, dtype=torch.float32, device=self.device)
-        self.step = Step(self._body, self.device, reset=lambda: self.kv.position.fill_(0), compile=compile)
+        self.step = Step(
+            self._body,
+            self.device,
+            reset=lambda: self.kv.position.fill_(0),
+            compile=compile,
+            around=lambda: decode_attention(self.talker.model.layers),  # its 16-slot predictor: sdpa
+        )
         self._filled = 0
 
     # -- the graph's body ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omni_demo.engine.fast.attention import decode_attention
 from omni_demo.engine.fast.graphs import Step
 from omni_demo.engine.fast.kv import StaticKV
 
@@ -31,7 +32,13 @@ class ThinkerDecoder:
         self.token = torch.zeros(1, 1, dtype=torch.long, device=self.device)
         self.delta = torch.zeros(1, dtype=torch.long, device=self.device)  # this request's rope delta
         self.logits = torch.zeros(1, thinker.lm_head.out_features, dtype=torch.float32, device=self.device)
-        self.step = Step(self._body, self.device, reset=lambda: self.kv.position.fill_(0), compile=compile)
+        self.step = Step(
+            self._body,
+            self.device,
+            reset=lambda: self.kv.position.fill_(0),
+            compile=compile,
+            around=lambda: decode_attention(self.lm.layers),
+        )
         self._filled = 0  # positions in the cache, counted on the host (no device sync)
 
     def _body(self) -> None:
