@@ -42,13 +42,13 @@ def step_times(model: Any, compile: bool) -> dict[str, float]:
     fast = FastPath(model, compile=compile)
     out: dict[str, float] = {}
     started = time.perf_counter()
-    thinker = fast.thinker_for(1000)
+    thinker = fast.thinker_for(0, 999)
     out["thinker_ready_s"] = round(time.perf_counter() - started, 1)
-    out["thinker_step_ms"] = _timed(lambda: (thinker.step(), thinker.kv.position.fill_(100)), 50)
+    out["thinker_step_ms"] = _timed(lambda: (thinker.step(101), thinker.kv.position.fill_(100)), 50)
     started = time.perf_counter()
-    frames = fast.frames_for(1000, do_sample=True)
+    frames = fast.frames_for(0, 999, do_sample=True)
     out["frame_ready_s"] = round(time.perf_counter() - started, 1)
-    out["frame_ms"] = _timed(lambda: (frames.step(), frames.kv.position.fill_(100)), 50)
+    out["frame_ms"] = _timed(lambda: (frames.step(101), frames.kv.position.fill_(100)), 50)
     if not compile:
         codes = torch.randint(0, 2048, (1, 16, 85), device=fast.device)
         out["code2wav_85_frames_ms"] = _timed(lambda: model.code2wav(codes), 10)
@@ -76,7 +76,7 @@ def first_token_parts(engine: Any, media: Path) -> dict[str, float]:
         lambda: model.thinker.generate(**inputs, max_new_tokens=1, min_new_tokens=1, do_sample=False), 5
     )
     fast = engine.fast_path or FastPath(model)
-    decoder = fast.thinker_for(int(inputs["input_ids"].shape[1]) + 129)
+    decoder = fast.thinker_for(int(inputs["input_ids"].shape[1]), 128)
     out["fast_prefill_ms"] = _timed(lambda: decoder.prefill(inputs, False, False)[0].argmax().item(), 5)
     side = torch.cuda.Stream()
 

@@ -70,10 +70,8 @@ def watch(full_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Watch:
         seen.used.append((kind, decoder.length, decoder, name, time.perf_counter()))
         return decoder
 
-    monkeypatch.setattr(fast, "thinker_for", lambda needed: noted("thinker", thinker_for(needed)))
-    monkeypatch.setattr(
-        fast, "frames_for", lambda needed, do_sample: noted("frames", frames_for(needed, do_sample))
-    )
+    monkeypatch.setattr(fast, "thinker_for", lambda *args: noted("thinker", thinker_for(*args)))
+    monkeypatch.setattr(fast, "frames_for", lambda *args: noted("frames", frames_for(*args)))
 
     put = TextTap.put
 

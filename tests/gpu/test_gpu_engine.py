@@ -134,8 +134,15 @@ def check_kept_then_ended(ids: list[int], tokens: int) -> None:
     assert len(set(ids[:tokens])) > 1, f"sampling always picked {ids[0]}"
 
 
-def _graphs_of(watch: Watch) -> list[Any]:
-    return [d.step._graph for _, _, d, _, _ in watch.used]
+def _replayed(watch: Watch) -> list[bool]:
+    """For each decoder used: whether its latest step was a graph replay (its window captured)."""
+    return [d.step.by_window[d.step.last_window].captured for _, _, d, _, _ in watch.used]
+
+
+def _captured_steps(watch: Watch, decoder: Any) -> list[tuple[float, float]]:
+    """(started, finished) of each capture of one of `decoder`'s window graphs during the test."""
+    own = {id(step) for step in decoder.step.by_window.values()}
+    return [(started, finished) for step, started, finished in watch.captures if id(step) in own]
 
 
 def test_spoken_request_at_the_page_defaults(full_engine: Any, watch: Watch) -> None:
@@ -169,7 +176,7 @@ def test_spoken_request_at_the_page_defaults(full_engine: Any, watch: Watch) -> 
     prompt = result.timings.input_tokens["total"]
     assert watch.lengths("thinker") == [cache_length(prompt + 8192 + 1)] == [16384]
     assert watch.lengths("frames") == [8192]  # a talker prompt under 4095 positions + 4096 frames
-    assert all(graph is not None for graph in _graphs_of(watch)), "a step ran without its CUDA graph"
+    assert all(_replayed(watch)), "a step ran without its CUDA graph"
     assert watch.captures == [], "a page request captured a graph: the start-up warm-up should have"
 
 
@@ -247,12 +254,11 @@ def test_new_capture_while_another_request_streams(full_engine: Any, watch: Watc
     # Which decoders each request used, and that the new ones were captured during this test.
     used = [(kind, length) for kind, length, *_ in watch.used]
     assert used == [("thinker", 16384), ("frames", frames_a), ("thinker", thinker_b), ("frames", frames_b)]
-    captured = {id(step) for step, _, _ in watch.captures}
     for kind, length, decoder, _, _ in watch.used[1:]:  # A's thinker (16384) came from the warm-up
-        assert id(decoder.step) in captured, f"no new capture of the {kind} step for {length} positions"
+        assert _captured_steps(watch, decoder), f"no new capture of the {kind} step for {length} positions"
     # A's frame step was captured while A's thinker was mid-reply: tokens before and after the capture.
-    step_a = watch.used[1][2].step
-    started, finished = next((s, f) for st, s, f in watch.captures if st is step_a)
+    spans = _captured_steps(watch, watch.used[1][2])
+    started, finished = min(s for s, _ in spans), max(f for _, f in spans)
     times_a = watch.token_times(0)
     assert min(times_a) < started
     assert max(times_a) > finished, "A's thinker had finished before the talker's capture"
@@ -281,7 +287,7 @@ def test_stop_during_graph_replay(full_engine: Any, watch: Watch) -> None:
                 if chunks == 2:
                     break
         busy = full_engine.busy
-        graphs = _graphs_of(watch)
+        graphs = _replayed(watch)
         tokens_at_stop = len(watch.token_ids(0))
     finally:
         started = time.perf_counter()
@@ -293,7 +299,7 @@ def test_stop_during_graph_replay(full_engine: Any, watch: Watch) -> None:
     assert busy
     assert tokens_at_stop >= 8
     assert len(graphs) == 2
-    assert all(graph is not None for graph in graphs), "the loops were not replaying graphs at Stop"
+    assert all(graphs), "the loops were not replaying graphs at Stop"
     assert stop_s < 2.0
 
     assert not full_engine.busy
@@ -339,7 +345,7 @@ def test_back_to_back_requests_reuse_graphs(full_engine: Any, watch: Watch) -> N
     decoders_second = [d for _, _, d, _, _ in watch.used][len(decoders_first) :]
     assert len(decoders_second) == len(decoders_first) == 2
     assert all(a is b for a, b in zip(decoders_first, decoders_second, strict=True))
-    assert all(d.step._graph is not None for d in decoders_second)
+    assert all(_replayed(watch))
     assert second.result.timings.engine == "fast"
 
     ids_first, ids_second = watch.token_ids(0), watch.token_ids(1)

@@ -44,15 +44,16 @@ def attention_calls() -> Iterator[list[tuple[int, int, bool, bool]]]:
 
 
 @contextmanager
-def grouped_calls() -> Iterator[list[int]]:
-    """The key length of every `grouped_decode` call meanwhile (the real function runs)."""
+def grouped_calls() -> Iterator[list[tuple[int, int]]]:
+    """(key length, slots the mask lets the query see) of every `grouped_decode` call meanwhile (the
+    real function runs)."""
     from omni_demo.engine.fast import attention
 
-    calls: list[int] = []
+    calls: list[tuple[int, int]] = []
     original = attention.grouped_decode
 
     def recorded(query: Any, key: Any, value: Any, mask: Any, scaling: Any) -> Any:
-        calls.append(key.shape[-2])
+        calls.append((key.shape[-2], int(mask.sum())))
         return original(query, key, value, mask, scaling)
 
     attention.grouped_decode = recorded
@@ -96,6 +97,8 @@ def _layers(model: Any) -> tuple[int, int]:
 
 
 def test_fast_decode_steps_use_grouped_attention(preview_engine: Any) -> None:
+    from omni_demo.engine.fast.kv import window_for, windows
+
     engine = preview_engine.with_options(engine="fast", talker_do_sample=False)
     request = CASES["text-speech"]
     thinker_layers, talker_layers = _layers(engine.model)
@@ -108,18 +111,44 @@ def test_fast_decode_steps_use_grouped_attention(preview_engine: Any) -> None:
     assert isinstance(result, Result)
     tokens = result.timings.text_tokens
     assert tokens > 1
-    thinker_cache = fast.cache_sizes()["thinker_positions"]
-    talker_cache = fast.cache_sizes()["talker_positions"]
-    # Every decode step over the thinker's cache: one grouped call per layer, none through sdpa.
-    assert grouped.count(thinker_cache) == thinker_layers * (tokens - 1)
-    assert not [c for c in sdpa if c[1] == thinker_cache]
-    # The talker's frames likewise (its first frame comes from its prefill, outside the loop).
-    assert grouped.count(talker_cache) > 0
-    assert grouped.count(talker_cache) % talker_layers == 0
-    assert not [c for c in sdpa if c[1] == talker_cache]
-    assert set(grouped) == {thinker_cache, talker_cache}
+    sizes = [
+        windows(fast.cache_sizes()[k], fast.smallest_window)
+        for k in ("thinker_positions", "talker_positions")
+    ]
+    # Every decode step attends over the smallest window holding its filled slots, never the capacity.
+    assert grouped
+    for keys, seen in grouped:
+        assert keys in {window_for(seen, s) for s in sizes}, (keys, seen)
+    # One grouped call per layer for every thinker step and every talker frame (its first frame comes
+    # from its prefill, outside the loop), none through sdpa.
+    talker_calls = len(grouped) - thinker_layers * (tokens - 1)
+    assert talker_calls > 0
+    assert talker_calls % talker_layers == 0
+    predictor_slots = engine.model.config.talker_config.code_predictor_config.num_code_groups
+    assert not [c for c in sdpa if c[0] == 1 and c[1] != predictor_slots]
     # Prefill (many queries) keeps transformers' sdpa.
     assert [c for c in sdpa if c[0] > 1]
+
+
+@pytest.mark.parametrize(("case", "windows_used"), [("text-speech", 2), ("video-audio-in-video-speech", 1)])
+def test_small_windows_equal_generate(preview_engine: Any, case: str, windows_used: int) -> None:
+    """With windows of 16, 32, 64, ... slots a request's steps move from window to window as the cache
+    fills (each graph reading only its window), and the reply stays generate()'s, codes included.
+    A window one slot too small (the new position left out) fails here."""
+    from integration.test_fast_engine import assert_equals_generate
+    from omni_demo.engine.fast.run import FastPath
+    from omni_demo.engine.local import LocalEngine
+
+    shared = preview_engine.with_options(engine="fast", talker_do_sample=False)
+    fast = FastPath(shared.model, smallest_window=16)
+    engine = LocalEngine(shared.model, shared.processor, shared.info, shared.options, shared._lock, fast)
+
+    with grouped_calls() as grouped:
+        assert_equals_generate(engine, CASES[case])
+
+    # The short prompt's steps cross a window boundary; the video's (over 512 positions) stay in one.
+    assert len({keys for keys, _ in grouped}) >= windows_used
+    assert max(keys for keys, _ in grouped) < max(fast.cache_sizes().values())
 
 
 def test_generate_keeps_transformers_attention(preview_engine: Any) -> None:

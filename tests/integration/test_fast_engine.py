@@ -93,8 +93,11 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_fast_engine_equals_generate(preview_engine, case: str) -> None:
-    request = CASES[case]
-    engine = preview_engine.with_options(engine="fast", talker_do_sample=False)
+    assert_equals_generate(preview_engine.with_options(engine="fast", talker_do_sample=False), CASES[case])
+
+
+def assert_equals_generate(engine, request: Request) -> None:
+    """`engine` (fast, greedy talker) gives `request` the text, codes and waveform of generate()."""
     with engine_codes() as fast_frames:
         result = list(engine.stream(request))[-1]
     assert isinstance(result, Result)

@@ -9,6 +9,7 @@ and replayed with one call. On a CPU (the preview model, the tests) the same ste
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -29,6 +30,7 @@ class Step:
         reset: Callable[[], None],
         compile: bool = False,
         around: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
+        pool: Any = None,
     ) -> None:
         if compile and device.type == "cuda":
             import torch
@@ -40,6 +42,7 @@ class Step:
         self._around = around
         self._device = device
         self._reset = reset
+        self._pool = pool  # a graph memory pool shared with steps that never run at the same time
         self._graph: Any = None
 
     def capture(self, warmups: int = 3) -> None:
@@ -60,10 +63,17 @@ class Step:
         # Captured on this step's own stream, not torch's one default capture stream: cuBLAS keys its
         # workspace by stream, and a graph keeps the workspace it was captured with, so two graphs
         # captured on one stream would share it while the thinker and the talker replay at once.
-        with torch.cuda.graph(graph, stream=side, capture_error_mode="thread_local"), self._around():
+        with (
+            torch.cuda.graph(graph, pool=self._pool, stream=side, capture_error_mode="thread_local"),
+            self._around(),
+        ):
             self._body()
         self._graph = graph
         self._reset()
+
+    @property
+    def captured(self) -> bool:
+        return self._graph is not None
 
     def __call__(self) -> None:
         if self._graph is not None:
@@ -71,3 +81,64 @@ class Step:
         else:
             with self._around():
                 self._body()
+
+
+class WindowedStep:
+    """One `Step` per attention window of `kv` (see `kv.windows`), run with that window set.
+
+    `prepare(filled)` captures, before a request's prefill, every window its decode steps may use
+    (capturing overwrites the cache's first slots, so never in the middle of a request); calling it
+    with `filled` runs the smallest window holding `filled` slots. The windows' graphs share one memory
+    pool: they run one at a time, on one stream.
+    """
+
+    def __init__(
+        self,
+        body: Callable[[], None],
+        kv: Any,
+        device: Any,
+        compile: bool = False,
+        around: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
+        smallest: int = 2048,
+    ) -> None:
+        from omni_demo.engine.fast.kv import windows
+
+        pool = None
+        if device.type == "cuda":
+            import torch
+
+            pool = torch.cuda.graph_pool_handle()
+        self.kv = kv
+        self.sizes = windows(kv.length, smallest)
+
+        def reset() -> None:
+            kv.position.fill_(0)
+
+        self.by_window = {
+            size: Step(functools.partial(self._run, body, size), device, reset, compile, around, pool)
+            for size in self.sizes
+        }
+        self.last_window = 0  # the window of the latest step
+
+    def _run(self, body: Callable[[], None], window: int) -> None:
+        self.kv.window = window
+        try:
+            body()
+        finally:
+            self.kv.window = self.kv.length
+
+    def prepare(self, filled: int) -> None:
+        """Capture the windows that decode steps after a prompt of `filled` positions can use."""
+        from omni_demo.engine.fast.kv import window_for
+
+        first = window_for(filled + 1, self.sizes)
+        for size in self.sizes:
+            if size >= first:
+                self.by_window[size].capture()
+
+    def __call__(self, filled: int) -> None:
+        """One step whose query sees `filled` slots (the new position included)."""
+        from omni_demo.engine.fast.kv import window_for
+
+        self.last_window = window_for(filled, self.sizes)
+        self.by_window[self.last_window]()

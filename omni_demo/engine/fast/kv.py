@@ -4,6 +4,11 @@ The attention modules of Qwen3-Omni call `cache.update(key, value, layer_idx)` a
 what it returns; that is the only method they use. `StaticKV` answers it with preallocated
 buffers and a position counter that lives on the device, so a decode step has the same shapes
 and addresses every time and can be captured once as a CUDA graph and replayed.
+
+A step attends over the cache's first `window` slots only (a host-side number, so a graph captured
+with one window reads that many slots whatever the cache's capacity): the decoders keep one graph
+per window (`windows()`) and replay the smallest one that holds every filled position, so a step
+costs what the filled part costs, not what the capacity does.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ class StaticKV:
         self.keys = torch.zeros(shape, dtype=dtype, device=device)
         self.values = torch.zeros(shape, dtype=dtype, device=device)
         self.length = length
+        self.window = length  # update() and decode_mask() cover slots [0, window)
         self.position = torch.zeros(1, dtype=torch.long, device=device)  # where the next token goes
         self._slots = torch.arange(length, device=device)
 
@@ -32,15 +38,15 @@ class StaticKV:
         return cls(config.num_hidden_layers, config.num_key_value_heads, head_dim, length, dtype, device)
 
     def update(self, key: Any, value: Any, layer_idx: int, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        """Write `key`/`value` [1, heads, n, dim] at `position`..; return the whole buffers."""
+        """Write `key`/`value` [1, heads, n, dim] at `position`..; return the first `window` slots."""
         slots = self.position + self._slots[: key.shape[2]]
         self.keys[layer_idx].index_copy_(2, slots, key)
         self.values[layer_idx].index_copy_(2, slots, value)
-        return self.keys[layer_idx], self.values[layer_idx]
+        return self.keys[layer_idx, :, :, : self.window], self.values[layer_idx, :, :, : self.window]
 
     def decode_mask(self) -> Any:
-        """[1, 1, 1, length] boolean: the one new query sees every filled slot and itself."""
-        return (self._slots <= self.position).view(1, 1, 1, -1)
+        """[1, 1, 1, window] boolean: the one new query sees every filled slot and itself."""
+        return (self._slots[: self.window] <= self.position).view(1, 1, 1, -1)
 
     def load(self, cache: Any, length: int) -> None:
         """Copy a prefill's transformers DynamicCache (its first `length` positions) into the buffers."""
@@ -48,3 +54,19 @@ class StaticKV:
             self.keys[index, :, :, :length].copy_(layer.keys[:, :, :length])
             self.values[index, :, :, :length].copy_(layer.values[:, :, :length])
         self.position.fill_(length)
+
+
+def windows(length: int, smallest: int = 2048) -> list[int]:
+    """The attended lengths a decoder over `length` slots keeps a graph for: powers of two from
+    `smallest` below `length`, and `length` itself (ascending)."""
+    sizes = []
+    size = smallest
+    while size < length:
+        sizes.append(size)
+        size *= 2
+    return [*sizes, length]
+
+
+def window_for(filled: int, sizes: list[int]) -> int:
+    """The smallest window holding `filled` slots (`sizes` ascending, the last one the capacity)."""
+    return next((size for size in sizes if size >= filled), sizes[-1])

@@ -5,10 +5,11 @@ to the text tap (which streams it and stops us on Stop). Text and speech: the th
 helper thread (its own CUDA stream), the talker here (another stream) as soon as the first reply
 token exists, reading the text through the `TextFeed` exactly as `generate()`'s talker reads
 `trailing_text_hidden`; each frame's 16 codes go to the speech tap, which decodes audio chunks.
-Decoders are kept per cache length (a graph is captured once per length); lengths above
-`keep_up_to` are freed after the request. The default keeps what a page request decodes over (8192
-new tokens after a prompt of up to 8191: 16,384 thinker positions, 8,192 talker positions), which
-the start-up warm-up captures, so such a request captures nothing.
+Decoders are kept per cache length, each with one graph per attention window (captured once, before
+the first prefill that needs it); lengths above `keep_up_to` are freed after the request. The default
+keeps what a page request decodes over (8192 new tokens after a prompt of up to 8191: 16,384 thinker
+positions, 8,192 talker positions), which the start-up warm-up captures, so such a request captures
+nothing.
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ class SpeechSetup:
 class FastPath:
     """The fast loops over one loaded model; thread-safe only under the engine's lock."""
 
-    def __init__(self, model: Any, keep_up_to: int = 16384, compile: bool = False) -> None:
+    def __init__(
+        self, model: Any, keep_up_to: int = 16384, compile: bool = False, smallest_window: int = 2048
+    ) -> None:
         self.model = model
         self.compile = compile  # torch.compile each step body before capturing it (CUDA only)
         self.keep_up_to = keep_up_to
+        self.smallest_window = smallest_window  # the shortest attention window a graph is kept for
         self.device = model.thinker.lm_head.weight.device
         self._thinkers: dict[int, ThinkerDecoder] = {}
         self._frames: dict[tuple[int, bool], FrameStep] = {}
@@ -58,33 +62,32 @@ class FastPath:
 
     # -- decoders, one per cache length ---------------------------------------------------------
 
-    def thinker_for(self, needed: int) -> ThinkerDecoder:
-        length = cache_length(needed)
-        if length not in self._thinkers:
-            started = time.perf_counter()
-            decoder = ThinkerDecoder(self.model.thinker, length, self.compile)
-            with self._rng:
-                decoder.capture()
-            self._thinkers[length] = decoder
-            log.info(
-                "thinker decoder for %d positions ready in %.2f s", length, time.perf_counter() - started
+    def thinker_for(self, prompt: int, new_tokens: int) -> ThinkerDecoder:
+        """The thinker decoder for a prompt of `prompt` tokens and up to `new_tokens` more, with the
+        graphs of every window those steps attend over captured (before the prefill)."""
+        length = cache_length(prompt + new_tokens + 1)
+        decoder = self._thinkers.get(length)
+        if decoder is None:
+            decoder = self._thinkers[length] = ThinkerDecoder(
+                self.model.thinker, length, self.compile, self.smallest_window
             )
+        with self._rng, _timed("thinker decoder for %d positions", length):
+            decoder.capture(prompt)
         self._used["thinker_positions"] = length
-        return self._thinkers[length]
+        return decoder
 
-    def frames_for(self, needed: int, do_sample: bool) -> FrameStep:
-        key = (cache_length(needed, smallest=4096), do_sample)
-        if key not in self._frames:
-            started = time.perf_counter()
-            step = FrameStep(self.model.talker, key[0], do_sample, self.compile)
-            with self._rng:
-                step.capture()
-            self._frames[key] = step
-            log.info(
-                "speech frame step for %d positions ready in %.2f s", key[0], time.perf_counter() - started
+    def frames_for(self, prompt: int, frames: int, do_sample: bool) -> FrameStep:
+        """The speech frame step for a talker prompt of `prompt` positions and up to `frames` frames."""
+        key = (cache_length(prompt + frames + 1, smallest=4096), do_sample)
+        step = self._frames.get(key)
+        if step is None:
+            step = self._frames[key] = FrameStep(
+                self.model.talker, key[0], do_sample, self.compile, self.smallest_window
             )
+        with self._rng, _timed("speech frame step for %d positions", key[0]):
+            step.capture(prompt)
         self._used["talker_positions"] = key[0]
-        return self._frames[key]
+        return step
 
     def cache_sizes(self) -> dict[str, int]:
         """The cache lengths (positions) the latest request decoded over (the benchmark records them)."""
@@ -145,7 +148,7 @@ class FastPath:
         ids = inputs["input_ids"]
         self._used.clear()
         started = time.perf_counter()
-        decoder = self.thinker_for(int(ids.shape[1]) + decoding.max_new_tokens + 1)
+        decoder = self.thinker_for(int(ids.shape[1]), decoding.max_new_tokens)
         marks = [("decoder", time.perf_counter())]
         logits, hidden = decoder.prefill(inputs, use_audio_in_video, hidden_states=prompt is not None)
         marks.append(("prefill queued", time.perf_counter()))
@@ -188,7 +191,7 @@ class FastPath:
         pad = prefill.pop("tts_pad_embed")
         prefill.pop("eos_embed")
         length = int(prefill["inputs_embeds"].shape[1])
-        step = self.frames_for(length + speech.decoding.max_new_tokens + 1, speech.decoding.do_sample)
+        step = self.frames_for(length, speech.decoding.max_new_tokens, speech.decoding.do_sample)
         cache = DynamicCache(config=model.talker.config.text_config)
         out = model.talker(
             **prefill, **speech.position_kwargs, cache=cache, use_cache=True, output_hidden_states=True
@@ -231,6 +234,16 @@ class FastPath:
                 )  # inputs came on the caller's stream
                 stack.enter_context(torch.cuda.stream(stream))
             yield
+
+
+@contextlib.contextmanager
+def _timed(what: str, size: int) -> Iterator[None]:
+    """Log how long capturing took, when it took noticeable time (graphs missing for a window)."""
+    started = time.perf_counter()
+    yield
+    elapsed = time.perf_counter() - started
+    if elapsed > 0.05:
+        log.info(what + " ready in %.2f s", size, elapsed)
 
 
 # -- generate()'s keyword arguments -> the fast loops' settings ------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from omni_demo.engine.fast.attention import decode_attention
-from omni_demo.engine.fast.graphs import Step
+from omni_demo.engine.fast.graphs import WindowedStep
 from omni_demo.engine.fast.kv import StaticKV
 from omni_demo.engine.fast.sampling import device_sample
 
@@ -30,7 +30,14 @@ PREDICTOR_TOP_P = 0.8
 class FrameStep:
     """One speech frame. In: `token` (its first code), `past_hidden`, `text`; out: `codes`, `logits`."""
 
-    def __init__(self, talker: Any, length: int, do_sample: bool, compile: bool = False) -> None:
+    def __init__(
+        self,
+        talker: Any,
+        length: int,
+        do_sample: bool,
+        compile: bool = False,
+        smallest_window: int = 2048,
+    ) -> None:
         import torch
 
         self.talker = talker
@@ -55,12 +62,13 @@ class FrameStep:
         # The predictor's scores per residual code, kept for the benchmark's fidelity check.
         vocab = predictor.config.vocab_size
         self.predictor_logits = torch.zeros(self.groups, vocab, dtype=torch.float32, device=self.device)
-        self.step = Step(
+        self.step = WindowedStep(
             self._body,
+            self.kv,
             self.device,
-            reset=lambda: self.kv.position.fill_(0),
-            compile=compile,
+            compile,
             around=lambda: decode_attention(self.talker.model.layers),  # its 16-slot predictor: sdpa
+            smallest=smallest_window,
         )
         self._filled = 0
 
@@ -142,8 +150,9 @@ class FrameStep:
 
     # -- driving it ------------------------------------------------------------------------------
 
-    def capture(self) -> None:
-        self.step.capture()
+    def capture(self, prompt: int = 0) -> None:
+        """Capture the graphs frames after a talker prompt of `prompt` positions use (CUDA only)."""
+        self.step.prepare(prompt)
 
     def start(self, cache: Any, length: int, rope_delta: Any, past_hidden: Any) -> None:
         """Take over after the talker's prefill (its DynamicCache of `length` positions)."""
@@ -169,6 +178,6 @@ class FrameStep:
         self._filled += 1
         self.token.copy_(token)
         self.text.copy_(text.reshape(self.text.shape))
-        self.step()
+        self.step(self._filled)
         self.past_hidden.copy_(self.hidden)
         return self.codes, self.logits

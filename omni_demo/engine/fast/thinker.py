@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from omni_demo.engine.fast.attention import decode_attention
-from omni_demo.engine.fast.graphs import Step
+from omni_demo.engine.fast.graphs import WindowedStep
 from omni_demo.engine.fast.kv import StaticKV
 
 
 class ThinkerDecoder:
     """Decode steps of `model.thinker` over a cache of `length` positions."""
 
-    def __init__(self, thinker: Any, length: int, compile: bool = False) -> None:
+    def __init__(self, thinker: Any, length: int, compile: bool = False, smallest_window: int = 2048) -> None:
         import torch
 
         self.thinker = thinker
@@ -32,12 +32,13 @@ class ThinkerDecoder:
         self.token = torch.zeros(1, 1, dtype=torch.long, device=self.device)
         self.delta = torch.zeros(1, dtype=torch.long, device=self.device)  # this request's rope delta
         self.logits = torch.zeros(1, thinker.lm_head.out_features, dtype=torch.float32, device=self.device)
-        self.step = Step(
+        self.step = WindowedStep(
             self._body,
+            self.kv,
             self.device,
-            reset=lambda: self.kv.position.fill_(0),
-            compile=compile,
+            compile,
             around=lambda: decode_attention(self.lm.layers),
+            smallest=smallest_window,
         )
         self._filled = 0  # positions in the cache, counted on the host (no device sync)
 
@@ -52,8 +53,9 @@ class ThinkerDecoder:
         self.logits.copy_(self.thinker.lm_head(hidden[:, -1]).float())
         self.kv.position.add_(1)
 
-    def capture(self) -> None:
-        self.step.capture()
+    def capture(self, prompt: int = 0) -> None:
+        """Capture the graphs a request with a prompt of `prompt` positions decodes with (CUDA only)."""
+        self.step.prepare(prompt)
 
     def prefill(self, inputs: Any, use_audio_in_video: bool, hidden_states: bool) -> tuple[Any, Any]:
         """Run the prompt; returns the last position's float32 logits [1, vocab] and, if asked, every
@@ -83,7 +85,7 @@ class ThinkerDecoder:
             raise ValueError("the reply outgrew its cache")
         self._filled += 1
         self.token.copy_(token)
-        self.step()
+        self.step(self._filled)
         return self.logits
 
 
