@@ -58,9 +58,6 @@ class EngineOptions:
     talker_do_sample: bool = True  # the talker's own sampling (greedy talkers tend to loop)
     first_chunk_frames: int = 4  # 0.32 s: the first sound comes early; later chunks double from here
     chunk_frames: int = 13  # ~1 s per chunk once grown, so browser players do not stutter
-    # Frames of code2wav left context per streamed chunk; None: the decoder's receptive field (layers ×
-    # sliding window + the convolutions' reach: 601 frames on the real checkpoint), so joins are exact.
-    left_context_frames: int | None = None
     # Start the talker as soon as the first text token exists (speech while text is written);
     # False runs the stock generate() (talker after the whole text) with the same streaming taps.
     interleave: bool = True
@@ -352,10 +349,7 @@ class LocalEngine:
     ) -> None:
         """Text and speech, with the speech streamed frame by frame through the taps."""
         decoder = StreamingDecoder(
-            self.model.code2wav,
-            self.options.first_chunk_frames,
-            self.options.chunk_frames,
-            self.options.left_context_frames,
+            self.model.code2wav, self.options.first_chunk_frames, self.options.chunk_frames
         )
         feed = None
         if self.options.interleave:

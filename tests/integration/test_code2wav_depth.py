@@ -1,7 +1,9 @@
 """Streamed speech joins on a decoder of the real checkpoint's depth: 8 sliding-window layers of 72 frames.
 
 The preview's one-layer decoder hides how far back a frame's samples depend: on the real depth the
-receptive field is ~8 × 72 frames, and a streamed decode with less left context is not the one-shot one.
+receptive field is ~8 × 72 frames. The streaming decoder carries the pre-transformer's cache from chunk
+to chunk instead of re-decoding that context; here its chunks must still add up to the one-shot decode,
+and each frame must go through the pre-transformer once.
 """
 
 from __future__ import annotations
@@ -50,10 +52,10 @@ def deep_code2wav():
     return model, codes, reference
 
 
-def _streamed(model, codes, context: int | None) -> np.ndarray:
+def _streamed(model, codes, first: int = 10, chunk: int = 40) -> np.ndarray:
     from omni_demo.engine.speech import StreamingDecoder
 
-    decoder = StreamingDecoder(model, first_chunk_frames=10, chunk_frames=40, left_context_frames=context)
+    decoder = StreamingDecoder(model, first_chunk_frames=first, chunk_frames=chunk)
     pieces: list[np.ndarray] = []
     for index in range(codes.shape[-1]):
         pieces += decoder.push(codes[..., index])
@@ -61,27 +63,46 @@ def _streamed(model, codes, context: int | None) -> np.ndarray:
     return np.concatenate(pieces)
 
 
-def test_default_left_context_is_the_receptive_field(deep_code2wav) -> None:
-    from omni_demo.engine.local import EngineOptions
-    from omni_demo.engine.speech import receptive_field
-
-    model, _, _ = deep_code2wav
-    assert receptive_field(model) >= 8 * 72
-    assert EngineOptions().left_context_frames is None  # the engine takes the decoder's own
-
-
-def test_streamed_joins_equal_the_one_shot_decode_on_the_real_depth(deep_code2wav) -> None:
+@pytest.mark.parametrize(("first", "chunk"), [(10, 40), (4, 13), (1, 7)])
+def test_streamed_joins_equal_the_one_shot_decode_on_the_real_depth(deep_code2wav, first, chunk) -> None:
     model, codes, reference = deep_code2wav
-    streamed = _streamed(model, codes, None)
+    streamed = _streamed(model, codes, first, chunk)
     peak = float(np.abs(reference).max())
     assert peak > 0.01
     assert len(streamed) == len(reference)
     assert float(np.abs(streamed - reference).max()) <= 1e-3 * peak
 
 
-def test_one_window_of_context_is_not_enough_on_the_real_depth(deep_code2wav) -> None:
-    """What the old default (72 frames) did: the joins are audibly off, so the test above can fail."""
+def test_each_frame_goes_through_the_pre_transformer_once(deep_code2wav) -> None:
+    """A chunk costs its own frames, not the ~600 frames of context a stateless decode would redo."""
+    model, codes, _ = deep_code2wav
+    seen: list[int] = []
+
+    def count(module, args, kwargs) -> None:
+        seen.append(kwargs["inputs_embeds"].shape[1])
+
+    handle = model.pre_transformer.register_forward_pre_hook(count, with_kwargs=True)
+    try:
+        _streamed(model, codes, 4, 13)
+    finally:
+        handle.remove()
+    assert len(seen) > FRAMES // 13
+    assert sum(seen) == FRAMES
+
+
+def test_a_fresh_cache_per_chunk_is_not_the_one_shot_decode(deep_code2wav, monkeypatch) -> None:
+    """What forgetting the pre-transformer's state would do: the joins are audibly off, so the equality
+    test above can fail."""
+    from omni_demo.engine import speech
+
     model, codes, reference = deep_code2wav
-    streamed = _streamed(model, codes, 72)
+    forgetful = speech.StreamingDecoder._transformer
+
+    def fresh(self, chunk):
+        self._cache = None
+        return forgetful(self, chunk)
+
+    monkeypatch.setattr(speech.StreamingDecoder, "_transformer", fresh)
+    streamed = _streamed(model, codes)
     peak = float(np.abs(reference).max())
     assert float(np.abs(streamed - reference).max()) > 1e-2 * peak

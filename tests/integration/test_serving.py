@@ -176,12 +176,13 @@ def test_speech_self_check_passes_and_keeps_the_engine(preview_engine, engine_na
 
 
 def test_speech_self_check_falls_back_to_the_plain_engine_on_a_mismatch(
-    preview_engine, caplog: pytest.LogCaptureFixture
+    preview_engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Streamed speech decoded without left context: its joins differ from generate()'s one-shot decode.
-    engine = preview_engine.with_options(
-        engine="fast", first_chunk_frames=1, chunk_frames=1, left_context_frames=0
-    )
+    # Streamed speech whose convolutions get no left context: its joins differ from the one-shot decode.
+    from omni_demo.engine import speech
+
+    monkeypatch.setattr(speech, "CONV_CONTEXT_FRAMES", 0)
+    engine = preview_engine.with_options(engine="fast", first_chunk_frames=1, chunk_frames=1)
     with caplog.at_level("WARNING", logger="omni_demo.engine.local"):
         assert not engine.self_check()
     lines = [r for r in caplog.records if "self-check" in r.getMessage()]
