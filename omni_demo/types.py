@@ -134,6 +134,24 @@ class AudioChunk:
     sample_rate: int = SAMPLE_RATE
 
 
+def underrun(chunks: list[tuple[float, int]], rate: int = SAMPLE_RATE) -> float | None:
+    """Seconds a player waits for audio after starting at the first chunk and playing in real time
+    (0 when every chunk came before the audio before it had finished playing).
+
+    `chunks`: (arrival time in seconds, samples) in arrival order.
+    """
+    if not chunks:
+        return None
+    waited = 0.0
+    ends = chunks[0][0]  # when the audio received so far has been played
+    for arrival, samples in chunks:
+        if arrival > ends:
+            waited += arrival - ends
+            ends = arrival
+        ends += samples / rate
+    return waited
+
+
 @dataclass(frozen=True)
 class Timings:
     """Measured in the engine for every reply; None where it does not apply."""
@@ -147,6 +165,7 @@ class Timings:
     input_tokens: dict[str, int] = field(default_factory=dict)  # tokens per modality (+ "total")
     peak_gpu_gib: float | None = None  # CUDA only
     engine: str | None = None  # which local engine made the reply: "fast" or "plain"
+    underrun_s: float | None = None  # speech only: see `underrun`
 
     @property
     def real_time_factor(self) -> float | None:
@@ -173,6 +192,8 @@ class Timings:
             parts.append(f"first audio {self.first_audio_s:.2f} s")
         if self.speech_s:
             parts.append(f"speech {self.speech_s:.1f} s (RTF {self.real_time_factor:.2f})")
+        if self.underrun_s is not None:
+            parts.append(f"underrun {self.underrun_s:.2f} s")
         parts.append(f"total {self.total_s:.2f} s")
         if self.peak_gpu_gib is not None:
             parts.append(f"peak GPU {self.peak_gpu_gib:.1f} GiB")

@@ -35,7 +35,7 @@ from omni_demo.bench.workloads import Workload, decode_audio, sample_video_frame
 from omni_demo.engine.hooks import StopAfter
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.presets import DEFAULT_SAMPLING
-from omni_demo.types import AudioChunk, Media, ModelKind, Request, Result, Turn
+from omni_demo.types import AudioChunk, Media, ModelKind, Request, Result, Turn, underrun
 
 log = logging.getLogger(__name__)
 
@@ -275,23 +275,6 @@ def engine_for(engine: LocalEngine, workload: Workload) -> LocalEngine:
         stop_after_tokens=workload.text_tokens,
         stop_after_frames=workload.speech_frames or None,
     )
-
-
-def underrun(chunks: list[tuple[float, int]], rate: int = SPEECH_RATE) -> float | None:
-    """Seconds a player waits for audio after starting at the first chunk and playing in real time.
-
-    `chunks`: (arrival time in seconds, samples) in arrival order.
-    """
-    if not chunks:
-        return None
-    waited = 0.0
-    ends = chunks[0][0]  # when the audio received so far has been played
-    for arrival, samples in chunks:
-        if arrival > ends:
-            waited += arrival - ends
-            ends = arrival
-        ends += samples / rate
-    return waited
 
 
 def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:

@@ -86,9 +86,11 @@ class SpeechTap:
 
     def _emit(self, chunks: list[Any]) -> None:
         for chunk in chunks:
+            now = time.perf_counter()
             if self._progress.first_audio is None:
-                self._progress.first_audio = time.perf_counter()
+                self._progress.first_audio = now
             self._progress.audio.append(chunk)
+            self._progress.audio_arrivals.append((now, int(chunk.size)))
             self._events.put(AudioChunk(chunk))
 
     def flush(self) -> None:

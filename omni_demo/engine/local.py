@@ -34,7 +34,7 @@ from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
 from omni_demo.presets import reply_sampling
-from omni_demo.types import Event, ModelInfo, ModelKind, Preparing, Request, Result, Timings, Turn
+from omni_demo.types import Event, ModelInfo, ModelKind, Preparing, Request, Result, Timings, Turn, underrun
 
 log = logging.getLogger(__name__)
 CAPTIONER_MAX_SECONDS = 30.0  # recommended by the Captioner's card, not enforced (as upstream)
@@ -85,6 +85,7 @@ class _Progress:
     first_audio: float | None = None
     text: list[str] = field(default_factory=list)
     audio: list[np.ndarray] = field(default_factory=list)
+    audio_arrivals: list[tuple[float, int]] = field(default_factory=list)  # (time, samples) per chunk
     completed: bool = False  # the model ran to its end, not stopped by a cancel
 
 
@@ -442,6 +443,7 @@ class LocalEngine:
             input_tokens=self._input_sizes(inputs),
             peak_gpu_gib=_peak_gpu_gib(),
             engine=self.options.engine,
+            underrun_s=underrun(progress.audio_arrivals),
         )
         return Result(text="".join(progress.text), audio=audio, timings=timings, notices=notices)
 

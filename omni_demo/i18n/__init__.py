@@ -167,6 +167,8 @@ def timings_line(timings: Timings, lang: str) -> str:
     if timings.speech_s:
         rtf = f"{timings.real_time_factor:.2f}"
         parts.append(text("timings.speech", lang, seconds=f"{timings.speech_s:.1f}", rtf=rtf))
+    if timings.underrun_s is not None:
+        parts.append(text("timings.underrun", lang, seconds=f"{timings.underrun_s:.2f}"))
     parts.append(text("timings.total", lang, seconds=f"{timings.total_s:.2f}"))
     if timings.peak_gpu_gib is not None:
         parts.append(text("timings.gpu", lang, gib=f"{timings.peak_gpu_gib:.1f}"))

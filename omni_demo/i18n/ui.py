@@ -154,6 +154,7 @@ UI: dict[str, tuple[str, str]] = {
     "timings.speed": ("{rate} tok/s ({tokens} tokens)", "{rate} token/秒（{tokens} 个 token）"),
     "timings.first_audio": ("first audio {seconds} s", "首段语音 {seconds} 秒"),
     "timings.speech": ("speech {seconds} s (RTF {rtf})", "语音 {seconds} 秒（实时率 {rtf}）"),
+    "timings.underrun": ("underrun {seconds} s", "播放等待 {seconds} 秒"),
     "timings.total": ("total {seconds} s", "总计 {seconds} 秒"),
     "timings.gpu": ("peak GPU {gib} GiB", "GPU 峰值 {gib} GiB"),
     "timings.inputs": ("input tokens: {sizes}", "输入 token：{sizes}"),

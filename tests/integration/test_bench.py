@@ -136,7 +136,7 @@ def test_workload_selection_and_gpu_names():
 
 
 def test_underrun_counts_the_seconds_a_real_time_player_waits():
-    from omni_demo.bench.runner import underrun
+    from omni_demo.types import underrun
 
     second = 24_000
     assert underrun([]) is None

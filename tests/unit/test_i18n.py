@@ -275,11 +275,14 @@ def test_loaded_note_is_translated() -> None:
 
 
 def test_the_timings_line_in_chinese_has_no_english_words() -> None:
-    timings = Timings(0.31, 12.5, 1.2, 4.0, 5.0, 40, {"text": 10, "audio": 50, "total": 60}, 3.2, "fast")
+    timings = Timings(
+        0.31, 12.5, 1.2, 4.0, 5.0, 40, {"text": 10, "audio": 50, "total": 60}, 3.2, "fast", underrun_s=0.12
+    )
     line = timings_line(timings, ZH)
     assert line == (
         "首个 token 0.31 秒 · 12.5 token/秒（40 个 token） · 首段语音 1.20 秒 · 语音 4.0 秒（实时率 1.25） · "
-        "总计 5.00 秒 · GPU 峰值 3.2 GiB · 输入 token：文字 10, 音频 50, 合计 60 · fast 引擎"
+        "播放等待 0.12 秒 · 总计 5.00 秒 · GPU 峰值 3.2 GiB · "
+        "输入 token：文字 10, 音频 50, 合计 60 · fast 引擎"
     )
     assert timings_line(timings, EN) == timings.summary()  # the English line is the engine's own
     assert timings.summary().endswith(" · fast engine")

@@ -41,6 +41,7 @@ from omni_demo.types import (
     Result,
     TextDelta,
     Timings,
+    underrun,
 )
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ class _Progress:
         self.deltas = 0
         self.text: list[str] = []
         self.audio: list[np.ndarray] = []
+        self.arrivals: list[tuple[float, int]] = []  # (time, samples) per audio chunk
         self.rate: int | None = None
         self.prompt_tokens: int | None = None
         self.text_tokens: int | None = None
@@ -233,6 +235,7 @@ class _Progress:
             if piece.sample_rate != self.rate:
                 samples = _resample(samples, piece.sample_rate, self.rate)
             self.audio.append(samples)
+            self.arrivals.append((now, int(samples.size)))
 
     def usage(self, usage: Any) -> None:
         if not isinstance(usage, dict):
@@ -257,6 +260,7 @@ class _Progress:
             tokens_per_s=speed,
             first_audio_s=None if self.first_audio is None else self.first_audio - self.started,
             speech_s=None if audio is None else len(audio) / rate,
+            underrun_s=underrun(self.arrivals, rate),
             total_s=time.perf_counter() - self.started,
             text_tokens=tokens,
             input_tokens={"total": self.prompt_tokens} if self.prompt_tokens else {},
