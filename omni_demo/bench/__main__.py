@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--cache-dir", type=Path, default=Settings().cache_dir, help="where the preview model is built"
     )
+    p.add_argument(
+        "--debug-log", action="store_true", help="the engine's debug log: where a request's time goes"
+    )
     p.add_argument("--merge", nargs="+", type=Path, metavar="JSON", help="merge result parts into one result")
     p.add_argument(
         "--readme", nargs="+", type=Path, metavar="JSON", help="write README.md's Performance section"
@@ -142,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    if args.debug_log:
+        logging.getLogger("omni_demo.engine").setLevel(logging.DEBUG)
     if args.merge:
         merged = report.merge(args.merge)
         paths = report.save(merged, args.out, report.file_stem(merged))

@@ -146,6 +146,7 @@ class LocalEngine:
         # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
         # closing it (Stop) ends the request before the prefill.
         inputs = yield from _in_background(lambda: self._processed(model_input, request))
+        log.debug("media and processor: %.0f ms", 1000 * (time.perf_counter() - progress.started))
         finished = False
         try:
             with self._lock:
