@@ -1,21 +1,18 @@
-"""Taps into generation: text tokens from the thinker, code frames from the talker.
+"""Taps into the stock generate(): text tokens from the thinker, code frames from the talker.
 
-Both are called from the generation threads, put events on the engine's queue, and raise
-`GenerationCancelled` as soon as the user has pressed Stop, which unwinds the loops at once. The
-speech tap hands its frames to the speech thread, which turns them into audio chunks.
+Both run inside the generation thread, put events on the engine's queue, and raise
+`GenerationCancelled` as soon as the user has pressed Stop, which unwinds generate() at once.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from transformers import StoppingCriteria, StoppingCriteriaList, TextStreamer
 
 from omni_demo.engine.speech import StreamingDecoder
-from omni_demo.engine.workers import worker
 from omni_demo.errors import GenerationCancelled
 from omni_demo.types import AudioChunk, TextDelta
 
@@ -50,11 +47,7 @@ class TextTap(TextStreamer):
 
 
 class SpeechTap:
-    """Code frames in, audio chunks out: the talker's 16 codes per frame go to a `StreamingDecoder` that
-    runs on its own long-lived thread ("omni-speech"), so code2wav never holds up the talker's next
-    frame. With `talker` given, a forward pre-hook on it feeds the frames (each step's `residual_codes`
-    are the previous frame's 16 codes); the fast engine's loop calls `push` itself.
-    """
+    """A forward pre-hook on the talker: each step's `residual_codes` are the previous frame's 16 codes."""
 
     def __init__(
         self,
@@ -70,16 +63,10 @@ class SpeechTap:
         self._events = events
         self._cancel = cancel
         self._budget = budget
-        self._frames = 0  # frames pushed (the decoder may not have seen them all yet)
-        self._pending: list[Future[Any]] = []  # decoding submitted and not yet seen to succeed
-        self._closed = False
+        # No talker: the caller pushes each frame itself (the fast engine's own loop).
         self._handle = (
             None if talker is None else talker.register_forward_pre_hook(self._hook, with_kwargs=True)
         )
-
-    @property
-    def frames(self) -> int:
-        return self._frames
 
     def _hook(self, module: Any, args: Any, kwargs: dict[str, Any]) -> None:
         if self._cancel.is_set():
@@ -89,43 +76,15 @@ class SpeechTap:
             self.push(codes)
 
     def push(self, codes: Any) -> None:
-        """One frame's 16 codes [1, 16]; decoded (and maybe emitted as a chunk) on the speech thread."""
+        """One frame's 16 codes [1, 16]; may emit an audio chunk."""
         if self._cancel.is_set():
             raise GenerationCancelled
-        self._raise_failed()
-        self._frames += 1
-        # A host copy (16 numbers; the talker reads its next token on the host anyway): the speech
-        # thread then uses it on its own CUDA stream with no cross-stream hazard.
-        frame = codes.detach().to("cpu", copy=True)
-        self._pending.append(worker("omni-speech").submit(self._decode, frame))
+        self._emit(self._decoder.push(codes))
 
     def over_budget(self) -> bool:
-        return self._frames >= self._budget()
+        return self._decoder.frames >= self._budget()
 
-    def flush(self) -> None:
-        """Decode what is left (the tail included) and wait until every chunk is out."""
-        self._pending.append(worker("omni-speech").submit(self._decode, None))
-        for future in self._pending:
-            future.result()
-        self._pending = []
-
-    def remove(self) -> None:
-        """Unhook; on an early end (Stop, an error) drop the frames not decoded yet."""
-        if self._handle is not None:
-            self._handle.remove()
-        self._closed = True
-        for future in self._pending:
-            future.exception()  # waits; a failure after the request ended has no one to tell
-        self._pending = []
-
-    def stopping_criteria(self) -> StoppingCriteriaList:
-        return StoppingCriteriaList([_FrameBudget(self, self._budget)])
-
-    def _decode(self, frame: Any) -> None:
-        """On the speech thread: one frame (None: the final flush) through the decoder."""
-        if self._closed:
-            return
-        chunks = self._decoder.flush() if frame is None else self._decoder.push(frame)
+    def _emit(self, chunks: list[Any]) -> None:
         for chunk in chunks:
             now = time.perf_counter()
             if self._progress.first_audio is None:
@@ -134,24 +93,28 @@ class SpeechTap:
             self._progress.audio_arrivals.append((now, int(chunk.size)))
             self._events.put(AudioChunk(chunk))
 
-    def _raise_failed(self) -> None:
-        done = [f for f in self._pending if f.done()]
-        self._pending = [f for f in self._pending if not f.done()]
-        for future in done:
-            future.result()  # raises what the decoding raised
+    def flush(self) -> None:
+        self._emit(self._decoder.flush())
+
+    def remove(self) -> None:
+        if self._handle is not None:
+            self._handle.remove()
+
+    def stopping_criteria(self) -> StoppingCriteriaList:
+        return StoppingCriteriaList([_FrameBudget(self._decoder, self._budget)])
 
 
 class _FrameBudget(StoppingCriteria):
     """Stops the talker once it has made as many frames as the budget allows."""
 
-    def __init__(self, tap: SpeechTap, budget: Callable[[], int]) -> None:
-        self._tap = tap
+    def __init__(self, decoder: StreamingDecoder, budget: Callable[[], int]) -> None:
+        self._decoder = decoder
         self._budget = budget
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
         import torch
 
-        done = self._tap.frames >= self._budget()
+        done = self._decoder.frames >= self._budget()
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
 

@@ -57,11 +57,10 @@ def one_shot_decode(model, frames: list) -> np.ndarray:
 
 
 def no_worker_left() -> bool:
-    """Neither the generation worker, its thinker helper (interleaved speech) nor the speech decoder is
-    still running a task."""
+    """Neither the generation worker nor (interleaved speech) its thinker helper is still running a task."""
     from omni_demo.engine.workers import worker
 
-    return not any(worker(name).busy for name in ("omni-generate", "omni-thinker", "omni-speech"))
+    return not worker("omni-generate").busy and not worker("omni-thinker").busy
 
 
 # ------------------------------------------------------------------------------------- a long answer
@@ -419,27 +418,6 @@ def test_closing_the_stream_mid_speech_stops_at_once(preview_engine) -> None:
     assert any(isinstance(e, AudioChunk) for e in events)
     assert not preview_engine.busy
     assert no_worker_left()
-
-
-@pytest.mark.parametrize("engine_name", ["fast", "plain"])
-def test_code2wav_runs_on_the_speech_thread(preview_engine, engine_name: str) -> None:
-    """The talker never waits for code2wav: every decode runs on the speech thread."""
-    import threading
-
-    engine = preview_engine.with_options(engine=engine_name)
-    threads: list[str] = []
-    code2wav = engine.model.code2wav.pre_transformer
-    handle = code2wav.register_forward_pre_hook(lambda *_: threads.append(threading.current_thread().name))
-    try:
-        result = list(engine.stream(Request(turns=(Turn("user", "Hello"),), sampling=Sampling(0, 1, 1, 8))))[
-            -1
-        ]
-    finally:
-        handle.remove()
-    assert isinstance(result, Result)
-    assert result.audio is not None
-    assert threads
-    assert set(threads) == {"omni-speech"}
 
 
 def test_closing_before_any_event_releases_the_engine(preview_engine) -> None:
