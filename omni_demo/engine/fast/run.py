@@ -168,8 +168,7 @@ class FastPath:
             text_tap.put(chosen)  # raises on Stop
             if first:
                 marks.append(("first token", time.perf_counter()))
-                steps = ", ".join(f"{name} {1000 * (t - started):.0f} ms" for name, t in marks)
-                log.debug("prompt of %d tokens: %s", ids.shape[1], steps)
+                _log_marks(f"prompt of {ids.shape[1]} tokens", [("start", started), *marks])
                 first = False
             if picker.finished(int(chosen)):
                 break
@@ -185,13 +184,16 @@ class FastPath:
         from transformers import DynamicCache
 
         model = self.model
+        marks = [("start", time.perf_counter())]
         prefill = talker_prefill(
             model, inputs["input_ids"], inputs["attention_mask"], prompt, speech.speaker_id, feed.first_id
         )
+        marks.append(("inputs", time.perf_counter()))
         pad = prefill.pop("tts_pad_embed")
         prefill.pop("eos_embed")
         length = int(prefill["inputs_embeds"].shape[1])
         step = self.frames_for(length, speech.decoding.max_new_tokens, speech.decoding.do_sample)
+        marks.append(("frame step", time.perf_counter()))
         cache = DynamicCache(config=model.talker.config.text_config)
         out = model.talker(
             **prefill, **speech.position_kwargs, cache=cache, use_cache=True, output_hidden_states=True
@@ -201,6 +203,7 @@ class FastPath:
         del cache, out
         picker = Picker(speech.decoding, prefill["talker_input_ids"].new_zeros((1, 0)))
         token = picker.pick(first_logits)
+        marks.append(("prefill", time.perf_counter()))
         generation_step = 0
         while not picker.finished(int(token)):
             text = feed.entry(generation_step) if feed.has(generation_step) else pad
@@ -208,6 +211,9 @@ class FastPath:
             speech_tap.push(torch.cat([token, codes], dim=-1))
             token = picker.pick(logits)
             generation_step += 1
+            if generation_step in (1, 4):
+                marks.append((f"frame {generation_step}", time.perf_counter()))
+                _log_marks(f"talker prompt of {length} positions", marks)
             if speech_tap.over_budget() or step.room <= 0:
                 break
 
@@ -234,6 +240,13 @@ class FastPath:
                 )  # inputs came on the caller's stream
                 stack.enter_context(torch.cuda.stream(stream))
             yield
+
+
+def _log_marks(what: str, marks: list[tuple[str, float]]) -> None:
+    """Debug log: when each mark came, in ms from the first."""
+    if log.isEnabledFor(logging.DEBUG):
+        start = marks[0][1]
+        log.debug("%s: %s", what, ", ".join(f"{name} {1000 * (t - start):.0f} ms" for name, t in marks[1:]))
 
 
 @contextlib.contextmanager
