@@ -7,6 +7,7 @@ import gradio as gr
 from omni_demo.config import DEFAULT_GPU_MODEL, DEFAULT_TEMP_MAX_AGE_S
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
+from omni_demo.housekeeping.sweep import CacheSweeper
 from omni_demo.i18n import EN, LANGUAGES, text
 from omni_demo.types import ModelInfo
 from omni_demo.ui.api import build_api, hide_internal_endpoints
@@ -14,7 +15,6 @@ from omni_demo.ui.chat import GPU, build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
 from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
 from omni_demo.ui.live import build_live_tab
-from omni_demo.ui.sweep import CacheSweeper
 
 TITLE = text("page.title", EN)  # the browser tab's title (Gradio does not translate it)
 
