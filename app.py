@@ -19,8 +19,8 @@ log = logging.getLogger("omni_demo")
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Memory: glibc's malloc arenas are capped before any thread starts (see omni_demo/heap.py).
-    from omni_demo.heap import limit_arenas  # noqa: PLC0415
+    # Memory: glibc's malloc arenas are capped before any thread starts (see omni_demo/housekeeping/heap.py).
+    from omni_demo.housekeeping.heap import limit_arenas  # noqa: PLC0415
 
     limit_arenas()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -59,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         # The streamed speech path is checked against the stock generate() before anything else runs
         # on it; a mismatch or an exception falls back to the plain engine (one log line).
         engine.start_up(warm=settings.warmup)
-        from omni_demo.heap import HeapTrimmer  # noqa: PLC0415
+        from omni_demo.housekeeping.heap import HeapTrimmer  # noqa: PLC0415
 
         # Freed CPU buffers of each request go back to the system instead of piling up in the heap.
         HeapTrimmer(busy=lambda: engine.busy).start()
     store = _feedback(settings)
-    from omni_demo import tempfiles  # noqa: PLC0415
+    from omni_demo.housekeeping import tempfiles  # noqa: PLC0415
 
     tempfiles.configure(max_age_s=settings.temp_max_age_s)
     limits = {"max_file_size": settings.max_file_size, "allow_url_fetch": settings.allow_url_fetch}

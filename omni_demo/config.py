@@ -11,7 +11,6 @@ PREVIEW = "preview"
 DEFAULT_GPU_MODEL = "Qwen/Qwen3-Omni-30B-A3B-Instruct"
 KINDS = ("instruct", "thinking", "captioner")
 BACKENDS = ("local", "vllm-omni", "vllm", "dashscope")
-DEFAULT_TEMP_MAX_AGE_S = 6 * 3600.0  # a reply stays playable (and in the take-away zip) this long
 
 
 def _default_cache() -> Path:
@@ -21,13 +20,17 @@ def _default_cache() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything `app.py` needs to start; documented in the README's flag table."""
+    """Everything `app.py` needs to start; documented in the README's flag table.
+
+    Each field's default is the one place that default is written: the flags (`build_parser`), the
+    local and remote engines and the page read it from here (`DEFAULTS`).
+    """
 
     model: str | None = None  # hub id, local folder or "preview"; None: Instruct on CUDA, else preview
-    server_name: str = "127.0.0.1"
+    server_name: str = "127.0.0.1"  # the address served; 0.0.0.0 serves other machines
     server_port: int = 7860
-    share: bool = False
-    auth: tuple[str, str] | None = None
+    share: bool = False  # a public gradio.live link
+    auth: tuple[str, str] | None = None  # (user, password) for the page; None: open
     max_file_size: str = "200mb"  # per upload, enforced by Gradio before our code sees the file
     max_clip_seconds: float = 180.0  # longest audio or video clip accepted
     max_media_turns: int = 4  # user turns with media kept in the model's context
@@ -41,7 +44,8 @@ class Settings:
     feedback_dir: Path | None = None  # testers' feedback is appended here as JSON Lines; None: off
     feedback_keep_media: bool = False  # also copy the media each feedback refers to
     feedback_repo: str | None = None  # OWNER/NAME: also commit feedback to this Hugging Face dataset
-    feedback_every_minutes: float = 5.0  # time between those commits
+    # Time between those commits: CommitScheduler's own default (a few commits an hour keep the repo small).
+    feedback_every_minutes: float = 5.0
     hf_token: str | None = field(default=None, repr=False)  # HF_TOKEN, for --feedback-repo; never logged
     backend: str = "local"  # "local": the model in this process; else a remote service (engine/remote)
     api_base: str | None = None  # the remote service's OpenAI-compatible base URL; None: its default
@@ -49,12 +53,18 @@ class Settings:
     remote_model: str | None = None  # the served model name; None: the only one served, or the default
     concurrency: int = 4  # remote back-ends: generations the page runs at once (local: always 1)
     read_timeout_s: float = 60.0  # remote back-ends: a stream silent this long counts as stalled
-    # Uploads, replies and Gradio's cached files older than this go.
-    temp_max_age_s: float = DEFAULT_TEMP_MAX_AGE_S
+    # Uploads, replies and Gradio's cached files older than this go; a reply stays playable (and in the
+    # take-away zip) this long.
+    temp_max_age_s: float = 6 * 3600.0
     # Browser sessions whose conversation the server keeps (each also holds Gradio's copy of the page,
     # 0.4–1 MiB); past it the least recently used session is dropped (Gradio's default: 10,000).
     max_sessions: int = 1000
     live_max_minutes: float = 15.0  # a live voice session (/v1/realtime, the Live tab) ends after this
+
+
+# The defaults, for code that runs without parsed flags (engines built directly, tests, the benchmark).
+# Its `cache_dir` is read at import; `build_parser` reads the environment again when it runs.
+DEFAULTS = Settings()
 
 
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -77,13 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="hub id or local folder; 'preview' for the tiny random-weight model "
         f"(default: {DEFAULT_GPU_MODEL} on a CUDA GPU, else preview)",
     )
-    p.add_argument("--server-name", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    p.add_argument("--server-port", type=int, default=os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    p.add_argument("--server-name", default=os.environ.get("GRADIO_SERVER_NAME", DEFAULTS.server_name))
+    p.add_argument(
+        "--server-port", type=int, default=os.environ.get("GRADIO_SERVER_PORT", DEFAULTS.server_port)
+    )
     p.add_argument("--share", action="store_true", help="create a public gradio.live link")
     p.add_argument("--auth", default=os.environ.get("OMNI_AUTH"), help="user:password for the page")
-    p.add_argument("--max-file-size", default=os.environ.get("OMNI_MAX_FILE_SIZE", "200mb"))
-    p.add_argument("--max-clip-seconds", type=float, default=os.environ.get("OMNI_MAX_CLIP_SECONDS", "180"))
-    p.add_argument("--max-media-turns", type=int, default=os.environ.get("OMNI_MAX_MEDIA_TURNS", "4"))
+    p.add_argument("--max-file-size", default=os.environ.get("OMNI_MAX_FILE_SIZE", DEFAULTS.max_file_size))
+    p.add_argument(
+        "--max-clip-seconds",
+        type=float,
+        default=os.environ.get("OMNI_MAX_CLIP_SECONDS", DEFAULTS.max_clip_seconds),
+    )
+    p.add_argument(
+        "--max-media-turns",
+        type=int,
+        default=os.environ.get("OMNI_MAX_MEDIA_TURNS", DEFAULTS.max_media_turns),
+    )
     p.add_argument(
         "--allow-url-fetch",
         action="store_true",
@@ -95,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         choices=("fast", "plain"),
-        default=os.environ.get("OMNI_ENGINE", "fast"),
-        help="fast: decode loops replayed as CUDA graphs (default); plain: transformers' generate()",
+        default=os.environ.get("OMNI_ENGINE", DEFAULTS.engine),
+        help="fast: decode loops replayed as CUDA graphs; plain: transformers' generate() "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--kind",
@@ -140,13 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="feedback_every_minutes",
         metavar="MINUTES",
         type=float,
-        default=os.environ.get("OMNI_FEEDBACK_EVERY", "5"),
-        help="minutes between commits to --feedback-repo (default 5)",
+        default=os.environ.get("OMNI_FEEDBACK_EVERY", DEFAULTS.feedback_every_minutes),
+        help="minutes between commits to --feedback-repo (default %(default)s)",
     )
     p.add_argument(
         "--backend",
         choices=BACKENDS,
-        default=os.environ.get("OMNI_BACKEND", "local"),
+        default=os.environ.get("OMNI_BACKEND", DEFAULTS.backend),
         help="local: load the model here; vllm-omni / vllm / dashscope: front a serving engine",
     )
     p.add_argument("--api-base", default=os.environ.get("OMNI_API_BASE") or None, help="the service's URL")
@@ -163,34 +184,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--concurrency",
         type=int,
-        default=os.environ.get("OMNI_CONCURRENCY", "4"),
+        default=os.environ.get("OMNI_CONCURRENCY", DEFAULTS.concurrency),
         help="remote back-ends: answers generated at once (the local model always makes one at a time)",
     )
     p.add_argument(
         "--read-timeout",
         dest="read_timeout_s",
         type=float,
-        default=os.environ.get("OMNI_READ_TIMEOUT", "60"),
+        default=os.environ.get("OMNI_READ_TIMEOUT", DEFAULTS.read_timeout_s),
         help="remote back-ends: seconds a stream may stay silent before it counts as stalled",
     )
     p.add_argument(
         "--temp-max-age",
         dest="temp_max_age_s",
         type=float,
-        default=os.environ.get("OMNI_TEMP_MAX_AGE", str(DEFAULT_TEMP_MAX_AGE_S)),
-        help="seconds that uploads, reply WAVs and Gradio's cached files are kept (default 6 hours)",
+        default=os.environ.get("OMNI_TEMP_MAX_AGE", DEFAULTS.temp_max_age_s),
+        help="seconds that uploads, reply WAVs and Gradio's cached files are kept (default %(default)s)",
     )
     p.add_argument(
         "--max-sessions",
         type=int,
-        default=os.environ.get("OMNI_MAX_SESSIONS", "1000"),
+        default=os.environ.get("OMNI_MAX_SESSIONS", DEFAULTS.max_sessions),
         help="browser sessions whose conversations are kept in memory; past it the one unused longest "
         "is dropped (each costs 0.4–1 MiB)",
     )
     p.add_argument(
         "--live-max-minutes",
         type=float,
-        default=os.environ.get("OMNI_LIVE_MAX_MINUTES", "15"),
+        default=os.environ.get("OMNI_LIVE_MAX_MINUTES", DEFAULTS.live_max_minutes),
         help="longest live voice session (the Live tab and /v1/realtime)",
     )
     return p

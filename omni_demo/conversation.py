@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from omni_demo.answers import split_thinking
+from omni_demo.config import DEFAULTS
 from omni_demo.errors import InputError
 from omni_demo.types import Capabilities, Media, ModelKind, Request, Turn
 
@@ -107,7 +108,9 @@ def _dropped_notice(dropped: int) -> tuple[str, ...]:
     return (f"The media of {dropped} older {plural} was left out to keep the conversation within memory.",)
 
 
-def build_model_input(request: Request, caps: Capabilities, max_media_turns: int = 4) -> ModelInput:
+def build_model_input(
+    request: Request, caps: Capabilities, max_media_turns: int = DEFAULTS.max_media_turns
+) -> ModelInput:
     """Turn a request into chat-template messages plus the ordered media lists."""
     last = _check_last_turn(request, caps)
     turns, system = request.turns, request.system_prompt.strip()

@@ -31,13 +31,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omni_demo.config import DEFAULTS
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
 STAGING = "hub"  # the sink's folder inside the feedback folder
-DEFAULT_EVERY_MINUTES = 5.0  # CommitScheduler's own default: a few commits an hour keep the repo small
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class HubOptions:
 
     repo_id: str  # OWNER/NAME of the dataset repository; created (private) when it does not exist
     token: str | None = field(default=None, repr=False)  # HF_TOKEN; None: huggingface_hub's saved token
-    every_minutes: float = DEFAULT_EVERY_MINUTES  # time between commits
+    every_minutes: float = DEFAULTS.feedback_every_minutes  # time between commits
     endpoint: str | None = None  # the Hub's URL; None: HF_ENDPOINT or huggingface.co
 
 

@@ -35,12 +35,10 @@ from omni_demo.bench.workloads import Workload, decode_audio, sample_video_frame
 from omni_demo.engine.hooks import StopAfter
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.presets import DEFAULT_SAMPLING
-from omni_demo.types import AudioChunk, Media, ModelKind, Request, Result, Turn, underrun
+from omni_demo.types import SAMPLE_RATE, AudioChunk, Media, ModelKind, Request, Result, Turn, underrun
 
 log = logging.getLogger(__name__)
 
-SPEECH_RATE = 24_000
-SAMPLES_PER_FRAME = 1920  # one 12.5 Hz codec frame at 24 kHz
 PAGE_SAMPLING = DEFAULT_SAMPLING[ModelKind.INSTRUCT]  # the settings panel's defaults (8192 new tokens)
 PAGE_SPEECH_FRAMES = EngineOptions.max_speech_frames  # the engine's default: what a page request gets
 # baseline: stock generate(); plain: the demo's engine on generate() (--engine plain); fast: the fast engine.
@@ -200,10 +198,10 @@ def run_baseline(engine: LocalEngine, workload: Workload, media_path: Path | Non
         tokens_per_s=_rate(clock.count, clock.first, clock.last),
         first_audio_s=total if samples else None,  # the stock generate() returns audio only at the end
         underrun_s=0.0 if samples else None,  # ...all of it at once: its player never waits after that
-        speech_s=samples / SPEECH_RATE if samples else None,
+        speech_s=samples / SAMPLE_RATE if samples else None,
         total_s=total,
         text_tokens=clock.count,
-        speech_frames=math.ceil(samples / SAMPLES_PER_FRAME),
+        speech_frames=math.ceil(samples / engine.facts.samples_per_frame),
         input_tokens=input_sizes(processor, batch["input_ids"][0]),
         prep_s=prepared - started,
         caches={"kind": "DynamicCache (grows with the reply)"},
@@ -299,10 +297,10 @@ def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None,
         tokens_per_s=t.tokens_per_s,
         first_audio_s=None if t.first_audio_s is None else t.first_audio_s + offset,
         underrun_s=underrun(chunks),
-        speech_s=samples / SPEECH_RATE if samples else None,
+        speech_s=samples / SAMPLE_RATE if samples else None,
         total_s=wall,
         text_tokens=t.text_tokens,
-        speech_frames=math.ceil(samples / SAMPLES_PER_FRAME),
+        speech_frames=math.ceil(samples / fixed.facts.samples_per_frame),
         input_tokens=dict(t.input_tokens),
         caches=_caches(fixed),
     )

@@ -2,8 +2,8 @@
 
 A back-end takes a `Request` and yields events: `TextDelta`s and `AudioChunk`s as they are made,
 then exactly one `Result`. It raises `OmniError` (before or during the stream) for problems the user
-can fix. The local transformers engine implements it today; a remote vLLM-Omni back-end can later
-implement the same four members without touching the UI.
+can fix. The local transformers engine and the remote back-ends implement it; what both check the
+same way (the voice) is written here once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from omni_demo.types import Event, ModelInfo, Request
+from omni_demo.errors import InputError
+from omni_demo.types import Capabilities, Event, ModelInfo, Request
 
 
 class Engine(Protocol):
@@ -39,3 +40,15 @@ def engine_name(engine: object) -> str:
     options = getattr(engine, "options", None)
     name = getattr(options, "engine", None)
     return str(name) if name else type(engine).__name__
+
+
+def check_voice(request: Request, caps: Capabilities) -> None:
+    """A spoken request's voice must be one of the model's (in any case); one sentence otherwise.
+    Without speech the voice is not used, so it is not checked."""
+    voice = request.voice
+    if not (voice and request.return_audio and caps.speech_output):
+        return
+    if voice.lower() in {v.lower() for v in caps.voices}:
+        return
+    names = ", ".join(caps.voices)
+    raise InputError(f"The voice “{voice}” does not exist for this model; choose one of {names}.")

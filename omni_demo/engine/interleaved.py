@@ -171,16 +171,17 @@ def talker_prefill(
 
 
 def talker_generate_kwargs(model: Any, inputs: Any, speak: dict[str, Any]) -> dict[str, Any]:
-    """generate()'s talker settings: sampling, end code, suppressed ids, media positions."""
+    """generate()'s talker settings: sampling (the checkpoint's, in `speak`), end code, suppressed ids,
+    media positions."""
     talker_cfg = model.config.talker_config
     vocab = talker_cfg.text_config.vocab_size
     kwargs: dict[str, Any] = {
         "max_new_tokens": speak["max_new_tokens"],
         "do_sample": speak["do_sample"],
-        "top_k": 50,
-        "top_p": 1.0,
-        "temperature": 0.9,
-        "repetition_penalty": 1.05,
+        "top_k": speak["top_k"],
+        "top_p": speak["top_p"],
+        "temperature": speak["temperature"],
+        "repetition_penalty": speak["repetition_penalty"],
         "eos_token_id": talker_cfg.codec_eos_token_id,
         "suppress_tokens": [i for i in range(vocab - 1024, vocab) if i != talker_cfg.codec_eos_token_id],
         "output_hidden_states": True,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from omni_demo.config import DEFAULT_GPU_MODEL, PREVIEW, Settings
+from omni_demo.engine import facts
 from omni_demo.engine.budget import default_limit
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.engine.preview import VARIANTS, ensure_preview
@@ -51,7 +52,7 @@ def detect_capabilities(
         else ModelKind.INSTRUCT
     )
     chosen = kind or detected
-    voices = tuple(n.capitalize() for n in talker.speaker_id) if speaks and talker is not None else ()
+    voices = facts.voices(talker.speaker_id) if speaks and talker is not None else ()
     if chosen is not ModelKind.INSTRUCT:
         voices = ()  # only the Instruct checkpoint has a talker
     return Capabilities(
@@ -163,11 +164,12 @@ def _disable_talker(model: Any) -> float | None:
     return freed / 2**30
 
 
-def _options(settings: Settings, is_preview: bool, model: Any) -> EngineOptions:
+def _options(settings: Settings, is_preview: bool, model: Any, read: facts.ModelFacts) -> EngineOptions:
     options = EngineOptions(
         max_clip_seconds=settings.max_clip_seconds,
         max_media_turns=settings.max_media_turns,
         max_input_tokens=settings.max_input_tokens,
+        max_speech_frames=read.talker.max_new_tokens,
         engine=_engine_kind(settings, model),
     )
     # Random weights never emit the end code: speak ~1.25 frames (0.1 s) per text token.
@@ -246,7 +248,8 @@ def load_engine(settings: Settings) -> LocalEngine:
         freed = _disable_talker(model)  # a talker nobody can use only holds memory
         if caps.voices:
             caps = replace(caps, voices=())
-    options = _options(settings, is_preview, model)
+    read = facts.of_model(model)
+    options = _options(settings, is_preview, model, read)
     if options.max_input_tokens is None:
         options = replace(options, max_input_tokens=default_limit(model, caps.speech_output))
     info = ModelInfo(
@@ -260,7 +263,7 @@ def load_engine(settings: Settings) -> LocalEngine:
         sampling=checkpoint_sampling(model) if caps.kind is ModelKind.THINKING else None,
     )
     log.info("input tokens per request: at most %d", options.max_input_tokens)
-    return LocalEngine(model, processor, info, options)
+    return LocalEngine(model, processor, info, options, facts=read)
 
 
 @functools.lru_cache(maxsize=1)

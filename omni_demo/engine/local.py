@@ -23,8 +23,11 @@ from typing import Any
 import numpy as np
 
 from omni_demo import media
+from omni_demo.config import DEFAULTS
 from omni_demo.conversation import ModelInput, build_model_input
 from omni_demo.engine import budget, selfcheck
+from omni_demo.engine.base import check_voice
+from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.engine.fast import FastPath
 from omni_demo.engine.fast.run import speech_setup, thinker_decoding
 from omni_demo.engine.hooks import SpeechTap, StopAfter, TextTap
@@ -34,7 +37,18 @@ from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
 from omni_demo.presets import reply_sampling
-from omni_demo.types import Event, ModelInfo, ModelKind, Preparing, Request, Result, Timings, Turn, underrun
+from omni_demo.types import (
+    SAMPLE_RATE,
+    Event,
+    ModelInfo,
+    ModelKind,
+    Preparing,
+    Request,
+    Result,
+    Timings,
+    Turn,
+    underrun,
+)
 
 log = logging.getLogger(__name__)
 CAPTIONER_MAX_SECONDS = 30.0  # recommended by the Captioner's card, not enforced (as upstream)
@@ -46,15 +60,15 @@ PREPARING_TICK_S = 0.1  # how often stream() yields `Preparing` while the media 
 class EngineOptions:
     """Knobs of the local engine; the defaults suit the real checkpoints."""
 
-    max_clip_seconds: float = 180.0  # longest audio/video clip accepted
-    max_media_turns: int = 4  # user turns whose media stays in the context
+    max_clip_seconds: float = DEFAULTS.max_clip_seconds  # longest audio/video clip accepted
+    max_media_turns: int = DEFAULTS.max_media_turns  # user turns whose media stays in the context
     max_input_tokens: int | None = None  # prompt tokens per request; None: the thinker's context
     video_fps: float = 2.0  # frames sampled per second of video (the evaluation setting)
-    video_max_pixels: int | None = None  # per frame; None keeps the processor's default
     # Random-weight talkers never emit their end code: bound speech by the text's length (frames per
     # text token). None trusts the model's own end code, up to `max_speech_frames`.
     speech_frames_per_token: float | None = None
-    max_speech_frames: int = 4096  # 4096 frames = 5.5 min of speech
+    # The checkpoint's talker_max_new_tokens (the loader sets what it read; 4096 frames = 5.5 min).
+    max_speech_frames: int = QWEN3_OMNI.talker.max_new_tokens
     talker_do_sample: bool = True  # the talker's own sampling (greedy talkers tend to loop)
     first_chunk_frames: int = 4  # 0.32 s: the first sound comes early; later chunks double from here
     chunk_frames: int = 13  # ~1 s per chunk once grown, so browser players do not stutter
@@ -63,7 +77,7 @@ class EngineOptions:
     interleave: bool = True
     # "fast": fixed-shape decode loops replayed as CUDA graphs (omni_demo.engine.fast); "plain":
     # transformers' generate() as it ships, kept as a fallback and for comparison.
-    engine: str = "fast"
+    engine: str = DEFAULTS.engine
     compile: bool = False  # fast engine: torch.compile each step before capturing it (slow start-up)
     # Extra generate() kwargs applied last, e.g. the benchmark's suppressed end tokens
     # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 126}).
@@ -100,11 +114,13 @@ class LocalEngine:
         options: EngineOptions | None = None,
         lock: threading.Lock | None = None,
         fast: FastPath | None = None,
+        facts: ModelFacts = QWEN3_OMNI,
     ) -> None:
         self.model = model
         self.processor = processor
         self._info = info
         self.options = options or EngineOptions()
+        self.facts = facts  # what the checkpoint's files say (the loader reads them; else the published)
         self._lock = lock or threading.Lock()  # one generation at a time on the GPU
         self._fast = fast  # made on first use; shared with `with_options` copies (its graphs are costly)
         self.served = Served()  # how this engine's streams ended
@@ -171,8 +187,7 @@ class LocalEngine:
 
     def _checked_input(self, request: Request) -> ModelInput:
         caps = self._info.capabilities
-        if request.return_audio and caps.speech_output and request.voice:
-            self._check_voice(request.voice)
+        check_voice(request, caps)
         model_input = build_model_input(request, caps, self.options.max_media_turns)
         self._validate(model_input, request.use_audio_in_video)
         self.estimate(model_input, request)
@@ -191,11 +206,6 @@ class LocalEngine:
         context = int(self.model.config.thinker_config.text_config.max_position_embeddings)
         budget.check_limit(found, min(context, self.options.max_input_tokens or context))
         return found
-
-    def _check_voice(self, voice: str) -> None:
-        if voice.lower() not in {v.lower() for v in self._info.capabilities.voices}:
-            names = ", ".join(self._info.capabilities.voices)
-            raise InputError(f"The voice “{voice}” does not exist for this model; choose one of {names}.")
 
     def _validate(self, model_input: ModelInput, audio_in_video: bool) -> None:
         limit = self._clip_limit()
@@ -241,8 +251,6 @@ class LocalEngine:
         videos_kwargs: dict[str, Any] = {"do_sample_frames": False, "cap_pixels_per_frame": False}
         if videos:
             videos_kwargs["fps"] = videos[0].sample_fps
-        if self.options.video_max_pixels:
-            videos_kwargs["max_pixels"] = self.options.video_max_pixels
         kwargs: dict[str, Any] = {"videos_kwargs": videos_kwargs}
         if request.use_audio_in_video and model_input.videos:
             kwargs["load_audio_from_video"] = True
@@ -285,6 +293,7 @@ class LocalEngine:
                 "speaker": request.voice or self._info.capabilities.default_voice,
                 "talker_max_new_tokens": self.options.max_speech_frames,
                 "talker_do_sample": self.options.talker_do_sample and not request.talker_greedy,
+                **{f"talker_{k}": v for k, v in self.facts.talker.sampling().items()},
             }
         return kwargs | dict(self.options.generate_overrides)
 
@@ -383,7 +392,7 @@ class LocalEngine:
         thinker_kwargs = {
             k.removeprefix("thinker_"): v for k, v in kwargs.items() if k.startswith("thinker_")
         }
-        thinker_kwargs.setdefault("eos_token_id", self.model.config.im_end_token_id)  # generate()'s default
+        thinker_kwargs.setdefault("eos_token_id", self.facts.im_end_token_id)  # generate()'s default
         thinker_kwargs |= {"streamer": text_tap, "use_audio_in_video": kwargs["use_audio_in_video"]}
         talker_kwargs = talker_generate_kwargs(
             self.model,
@@ -391,6 +400,7 @@ class LocalEngine:
             {
                 "max_new_tokens": kwargs["talker_max_new_tokens"],
                 "do_sample": kwargs["talker_do_sample"],
+                **self.facts.talker.sampling(),
                 "stopping_criteria": tap.stopping_criteria(),
             },
         )
@@ -438,7 +448,7 @@ class LocalEngine:
             first_token_s=_since(progress.started, progress.first_token),
             tokens_per_s=_rate(progress),
             first_audio_s=_since(progress.started, progress.first_audio),
-            speech_s=None if audio is None else len(audio) / 24_000,
+            speech_s=None if audio is None else len(audio) / SAMPLE_RATE,
             total_s=time.perf_counter() - progress.started,
             text_tokens=progress.text_tokens,
             input_tokens=self._input_sizes(inputs),
@@ -524,7 +534,9 @@ class LocalEngine:
         options = replace(self.options, **changes)
         if options.engine == "fast" and self._fast is None:
             self._fast = FastPath(self.model, compile=options.compile)  # every copy shares its graphs
-        return LocalEngine(self.model, self.processor, self._info, options, self._lock, self._fast)
+        return LocalEngine(
+            self.model, self.processor, self._info, options, self._lock, self._fast, self.facts
+        )
 
 
 def _in_background(work: Any) -> Any:

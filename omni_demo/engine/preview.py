@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
+from omni_demo.engine.facts import QWEN3_OMNI
+
 Variant = Literal["instruct", "thinking", "captioner"]
 VARIANTS: tuple[Variant, ...] = ("instruct", "thinking", "captioner")
 _FORMAT_VERSION = "3"  # bump when the built files change, so stale caches are rebuilt
@@ -419,19 +421,15 @@ def build_preview(out_dir: Path, variant: Variant = "instruct") -> Path:
         _make_audible(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
-    # The real Instruct checkpoint's generation settings for the talker; a Thinking checkpoint carries
-    # its thinker's sampling (these values are the preview's own, so a test can tell them from defaults).
+    # The real Instruct checkpoint's generation settings for the talker (the published values); a Thinking
+    # checkpoint carries its thinker's sampling (these values are the preview's own, so a test can tell
+    # them from defaults).
     thinker = (
         {"do_sample": True, "temperature": 0.7, "top_p": 0.8, "top_k": 40} if variant == "thinking" else {}
     )
-    GenerationConfig(
-        talker_max_new_tokens=4096,
-        talker_repetition_penalty=1.05,
-        talker_temperature=0.9,
-        talker_top_k=50,
-        talker_top_p=1.0,
-        **thinker,
-    ).save_pretrained(out_dir)
+    talker = QWEN3_OMNI.talker
+    settings = talker.sampling() | {"max_new_tokens": talker.max_new_tokens}
+    GenerationConfig(**{f"talker_{k}": v for k, v in settings.items()}, **thinker).save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     (out_dir / "PREVIEW").write_text(f"{variant} {_FORMAT_VERSION}\n")
     return out_dir

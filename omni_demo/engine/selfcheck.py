@@ -61,7 +61,7 @@ def _compare(engine: Any) -> str | None:
     ours = [e for e in checker.stream(request) if isinstance(e, Result)][-1]
     if ours.audio is None or not len(ours.audio):
         return "the streamed path made no speech"
-    frames = math.ceil(len(ours.audio) / 1920)  # one 12.5 Hz frame is 1920 samples at 24 kHz
+    frames = math.ceil(len(ours.audio) / engine.facts.samples_per_frame)
     model_input = build_model_input(request, caps, engine.options.max_media_turns)
     inputs = engine._prepare(model_input, request)  # the engine's own processor inputs
     with engine._lock, torch.inference_mode(), _quiet():

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from omni_demo.types import SAMPLE_RATE
+
 INPUT_RATES = (24_000, 16_000)  # PCM16 input the endpoint accepts; 24 kHz is OpenAI's default
-OUTPUT_RATE = 24_000  # Qwen3-Omni speaks at 24 kHz
+OUTPUT_RATE = SAMPLE_RATE  # the model's own speech, sent as it is made
 CLIENT_EVENTS = (
     "session.update",
     "input_audio_buffer.append",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from omni_demo.config import DEFAULTS
 from omni_demo.engine.base import Engine
 from omni_demo.presets import reply_sampling
 from omni_demo.realtime import protocol
@@ -37,8 +38,8 @@ PICTURES_PER_TURN = 4
 
 @dataclass(frozen=True)
 class LiveLimits:
-    max_turn_s: float = 180.0  # longest single utterance (the engine's clip limit)
-    max_session_s: float = 15 * 60.0  # --live-max-minutes
+    max_turn_s: float = DEFAULTS.max_clip_seconds  # longest single utterance (the engine's clip limit)
+    max_session_s: float = DEFAULTS.live_max_minutes * 60  # --live-max-minutes
 
 
 class LiveSession:

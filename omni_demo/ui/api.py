@@ -19,8 +19,8 @@ from typing import Any
 import gradio as gr
 
 from omni_demo.engine.base import Engine, engine_name
+from omni_demo.housekeeping.tempfiles import reply_files
 from omni_demo.presets import default_system_prompt
-from omni_demo.tempfiles import reply_files
 from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, TextDelta, Turn
 from omni_demo.ui.chat import GPU, chat_defaults, max_new_tokens_limit
 from omni_demo.ui.handlers import ChatOptions, save_wav, shown_to_user

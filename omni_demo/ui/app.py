@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from omni_demo.config import DEFAULT_GPU_MODEL, DEFAULT_TEMP_MAX_AGE_S
+from omni_demo.config import DEFAULT_GPU_MODEL, DEFAULTS
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
+from omni_demo.housekeeping.sweep import CacheSweeper
 from omni_demo.i18n import EN, LANGUAGES, text
 from omni_demo.types import ModelInfo
 from omni_demo.ui.api import build_api, hide_internal_endpoints
@@ -14,7 +15,6 @@ from omni_demo.ui.chat import GPU, build_chat_tab
 from omni_demo.ui.cookbook import build_cookbook_tabs
 from omni_demo.ui.i18n import language_switch, pair, t, wire_switch
 from omni_demo.ui.live import build_live_tab
-from omni_demo.ui.sweep import CacheSweeper
 
 TITLE = text("page.title", EN)  # the browser tab's title (Gradio does not translate it)
 
@@ -50,7 +50,7 @@ def banner(info: ModelInfo, lang: str = EN) -> str:
 def build_demo(
     engine: Engine,
     feedback: FeedbackStore | None = None,
-    temp_max_age_s: float = DEFAULT_TEMP_MAX_AGE_S,
+    temp_max_age_s: float = DEFAULTS.temp_max_age_s,
     limits: dict[str, object] | None = None,
 ) -> gr.Blocks:
     """The page. Gradio's cache (uploads, returned files) is to be swept every `temp_max_age_s` / 4 of
@@ -90,7 +90,7 @@ def _cache_rule(temp_max_age_s: float) -> tuple[int, int]:
     return max(1, int(temp_max_age_s // 4)), max(1, int(temp_max_age_s))
 
 
-def start_cache_sweeper(demo: gr.Blocks, temp_max_age_s: float = DEFAULT_TEMP_MAX_AGE_S) -> CacheSweeper:
+def start_cache_sweeper(demo: gr.Blocks, temp_max_age_s: float = DEFAULTS.temp_max_age_s) -> CacheSweeper:
     """The sweep of Gradio's cache that survives concurrent requests (see `sweep`), by the same rule."""
     every, age = _cache_rule(temp_max_age_s)
     sweeper = CacheSweeper(demo, every_s=every, max_age_s=age)

@@ -18,8 +18,8 @@ import gradio as gr
 from omni_demo import media
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
+from omni_demo.housekeeping.tempfiles import reply_files
 from omni_demo.i18n import EN, localize_any, text
-from omni_demo.tempfiles import reply_files
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, Sampling, TextDelta, Turn
 from omni_demo.ui.render import Message, notice_message, reply_messages, user_messages

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omni_demo.loadtest import run
+from omni_demo.bench.loadtest import run
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ def test_temporary_files_are_swept(tmp_path) -> None:
     """Uploads, reply WAVs and Gradio's cached copies older than --temp-max-age are removed."""
     from gradio_client import Client, handle_file
 
-    from omni_demo.loadtest import _Server
+    from omni_demo.bench.loadtest import _Server
 
     server = _Server(temp_max_age_s=3, extra=["--no-warmup"])
     try:

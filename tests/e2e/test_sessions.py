@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from e2e.test_browser import ARTIFACTS, CHROMIUM, FLAGS, _send
-from omni_demo.loadtest import _Server
+from omni_demo.bench.loadtest import _Server
 
 pytestmark = pytest.mark.e2e
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import threading
 import time
 from dataclasses import replace
@@ -111,6 +112,32 @@ def test_vllm_omni_streams_text_then_speech(fake, audio_field: str) -> None:
     assert thinker["top_k"] == 20
     assert talker["stop_token_ids"] == [2150]
     assert code2wav["detokenize"] is True
+
+
+def test_vllm_omni_reads_a_served_checkpoint_folder(fake, tmp_path: Path) -> None:
+    """vLLM serves a folder under its path: where that folder is on this machine, its config files give
+    the voices, the end tokens and the talker's sampling (else the published Qwen3-Omni values)."""
+    folder = tmp_path / "Qwen3-Omni-30B-A3B-Instruct"
+    folder.mkdir()
+    talker = {"speaker_id": {"serena": 1, "ethan": 2}, "codec_eos_token_id": 7, "num_code_groups": 8}
+    config = {"im_end_token_id": 99, "talker_config": talker}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    generation = {"talker_temperature": 0.5, "talker_top_k": 9, "talker_max_new_tokens": 100}
+    (folder / "generation_config.json").write_text(json.dumps(generation), encoding="utf-8")
+    service = fake("vllm-omni", model=str(folder))
+    engine = engine_for(service)
+    assert engine.info.capabilities.voices == ("Ethan", "Serena")  # the default speaker first
+
+    _collect(engine, _request("Hello", voice="Serena"))
+
+    body = service.served[0].body
+    assert body["speaker"] == "serena"
+    thinker, talker, code2wav = body["sampling_params_list"]
+    assert thinker["stop_token_ids"] == [99]
+    assert talker["stop_token_ids"] == [7]
+    assert (talker["temperature"], talker["top_k"], talker["max_tokens"]) == (0.5, 9, 100)
+    assert talker["repetition_penalty"] == 1.05  # not in the file: the published value
+    assert code2wav["max_tokens"] == 100 * 8
 
 
 def test_vllm_omni_text_only_when_not_speaking(fake) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from omni_demo.config import Settings, parse_settings
+from omni_demo.config import DEFAULTS, Settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_VARS = (
@@ -222,3 +223,35 @@ def test_live_sessions_are_bounded_in_minutes() -> None:
     assert parse_settings(["--live-max-minutes", "2.5"]).live_max_minutes == 2.5
     with pytest.raises(SystemExit, match="--live-max-minutes must be a positive number"):
         parse_settings(["--live-max-minutes", "0"])
+
+
+def test_the_flags_defaults_are_the_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each default is written once, in `Settings`: without flags or environment, the parsed settings
+    are the dataclass's own defaults."""
+    for name in list(os.environ):
+        if name.startswith(("OMNI_", "GRADIO_")) or name in ("HF_TOKEN", "DASHSCOPE_API_KEY"):
+            monkeypatch.delenv(name)
+    assert parse_settings([]) == Settings()
+
+
+def test_the_engines_and_the_live_session_take_the_settings_defaults() -> None:
+    from omni_demo.engine.local import EngineOptions
+    from omni_demo.engine.remote.engine import RemoteEngine, RemoteOptions
+    from omni_demo.feedback_hub import HubOptions
+    from omni_demo.realtime.session import LiveLimits
+
+    local, remote, live = EngineOptions(), RemoteOptions(), LiveLimits()
+    d = DEFAULTS
+    assert (local.max_clip_seconds, local.max_media_turns, local.engine) == (
+        d.max_clip_seconds,
+        d.max_media_turns,
+        d.engine,
+    )
+    assert (remote.max_clip_seconds, remote.max_media_turns, remote.read_timeout_s) == (
+        d.max_clip_seconds,
+        d.max_media_turns,
+        d.read_timeout_s,
+    )
+    assert (live.max_turn_s, live.max_session_s) == (d.max_clip_seconds, d.live_max_minutes * 60)
+    assert HubOptions("owner/name").every_minutes == d.feedback_every_minutes
+    assert inspect.signature(RemoteEngine).parameters["concurrency"].default == d.concurrency

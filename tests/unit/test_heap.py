@@ -7,7 +7,7 @@ import sys
 import textwrap
 import time
 
-from omni_demo import heap
+from omni_demo.housekeeping import heap
 
 # A fresh process, so glibc's allocator starts from its defaults: once a 16 MiB buffer is freed,
 # 1 MiB buffers come from the heap, and freeing them leaves them resident until the heap is trimmed
@@ -15,7 +15,7 @@ from omni_demo import heap
 _FRAGMENTED_HEAP = textwrap.dedent(
     """
     import os, numpy as np
-    from omni_demo import heap
+    from omni_demo.housekeeping import heap
 
     def rss_mib():
         for line in open(f"/proc/{os.getpid()}/status"):
@@ -102,7 +102,7 @@ def test_the_debug_interval_is_read_from_the_environment(monkeypatch) -> None:
 _THREAD_HEAPS = textwrap.dedent(
     """
     import sys, threading
-    from omni_demo import heap
+    from omni_demo.housekeeping import heap
 
     if sys.argv[1] == "capped":
         assert heap.limit_arenas(2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from omni_demo.loadtest import Outcome, _Gauges, _report
+from omni_demo.bench.loadtest import Outcome, _Gauges, _report
 
 
 def _gauges(samples: list[tuple[float, float]]) -> _Gauges:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from omni_demo.ui.sweep import CacheSweeper
+from omni_demo.housekeeping.sweep import CacheSweeper
 
 
 def _files(folder: Path, prefix: str, n: int) -> list[str]:

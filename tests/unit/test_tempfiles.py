@@ -12,7 +12,7 @@ import soundfile as sf
 from PIL import Image
 
 from omni_demo import media
-from omni_demo.tempfiles import ReplyFiles
+from omni_demo.housekeeping.tempfiles import ReplyFiles
 
 
 def test_reply_wavs_older_than_the_age_are_removed(tmp_path: Path) -> None:

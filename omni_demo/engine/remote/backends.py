@@ -6,8 +6,8 @@ Requests follow each service's documented form:
   `speaker` and the per-stage sampling as `sampling_params_list` (thinker, talker, code2wav) in the
   body, and `mm_processor_kwargs.use_audio_in_video`; media as `image_url` / `audio_url` /
   `video_url` parts (vllm-omni `examples/online_serving/qwen3_omni/
-  openai_chat_completion_client_for_multimodal_generation.py`, whose talker and code2wav settings are
-  copied below).
+  openai_chat_completion_client_for_multimodal_generation.py`, whose talker and code2wav stage
+  settings are followed below: the talker samples as the checkpoint's generation_config.json says).
 - vLLM: the same parts and `mm_processor_kwargs`, text out only; `top_k` in the body (vLLM's
   OpenAI-compatible server docs, "Extra parameters").
 - DashScope (`compatible-mode/v1`): `stream=True` is mandatory, `modalities`, `audio={"voice": ...,
@@ -34,13 +34,11 @@ import soundfile as sf
 
 from omni_demo import media
 from omni_demo.conversation import ModelInput
+from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.errors import InputError
-from omni_demo.types import ModelKind, Request
+from omni_demo.types import Capabilities, ModelKind, Request
 
 MB = 1024 * 1024
-
-# The Qwen3-Omni Instruct talker's speakers (talker_config.speaker_id), as vLLM-Omni names them.
-QWEN3_OMNI_VOICES = ("Ethan", "Chelsie", "Aiden")
 # Voices of DashScope's qwen3-omni-flash (Model Studio, Qwen-Omni guide, "Supported voices").
 DASHSCOPE_VOICES = (
     "Cherry",
@@ -62,24 +60,35 @@ DASHSCOPE_VOICES = (
     "Eric",
 )
 
-# vLLM-Omni's example client: the talker and code2wav stages' sampling for Qwen3-Omni.
-_TALKER_SAMPLING = {
-    "temperature": 0.9,
-    "top_k": 50,
-    "max_tokens": 4096,
-    "detokenize": False,
-    "repetition_penalty": 1.05,
-    "stop_token_ids": [2150],  # the talker's codec end token
-}
-_CODE2WAV_SAMPLING = {
-    "temperature": 0.0,
-    "top_p": 1.0,
-    "top_k": -1,
-    "max_tokens": 4096 * 16,
-    "detokenize": True,
-    "repetition_penalty": 1.1,
-}
-_IM_END = 151645  # <|im_end|>, the thinker's stop token
+
+def model_voices(facts: ModelFacts) -> tuple[str, ...]:
+    """The talker's speakers as a vLLM-Omni page offers them: the default speaker (Ethan) first, then
+    the others in the checkpoint's order."""
+    default = Capabilities(ModelKind.INSTRUCT, facts.voices).default_voice
+    return tuple(sorted(facts.voices, key=lambda voice: voice != default))
+
+
+def _stage_sampling(facts: ModelFacts, talker_greedy: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """vLLM-Omni's talker and code2wav stages, as its example client sets them for Qwen3-Omni; the
+    talker samples as the checkpoint says (its top_p, 1.0, is vLLM's default and is not sent)."""
+    talker = facts.talker
+    talker_stage = {
+        "temperature": 0.0 if talker_greedy else talker.temperature,  # 0: greedy
+        "top_k": talker.top_k,
+        "max_tokens": talker.max_new_tokens,
+        "detokenize": False,
+        "repetition_penalty": talker.repetition_penalty,
+        "stop_token_ids": [facts.codec_eos_token_id],
+    }
+    code2wav_stage = {
+        "temperature": 0.0,
+        "top_p": 1.0,
+        "top_k": -1,
+        "max_tokens": talker.max_new_tokens * facts.code_groups,  # every code of the longest speech
+        "detokenize": True,
+        "repetition_penalty": 1.1,
+    }
+    return talker_stage, code2wav_stage
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class Backend:
     default_base: str
     default_model: str
     speaks: bool  # can return speech at all
-    voices: tuple[str, ...]
+    voices: tuple[str, ...] | None  # the service's own voices; None: the served model's talker's
     max_inline_mb: float  # per attached file, before base64 (about 4/3 bigger on the wire)
     one_modality_per_message: bool = False
     key_env: str = "OMNI_API_KEY"  # where the key is read when --api-key is not given
@@ -106,7 +115,7 @@ BACKENDS: dict[str, Backend] = {
             "http://127.0.0.1:8091/v1",
             "Qwen/Qwen3-Omni-30B-A3B-Instruct",
             speaks=True,
-            voices=QWEN3_OMNI_VOICES,
+            voices=None,
             max_inline_mb=100,
         ),
         Backend(
@@ -202,8 +211,10 @@ def messages(backend: Backend, model_input: ModelInput, max_seconds: float) -> l
     return written
 
 
-def body(backend: Backend, request: Request, speak: bool, voice: str | None) -> dict[str, Any]:
-    """The create() arguments besides model, messages and stream."""
+def body(
+    backend: Backend, request: Request, speak: bool, voice: str | None, facts: ModelFacts = QWEN3_OMNI
+) -> dict[str, Any]:
+    """The create() arguments besides model, messages and stream; `facts`: the served model's."""
     s = request.sampling
     temperature = 0.0 if s.greedy else s.temperature
     args: dict[str, Any] = {
@@ -229,16 +240,18 @@ def body(backend: Backend, request: Request, speak: bool, voice: str | None) -> 
             "top_p": 1.0 if s.greedy else s.top_p,
             "top_k": -1 if s.greedy else s.top_k,
             "max_tokens": s.max_new_tokens,
-            "stop_token_ids": [_IM_END],
+            "stop_token_ids": [facts.im_end_token_id],
         }
-        talker = _TALKER_SAMPLING | ({"temperature": 0.0} if request.talker_greedy else {})  # 0: greedy
-        extra["sampling_params_list"] = [thinker, talker, _CODE2WAV_SAMPLING]
+        extra["sampling_params_list"] = [thinker, *_stage_sampling(facts, request.talker_greedy)]
         if speak and voice:
             extra["speaker"] = voice.lower()
     if backend.name == "dashscope":
         args["modalities"] = ["text", "audio"] if speak else ["text"]
         if speak:
-            args["audio"] = {"voice": voice or backend.voices[0], "format": "wav"}
+            args["audio"] = {
+                "voice": voice or (backend.voices[0] if backend.voices else None),
+                "format": "wav",
+            }
     args["extra_body"] = extra
     return args
 

@@ -26,12 +26,15 @@ import numpy as np
 import openai
 
 from omni_demo import media
-from omni_demo.config import Settings
+from omni_demo.config import DEFAULTS, Settings
 from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.engine.base import check_voice
+from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts, of_served
 from omni_demo.engine.remote import backends, wire
 from omni_demo.engine.remote.backends import Backend
-from omni_demo.errors import InputError, ModelLoadError, OmniError
+from omni_demo.errors import ModelLoadError, OmniError
 from omni_demo.types import (
+    SAMPLE_RATE,
     AudioChunk,
     Capabilities,
     Event,
@@ -49,10 +52,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RemoteOptions:
-    max_clip_seconds: float = 180.0
-    max_media_turns: int = 4
+    max_clip_seconds: float = DEFAULTS.max_clip_seconds  # longest audio/video clip accepted
+    max_media_turns: int = DEFAULTS.max_media_turns  # user turns whose media is sent
     connect_timeout_s: float = 10.0
-    read_timeout_s: float = 60.0  # longest silence inside a stream before it counts as stalled
+    # The longest silence inside a stream before it counts as stalled.
+    read_timeout_s: float = DEFAULTS.read_timeout_s
 
 
 def _sentence_for_status(exc: openai.APIStatusError, backend: Backend, model: str) -> OmniError:
@@ -92,7 +96,8 @@ class RemoteEngine:
         model: str,
         info: ModelInfo,
         options: RemoteOptions | None = None,
-        concurrency: int = 4,
+        concurrency: int = DEFAULTS.concurrency,
+        facts: ModelFacts = QWEN3_OMNI,
     ) -> None:
         self.backend = backend
         self.client = client
@@ -100,6 +105,7 @@ class RemoteEngine:
         self._info = info
         self.options = options or RemoteOptions()
         self.concurrency = concurrency  # generations the page runs at once
+        self.facts = facts  # the served model's (its token ids and talker sampling go into requests)
 
     @property
     def info(self) -> ModelInfo:
@@ -124,7 +130,7 @@ class RemoteEngine:
         chosen = (request.voice or "").lower()
         voice = next((v for v in caps.voices if v.lower() == chosen), caps.voices[0] if caps.voices else None)
         messages = backends.messages(self.backend, model_input, self.options.max_clip_seconds)
-        args = backends.body(self.backend, request, speak, voice)
+        args = backends.body(self.backend, request, speak, voice, self.facts)
         parser = wire.PARSERS[self.backend.name]()
         started = time.perf_counter()
         response = self._open(messages, args)
@@ -143,10 +149,7 @@ class RemoteEngine:
 
     def _checked_input(self, request: Request) -> ModelInput:
         caps = self._info.capabilities
-        voice = request.voice if request.return_audio and caps.speech_output else None
-        if voice and voice.lower() not in {v.lower() for v in caps.voices}:
-            names = ", ".join(caps.voices)
-            raise InputError(f"The voice “{voice}” does not exist for this model; choose one of {names}.")
+        check_voice(request, caps)
         model_input = build_model_input(request, caps, self.options.max_media_turns)
         for item in model_input.media:
             media.validate(
@@ -231,11 +234,8 @@ class _Progress:
         elif isinstance(piece, AudioChunk):
             self.first_audio = self.first_audio or now
             self.rate = self.rate or piece.sample_rate
-            samples = piece.samples
-            if piece.sample_rate != self.rate:
-                samples = _resample(samples, piece.sample_rate, self.rate)
-            self.audio.append(samples)
-            self.arrivals.append((now, int(samples.size)))
+            self.audio.append(piece.samples)
+            self.arrivals.append((now, int(piece.samples.size)))
 
     def usage(self, usage: Any) -> None:
         if not isinstance(usage, dict):
@@ -249,7 +249,7 @@ class _Progress:
 
     def result(self, engine: str, notices: tuple[str, ...]) -> Result:
         audio = np.concatenate(self.audio) if self.audio else None
-        rate = self.rate or 24_000
+        rate = self.rate or SAMPLE_RATE
         tokens = self.text_tokens if self.text_tokens is not None else self.deltas
         speed = None
         if self.first_token is not None and self.last_token is not None and tokens > 1:
@@ -271,24 +271,18 @@ class _Progress:
         )
 
 
-def _resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Linear resampling, for a server that changes its rate mid-reply (none is known to)."""
-    count = round(len(samples) * target / rate)
-    positions = np.arange(count) * (rate / target)
-    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
-
-
 # -------------------------------------------------------------------------------------------------
 # Start-up
 # -------------------------------------------------------------------------------------------------
 
 
-def _capabilities(backend: Backend, model: str, settings: Settings) -> Capabilities:
+def _capabilities(backend: Backend, model: str, settings: Settings, model_facts: ModelFacts) -> Capabilities:
     kind = ModelKind(settings.kind) if settings.kind else backends.kind_from_name(model)
     speaks = backend.speaks and kind is ModelKind.INSTRUCT and not settings.no_speech
+    voices = backend.voices if backend.voices is not None else backends.model_voices(model_facts)
     return Capabilities(
         kind=kind,
-        voices=backend.voices if speaks else (),
+        voices=voices if speaks else (),
         text_input=kind is not ModelKind.CAPTIONER,
     )
 
@@ -337,7 +331,8 @@ def load_remote(settings: Settings) -> RemoteEngine:
                 f"it serves {names}, so pass one of them with --remote-model."
             )
     model = model or backend.default_model
-    caps = _capabilities(backend, model, settings)
+    model_facts = of_served(model)
+    caps = _capabilities(backend, model, settings, model_facts)
     if backend.name == "vllm-omni" and caps.kind is not ModelKind.INSTRUCT:
         log.warning(
             "vLLM-Omni speaks for the Instruct model only; a %s model answers in text", caps.kind.value
@@ -350,7 +345,7 @@ def load_remote(settings: Settings) -> RemoteEngine:
         is_preview=False,
         load_seconds=time.perf_counter() - started,
     )
-    return RemoteEngine(backend, client, model, info, options, settings.concurrency)
+    return RemoteEngine(backend, client, model, info, options, settings.concurrency, model_facts)
 
 
 def _env_key(backend: Backend) -> str | None:

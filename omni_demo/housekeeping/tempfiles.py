@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from omni_demo import media
-from omni_demo.config import DEFAULT_TEMP_MAX_AGE_S
+from omni_demo.config import DEFAULTS
 
 DEFAULT_MAX_BYTES = 1 << 30
 
@@ -28,7 +28,7 @@ class ReplyFiles:
     def __init__(
         self,
         folder: Path | None = None,
-        max_age_s: float = DEFAULT_TEMP_MAX_AGE_S,
+        max_age_s: float = DEFAULTS.temp_max_age_s,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.folder = folder or Path(tempfile.gettempdir()) / f"omni-demo-replies-{os.getpid()}"

@@ -15,14 +15,24 @@ import logging
 import os
 import threading
 import time
-
-import gradio as gr
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 
+class _Page(Protocol):
+    """What the sweep reads of a `gr.Blocks` (so this module needs no gradio import)."""
+
+    @property
+    def blocks(self) -> Mapping[Any, Any]: ...  # its components; each may keep files (`keep_in_cache`)
+
+    @property
+    def temp_file_sets(self) -> Iterable[set[str]]: ...  # the cached files each component made
+
+
 class CacheSweeper:
-    def __init__(self, demo: gr.Blocks, every_s: float, max_age_s: float) -> None:
+    def __init__(self, demo: _Page, every_s: float, max_age_s: float) -> None:
         self.demo = demo
         self.every_s = every_s
         self.max_age_s = max_age_s

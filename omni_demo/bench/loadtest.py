@@ -1,7 +1,7 @@
 """A load test: N concurrent `gradio_client` users sending mixed requests to the demo's API.
 
-    python -m omni_demo.loadtest --users 8 --minutes 10          # starts app.py on the preview model
-    python -m omni_demo.loadtest --url http://host:7860/ --users 4 --requests 20
+    python -m omni_demo.bench.loadtest --users 8 --minutes 10          # starts app.py on the preview model
+    python -m omni_demo.bench.loadtest --url http://host:7860/ --users 4 --requests 20
 
 Each user sends, one after another, requests drawn from a fixed mix (text; audio; an image; a video;
 a video heard with its sound; speech on or off; an empty message that must be refused; some
@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
 
 # name, text, media (kind -> asset), use_audio_in_video, return_audio, cancel midway, must be refused
@@ -149,9 +149,9 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def _one_request(client: Any, user: int, case: tuple, max_new_tokens: int) -> Outcome:
-    from gradio_client import handle_file  # noqa: PLC0415
-    from gradio_client.exceptions import AppError  # noqa: PLC0415
-    from gradio_client.utils import Status  # noqa: PLC0415
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+    from gradio_client.utils import Status
 
     name, text, items, aiv, speak, cancel, refuse = case
     files = {kind: handle_file(str(ASSETS / asset)) for kind, asset in items.items()}
@@ -295,7 +295,7 @@ class _Server:
         return [self.tmp / "gradio", self.tmp / "tmp"]
 
     def wait_until_up(self, timeout_s: float = 300) -> None:
-        import httpx  # noqa: PLC0415
+        import httpx
 
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -442,7 +442,7 @@ def run(
     server_log: Path | None = None,
 ) -> Report:
     """`requests` per user at most (None: as many as fit in `minutes`)."""
-    from gradio_client import Client  # noqa: PLC0415
+    from gradio_client import Client
 
     server = None if url else _Server(temp_max_age_s, extra_args or [])
     try:
