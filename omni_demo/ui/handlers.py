@@ -18,7 +18,7 @@ import gradio as gr
 from omni_demo import media
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
-from omni_demo.i18n import EN, localize_any, text
+from omni_demo.i18n import EN, text
 from omni_demo.tempfiles import reply_files
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, Sampling, TextDelta, Turn
@@ -71,13 +71,13 @@ UNEXPECTED = text("error.unexpected", EN)
 def shown_to_user(lang: str = EN) -> Iterator[None]:
     """The one boundary where errors become what the user reads, in the page's language.
 
-    OmniError's sentence is shown as it is (translated); anything else is a bug: logged with its stack
+    OmniError's sentence is shown, rendered in `lang`; anything else is a bug: logged with its stack
     trace, and summarised in one sentence rather than Gradio's generic text.
     """
     try:
         yield
     except OmniError as exc:
-        raise gr.Error(localize_any(str(exc), lang), print_exception=False) from exc
+        raise gr.Error(exc.render(lang), print_exception=False) from exc
     except gr.Error:
         raise
     except Exception as exc:
@@ -115,9 +115,9 @@ def add_user_turn(
     if history and not turns:
         # The page still shows a conversation the server no longer holds: its session was the one
         # unused longest when more sessions than `--max-sessions` were open.
-        raise OmniError(text("chat.forgotten", EN))
+        raise OmniError("chat.forgotten")
     if locked_audio_in_video is not None and locked_audio_in_video != options.audio_in_video:
-        raise OmniError(text("chat.aiv_locked", EN))
+        raise OmniError("chat.aiv_locked")
     new_turns = [*turns, turn]
     engine.check(options.request(new_turns))
     return [*history, *user_messages(turn)], new_turns, options.audio_in_video

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omni_demo import i18n
 from omni_demo.answers import split_reply
-from omni_demo.i18n import EN, localize, timings_headline, timings_line
+from omni_demo.i18n import EN, render, timings_headline, timings_line
 from omni_demo.types import Capabilities, Timings, Turn
 
 Message = dict[str, object]
@@ -63,9 +63,10 @@ def reply_messages(
 
 
 def notice_message(notice: str, lang: str = EN) -> Message:
+    """A notice (a `Sentence`, or a plain string kept from an older saved conversation) as a bubble."""
     title = i18n.text("reply.note", lang)
     return {
         "role": "assistant",
-        "content": localize(notice, lang),
+        "content": render(notice, lang),
         "metadata": {"title": title, "status": "done"},
     }

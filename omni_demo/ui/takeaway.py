@@ -10,8 +10,8 @@ import gradio as gr
 
 from omni_demo import transcript
 from omni_demo.engine.base import Engine, engine_name
-from omni_demo.i18n import localize, text
-from omni_demo.transcript import Conversation, Exchange, timings_from_dict
+from omni_demo.i18n import render, text
+from omni_demo.transcript import Exchange, SavedConversation, timings_from_dict
 from omni_demo.types import Capabilities, Turn
 from omni_demo.ui import handlers
 from omni_demo.ui.handlers import ChatOptions
@@ -97,7 +97,7 @@ def wire(
         *options, lang = values
         with handlers.shown_to_user(lang):
             settings = asdict(ChatOptions(*options))
-            path = transcript.write_zip(Conversation(tuple(log), settings, model_fields(engine)))
+            path = transcript.write_zip(SavedConversation(tuple(log), settings, model_fields(engine)))
         return gr.File(value=str(path), visible=True), ""
 
     def load(upload: Any, lang: str) -> list[Any]:
@@ -110,7 +110,7 @@ def wire(
         lines = [text("tr.loaded", lang, answers=len(log), name=name)]
         note = transcript.loaded_note(conversation, name)
         if note:
-            lines.append(localize(note, lang))
+            lines.append(render(note, lang))
         settings = {**conversation.settings, "audio_in_video": aiv}
         return [
             history_of(log, caps, lang),

@@ -149,8 +149,8 @@ def test_new_user_turn_refuses_unknown_file_types(name: str) -> None:
 
 def test_omni_error_reaches_the_user_as_the_same_sentence() -> None:
     with pytest.raises(gr.Error) as caught, handlers.shown_to_user():
-        raise InputError("Attach a shorter clip.")
-    assert caught.value.message == "Attach a shorter clip."
+        raise InputError("media.too_short", name="clip.wav")
+    assert caught.value.message == "“clip.wav” is too short to hear anything; record or choose a longer clip."
 
 
 def test_a_bug_is_summarised_in_one_sentence_not_a_traceback() -> None:
