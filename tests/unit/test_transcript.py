@@ -17,7 +17,9 @@ from omni_demo.errors import InputError
 from omni_demo.i18n import Sentence, render
 from omni_demo.transcript import Exchange, SavedConversation, loaded_note, timings_from_dict
 from omni_demo.types import Capabilities, Media, ModelKind, Timings, Turn
-from omni_demo.ui.takeaway import history_of, panel_values, turns_of
+from omni_demo.ui.handlers import turns_of
+from omni_demo.ui.render import history_of
+from omni_demo.ui.takeaway import panel_values
 
 CAPS = Capabilities(ModelKind.INSTRUCT, voices=("Ethan", "Chelsie"))
 
