@@ -19,7 +19,7 @@ class OmniError(Exception):
     def __init__(self, key: str, /, **fields: object) -> None:
         # A Sentence passed whole is one that was raised before (a refusal remembered by a cache).
         self.sentence = key if isinstance(key, Sentence) else Sentence(key, **fields)
-        super().__init__(str(self.sentence))
+        super().__init__(self.sentence)  # args hold the sentence itself, so a copy or pickle is made again
 
     def __str__(self) -> str:
         return str(self.sentence)

@@ -10,6 +10,7 @@ Three guards, each reading the real code or running it:
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 from pathlib import Path
 
@@ -172,6 +173,8 @@ def test_a_sentence_is_made_only_from_a_known_key_with_its_fields() -> None:
     made = InputError("media.too_short", name="a.wav")
     assert str(made) == "“a.wav” is too short to hear anything; record or choose a longer clip."
     assert made.render(ZH) == "“a.wav”太短，听不到任何内容；请录制或选择更长的片段。"
+    again = pickle.loads(pickle.dumps(made))  # as a copy of the error is made
+    assert (type(again), again.render(ZH)) == (InputError, made.render(ZH))
 
 
 # --------------------------------------------------------------------------------------------------
