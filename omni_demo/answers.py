@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont
 
 from omni_demo.errors import InputError
+from omni_demo.i18n import Sentence
 
 # --------------------------------------------------------------------------------------------------
 # Thinking answers
@@ -108,13 +109,13 @@ class Box:
 @dataclass(frozen=True)
 class Grounding:
     boxes: tuple[Box, ...]
-    note: str  # "" when every box in the answer was read; else one plain sentence for the user
+    note: str  # "" when every box in the answer was read; else one `Sentence` for the user
 
 
 def parse_grounding(text: str) -> Grounding:
     """Read every box the answer contains: fenced or not, list or single object, complete or truncated."""
     if not text or not text.strip():
-        return Grounding((), "The answer was empty, so there are no boxes to draw.")
+        return Grounding((), Sentence("boxes.empty"))
     candidates = _box_objects(text)
     boxes = tuple(box for box in map(_to_box, candidates) if box is not None)
     # A truncated object never decodes, so count the box keys in the text to notice it was there.
@@ -124,12 +125,13 @@ def parse_grounding(text: str) -> Grounding:
 
 def _grounding_note(read: int, mentioned: int) -> str:
     if read == 0:
-        return "The answer did not contain readable box coordinates, so the raw answer is shown."
+        return Sentence("boxes.unreadable")
     skipped = mentioned - read
     if skipped <= 0:
         return ""
-    verb = "was" if skipped == 1 else "were"
-    return f"{skipped} of the {mentioned} boxes in the answer could not be read and {verb} skipped."
+    return Sentence(
+        "boxes.one_skipped" if skipped == 1 else "boxes.skipped", skipped=skipped, mentioned=mentioned
+    )
 
 
 def _box_objects(text: str) -> list[dict]:
@@ -385,17 +387,15 @@ def parse_tools_json(text: str) -> list[dict]:
     sentence when the text is not a JSON list of named function objects.
     """
     if not text or not text.strip():
-        raise InputError("The tool list is empty; paste a JSON list of tools or reset it to the default.")
+        raise InputError("tools.empty")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError(
-            f"The tool list is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})."
-        ) from error
+        raise InputError("tools.bad_json", reason=error.msg, line=error.lineno, column=error.colno) from error
     except RecursionError as error:
-        raise InputError("The tool list is nested too deeply to read.") from error
+        raise InputError("tools.too_deep") from error
     if not isinstance(value, list):
-        raise InputError("The tool list must be a JSON list, written [ ... ], of tool objects.")
+        raise InputError("tools.not_list")
     tools = [_normalise_tool(item, number) for number, item in enumerate(value, start=1)]
     _check_unique_names(tools)
     return tools
@@ -403,15 +403,15 @@ def parse_tools_json(text: str) -> list[dict]:
 
 def _normalise_tool(item: object, number: int) -> dict:
     if not isinstance(item, dict):
-        raise InputError(f"Tool {number} is not a JSON object; write each tool as {{...}}.")
+        raise InputError("tools.not_object", number=number)
     function = item.get("function", item)
     if not isinstance(function, dict):
-        raise InputError(f'Tool {number} has a "function" that is not a JSON object.')
+        raise InputError("tools.function_not_object", number=number)
     name = function.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InputError(f'Tool {number} has no function name; give it a "name".')
+        raise InputError("tools.no_name", number=number)
     if not isinstance(function.get("parameters", {}), dict):
-        raise InputError(f'The "parameters" of tool "{name}" must be a JSON object.')
+        raise InputError("tools.bad_parameters", name=name)
     if "function" in item:
         return {"type": "function", **item}  # keeps a type the user wrote, adds it when missing
     return {"type": "function", "function": item}
@@ -423,7 +423,7 @@ def _check_unique_names(tools: list[dict]) -> None:
     for tool in tools:
         name = tool["function"]["name"]
         if name in seen:
-            raise InputError(f'Two tools are named "{name}"; give each tool its own name.')
+            raise InputError("tools.same_name", name=name)
         seen.add(name)
 
 
@@ -438,7 +438,7 @@ class ToolCall:
 class ToolCalls:
     calls: tuple[ToolCall, ...]
     text: str  # the answer without the call blocks that were read; unreadable blocks stay in, as written
-    note: str  # "" or one plain sentence about blocks that could not be read
+    note: str  # "" or one `Sentence` about blocks that could not be read
 
 
 def parse_tool_calls(text: str) -> ToolCalls:
@@ -514,10 +514,10 @@ def _calls_note(unread: int, cut_off: bool) -> str:
     if unread == 0:
         return ""
     if unread == 1 and cut_off:
-        return "The last tool call was cut off before it finished, so it is shown as raw text."
+        return Sentence("calls.cut_off")
     if unread == 1:
-        return "One tool call could not be read as JSON, so it is shown as raw text."
-    return f"{unread} tool calls could not be read as JSON, so they are shown as raw text."
+        return Sentence("calls.one_unread")
+    return Sentence("calls.unread", unread=unread)
 
 
 def pretty_tool_calls(calls: ToolCalls) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from omni_demo.answers import split_thinking
 from omni_demo.config import DEFAULTS
 from omni_demo.errors import InputError
+from omni_demo.i18n import Sentence
 from omni_demo.types import Capabilities, Media, ModelKind, Request, Turn
 
 
@@ -34,7 +35,7 @@ class ModelInput:
     images: list[str] = field(default_factory=list)
     videos: list[str] = field(default_factory=list)
     audio: list[AudioSlot] = field(default_factory=list)
-    notices: tuple[str, ...] = ()
+    notices: tuple[Sentence, ...] = ()
     tools: list[dict] = field(default_factory=list)  # for the chat template's ``tools=``
 
     @property
@@ -46,17 +47,15 @@ class ModelInput:
 
 def _check_last_turn(request: Request, caps: Capabilities) -> Turn:
     if not request.turns or request.turns[-1].role != "user":
-        raise InputError("Type a message or attach a file before sending.")
+        raise InputError("input.empty")
     last = request.turns[-1]
     written = (last.text_before + last.text).strip()
     if not written and not last.media:
-        raise InputError("Type a message or attach a file before sending.")
+        raise InputError("input.empty")
     if caps.kind is ModelKind.CAPTIONER:
         audio = [m for m in last.media if m.kind == "audio"]
         if len(audio) != 1 or len(last.media) != 1 or written:
-            raise InputError(
-                "The Captioner takes exactly one audio clip and nothing else: attach one audio file, no text."
-            )
+            raise InputError("input.captioner_one_clip")
     return last
 
 
@@ -101,11 +100,11 @@ def _user_content(turn: Turn, keep_media: bool, collector: _Collector) -> list[d
     return content
 
 
-def _dropped_notice(dropped: int) -> tuple[str, ...]:
+def _dropped_notice(dropped: int) -> tuple[Sentence, ...]:
     if not dropped:
         return ()
-    plural = "turns" if dropped > 1 else "turn"
-    return (f"The media of {dropped} older {plural} was left out to keep the conversation within memory.",)
+    turns = Sentence("word.turns" if dropped > 1 else "word.turn")
+    return (Sentence("notice.media_dropped", dropped=dropped, turns=turns),)
 
 
 def build_model_input(

@@ -27,6 +27,8 @@ from omni_demo.answers import (
     split_thinking,
 )
 from omni_demo.errors import InputError, OmniError
+from omni_demo.i18n import Sentence, Words
+from omni_demo.i18n.cases import CASE_TEXT
 from omni_demo.presets import VOICE_ASSISTANT_PROMPT
 from omni_demo.types import Capabilities, Media, MediaKind, ModelKind, Request, Sampling, Turn
 
@@ -196,32 +198,36 @@ class Case:
         """The example file of preset `prompt`; None when the case has one example for all."""
         return dict(zip(self.prompts, self.preset_examples, strict=True)).get(prompt)
 
-    def settings_line(self) -> str:
-        """The upstream settings in one plain line."""
-        parts = ["greedy decoding" if self.greedy else "sampled decoding (temperature 0.6, top-p 0.95)"]
+    def settings(self) -> tuple[Sentence, ...]:
+        """The upstream settings, one short phrase each."""
+        parts = [Sentence("settings.greedy" if self.greedy else "settings.sampled")]
         if self.needs is ModelKind.CAPTIONER:
-            parts.append("no prompt, no system prompt, one clip (30 s or less recommended)")
+            parts.append(Sentence("settings.captioner"))
         else:
             parts.append(self._system_words())
         if self.prompts_before:
-            parts.append("text, picture, text")
+            parts.append(Sentence("settings.text_picture_text"))
         if self.any_input:
-            parts.append("a video or a spoken request")
+            parts.append(Sentence("settings.video_or_spoken"))
         if "video" in self.inputs:
-            parts.append("audio in video " + ("on" if self.audio_in_video else "off"))
-        parts.append("spoken answer" if self.speak else "text answer")
+            parts.append(Sentence("settings.aiv_on" if self.audio_in_video else "settings.aiv_off"))
+        parts.append(Sentence("settings.spoken" if self.speak else "settings.text"))
         if self.talker_greedy:
-            parts.append("greedy speech codes")
-        return " · ".join(parts)
+            parts.append(Sentence("settings.greedy_codes"))
+        return tuple(parts)
 
-    def _system_words(self) -> str:
+    def settings_line(self) -> str:
+        """The upstream settings in one plain English line."""
+        return " · ".join(self.settings())
+
+    def _system_words(self) -> Sentence:
         if self.renderer == "tools":
-            return "the tools written into the system prompt"
+            return Sentence("settings.tools")
         if self.system_presets:
-            return "optional persona system prompt"
+            return Sentence("settings.persona")
         if self.system_prompt == VOICE_ASSISTANT_PROMPT:
-            return "voice-assistant system prompt"
-        return "a system prompt" if self.system_prompt else "no system prompt"
+            return Sentence("settings.voice_assistant")
+        return Sentence("settings.system" if self.system_prompt else "settings.no_system")
 
 
 # The prompts of the upstream notebooks (QwenLM/Qwen3-Omni cookbooks/<case>.ipynb), word for word,
@@ -538,9 +544,12 @@ _KIND_NAMES = {
 }
 
 
-def _start_with(kind: ModelKind, preview: bool) -> str:
-    line = f"start the demo with --model {CHECKPOINTS[kind]}"
-    return f"{line} (or --model {PREVIEW_CHECKPOINTS[kind]} for the CPU preview)" if preview else line
+def _start_with(kind: ModelKind, preview: bool) -> Sentence:
+    if preview:
+        return Sentence(
+            "case.start_with_preview", checkpoint=CHECKPOINTS[kind], preview=PREVIEW_CHECKPOINTS[kind]
+        )
+    return Sentence("case.start_with", checkpoint=CHECKPOINTS[kind])
 
 
 def runs_on(case: Case, caps: Capabilities) -> bool:
@@ -554,26 +563,20 @@ def kind_note(case: Case, caps: Capabilities, preview: bool = False) -> str:
     """Empty when the loaded model suits the case; else one or two plain sentences for the user."""
     loaded = _KIND_NAMES[caps.kind]
     if case.needs is ModelKind.CAPTIONER and caps.kind is not ModelKind.CAPTIONER:
-        return (
-            f"This case needs the Captioner model: {_start_with(ModelKind.CAPTIONER, preview)}. "
-            f"With the {loaded} model loaded, use Audio Caption in the Audio tab instead."
+        return Sentence(
+            "case.needs_captioner", start=_start_with(ModelKind.CAPTIONER, preview), loaded=loaded
         )
     if caps.kind is ModelKind.CAPTIONER and case.needs is not ModelKind.CAPTIONER:
-        return (
-            "The Captioner model loaded takes one audio clip and no prompt, so it can't run this case: "
-            f"{_start_with(ModelKind.INSTRUCT, preview)}, or use the Captioner tab."
-        )
+        return Sentence("case.captioner_loaded", start=_start_with(ModelKind.INSTRUCT, preview))
     if case.needs is ModelKind.THINKING and caps.kind is not ModelKind.THINKING:
-        return (
-            f"{case.title} is made for the Thinking model, which shows its reasoning step by step: "
-            f"{_start_with(ModelKind.THINKING, preview)}. The {loaded} model loaded runs it too, "
-            "answering without the reasoning."
+        return Sentence(
+            "case.made_for_thinking",
+            title=Words(case.title, CASE_TEXT[case.id][0]),
+            start=_start_with(ModelKind.THINKING, preview),
+            loaded=loaded,
         )
     if case.speak and not caps.speech_output:
-        return (
-            f"The {loaded} model has no voice, so this case answers in text only; to hear it, "
-            f"{_start_with(ModelKind.INSTRUCT, preview)}."
-        )
+        return Sentence("case.no_voice", loaded=loaded, start=_start_with(ModelKind.INSTRUCT, preview))
     return ""
 
 
@@ -581,19 +584,26 @@ def kind_note(case: Case, caps: Capabilities, preview: bool = False) -> str:
 # Requests
 # --------------------------------------------------------------------------------------------------
 
-_INPUT_WORDS: dict[MediaKind, str] = {"audio": "an audio clip", "image": "an image", "video": "a video"}
+_INPUT_WORDS: dict[MediaKind, Sentence] = {
+    "audio": Sentence("word.an_audio_clip"),
+    "image": Sentence("word.an_image"),
+    "video": Sentence("word.a_video"),
+}
+# What to add first for a case that takes any one of its inputs.
+_ANY_INPUT_WORDS: dict[tuple[MediaKind, ...], Sentence] = {
+    ("video", "audio"): Sentence("word.video_or_audio_clip")
+}
 
 
 def _media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> tuple[Media, ...]:
     given = tuple(Media(kind, path) for kind in case.inputs if (path := media_paths.get(kind)))
     if case.any_input:
         if not given:
-            words = " or ".join(_INPUT_WORDS[kind] for kind in case.inputs)
-            raise InputError(f"Add {words} first, or press “Load example”.")
+            raise InputError("case.add_input", what=_ANY_INPUT_WORDS[case.inputs])
         return given
     for kind in case.inputs:
         if not media_paths.get(kind):
-            raise InputError(f"Add {_INPUT_WORDS[kind]} first, or press “Load example”.")
+            raise InputError("case.add_input", what=_INPUT_WORDS[kind])
     return given
 
 
@@ -651,7 +661,7 @@ class Rendered:
     answer: str = ""
     image: Image.Image | None = None  # the grounding boxes drawn on the input image
     tool_calls: str = ""  # Markdown, one titled JSON block per call
-    note: str = ""  # one plain sentence about what could not be read
+    note: str = ""  # one `Sentence` about what could not be read
 
 
 def render_answer(
@@ -688,5 +698,5 @@ def _render_grounding(reasoning: str, answer: str, image_path: str | None) -> Re
     try:
         image = media.load_image(image_path)
     except OmniError as exc:
-        return Rendered(reasoning, answer, note=f"The boxes could not be drawn: {exc}")
+        return Rendered(reasoning, answer, note=Sentence("case.boxes_failed", error=exc.sentence))
     return Rendered(reasoning, answer, image=draw_boxes(image, grounding.boxes), note=grounding.note)

@@ -1,22 +1,32 @@
 """The one error type whose message is shown to the user.
 
 Anything the user can fix (a bad file, an empty message, a missing checkpoint) raises `OmniError`
-with one plain sentence saying what to change. The UI turns it into `gr.Error` at one boundary
-(`omni_demo.ui.handlers`); every other exception is a bug and is logged with its stack trace.
+with the key of one plain sentence saying what to change, and that sentence's fields:
+`InputError("media.too_short", name="clip.wav")`. The sentence is written in English where it is
+raised (`str(error)`, which logs, tests and the API read) and rendered in the page's language at one
+boundary (`omni_demo.ui.handlers.shown_to_user`); every other exception is a bug and is logged with
+its stack trace.
 """
 
 from __future__ import annotations
 
+from omni_demo.i18n import Sentence
+
 
 class OmniError(Exception):
-    """A problem the user can fix; `str(error)` is the sentence shown to them."""
+    """A problem the user can fix; `sentence` is what they are told (`str(error)`: its English)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, key: str, /, **fields: object) -> None:
+        # A Sentence passed whole is one that was raised before (a refusal remembered by a cache).
+        self.sentence = key if isinstance(key, Sentence) else Sentence(key, **fields)
+        super().__init__(self.sentence)  # args hold the sentence itself, so a copy or pickle is made again
 
     def __str__(self) -> str:
-        return self.message
+        return str(self.sentence)
+
+    def render(self, lang: str) -> str:
+        """The sentence in `lang` (see `omni_demo.i18n.language`)."""
+        return self.sentence.render(lang)
 
 
 class InputError(OmniError):

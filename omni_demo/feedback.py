@@ -166,10 +166,5 @@ def _append(path: Path, line: bytes) -> None:
 
 def _sentence(exc: OSError) -> FeedbackError:
     if exc.errno in _FULL:
-        return FeedbackError(
-            "Your feedback could not be saved because the server's disk is full; the chat goes on as before."
-        )
-    return FeedbackError(
-        "Your feedback could not be saved because the feedback folder can't be written; "
-        "the chat goes on as before."
-    )
+        return FeedbackError("feedback.disk_full")
+    return FeedbackError("feedback.unwritable")

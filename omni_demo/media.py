@@ -28,6 +28,7 @@ from PIL import Image, ImageOps
 
 from omni_demo import vision
 from omni_demo.errors import InputError
+from omni_demo.i18n import Sentence
 from omni_demo.types import Media, MediaKind
 
 AUDIO_RATE = 16_000  # the audio encoder's rate
@@ -57,10 +58,17 @@ _AV_OPTIONS = {"format_whitelist": _DEMUXERS, "protocol_whitelist": "file"}
 # Pillow also has decoders that shell out (EPS runs Ghostscript); allow only ordinary formats.
 _PIL_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")  # JPEG also opens camera MPO files
 
-_KIND_WORDS: dict[str, str] = {"audio": "audio", "image": "an image", "video": "a video"}
-_SUPPORTED_HINT = (
-    "attach audio (wav, mp3, flac, ogg, m4a), an image (png, jpg, webp, gif) or a video (mp4, mov, webm, mkv)"
-)
+_KIND_WORDS: dict[str, Sentence] = {
+    "audio": Sentence("word.audio"),
+    "image": Sentence("word.an_image"),
+    "video": Sentence("word.a_video"),
+}
+# What a file is in a sentence, by the `what` the readers below pass around.
+_WHAT_WORDS: dict[str, Sentence] = {
+    "audio clip": Sentence("word.audio_clip"),
+    "video": Sentence("word.video"),
+    "image": Sentence("word.image"),
+}
 
 
 @dataclass(frozen=True)
@@ -83,10 +91,8 @@ def media_kind_of(path: str) -> MediaKind:
     if kind is not None:
         return kind
     if not ext:
-        raise InputError(f"“{name}” has no file extension, so its type is unknown; {_SUPPORTED_HINT}.")
-    raise InputError(
-        f"“{name}” can't be used because files of type {ext} aren't supported; {_SUPPORTED_HINT}."
-    )
+        raise InputError("media.no_extension", name=name, hint=Sentence("media.supported"))
+    raise InputError("media.unsupported_type", name=name, ext=ext, hint=Sentence("media.supported"))
 
 
 def _kind_of_ext(ext: str) -> MediaKind | None:
@@ -160,7 +166,7 @@ class DecodedCache:
         try:
             value = make()
         except InputError as exc:
-            self._put(key, _Refused(str(exc)), 256)
+            self._put(key, _Refused(exc.sentence), 256)
             raise
         self._put(key, value, _size_of(value))
         return value
@@ -187,7 +193,7 @@ class DecodedCache:
 
 @dataclass(frozen=True)
 class _Refused:
-    sentence: str
+    sentence: Sentence
 
 
 def _size_of(value: object) -> int:
@@ -211,8 +217,7 @@ def validate(media: Media, max_seconds: float, need_video_audio: bool) -> None:
     if not _kind_matches(media.kind, by_ext, ext):
         name = _display_name(media.path)
         raise InputError(
-            f"“{name}” is {_KIND_WORDS[by_ext]} file but was sent as {_KIND_WORDS[media.kind]}; "
-            f"attach it as {_KIND_WORDS[by_ext]} or choose a different file."
+            "media.wrong_kind", name=name, actual=_KIND_WORDS[by_ext], sent=_KIND_WORDS[media.kind]
         )
     if media.kind == "audio":
         load_audio(media.path, max_seconds)
@@ -246,15 +251,11 @@ def _decoded_sound(path: str, max_seconds: float, what: str) -> np.ndarray:
         stream = _best_audio_stream(container)
         if stream is None:
             if what == "video":
-                raise InputError(_no_sound_message(name))
-            raise InputError(f"“{name}” contains no sound; choose an audio file or record again.")
+                raise InputError("media.video_no_sound", name=name)
+            raise InputError("media.no_sound", name=name)
         samples = _decode_audio(container, stream, path, max_seconds, what)
     samples.setflags(write=False)  # shared between callers: nobody may change it in place
     return samples
-
-
-def _no_sound_message(name: str) -> str:
-    return f"The video “{name}” has no sound track; turn off “audio in video” or choose a video with sound."
 
 
 def _best_audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream | None:
@@ -274,24 +275,20 @@ def _decode_audio(
     # Refuse from the header first, so a 3-hour podcast is never decoded just to be rejected.
     header_s = _stream_duration_s(container, stream)
     if header_s is not None and header_s > max_seconds + _LIMIT_SLACK_S:
-        raise InputError(_too_long_message(what, name, header_s, max_seconds))
+        raise _too_long(what, name, header_s, max_seconds)
     max_samples = int((max_seconds + _LIMIT_SLACK_S) * AUDIO_RATE)
     try:
         samples = _resampled_samples(container, stream, max_samples)
     except _TooLongError:
-        raise InputError(_too_long_message(what, name, None, max_seconds)) from None
+        raise _too_long(what, name, None, max_seconds) from None
     except _DeadlineError:
-        raise InputError(
-            f"“{name}” took too long to read; convert it to a common format and try again."
-        ) from None
+        raise InputError("media.audio_slow", name=name) from None
     if samples.size < MIN_AUDIO_SECONDS * AUDIO_RATE:
         if samples.size == 0 and what == "audio clip":
-            raise InputError(
-                f"“{name}” could not be decoded as audio; check the file or convert it to wav or mp3."
-            )
+            raise InputError("media.audio_undecodable", name=name)
         if what == "video":
-            raise InputError(_no_sound_message(name))
-        raise InputError(f"“{name}” is too short to hear anything; record or choose a longer clip.")
+            raise InputError("media.video_no_sound", name=name)
+        raise InputError("media.too_short", name=name)
     # Float files can hold NaN or inf, which would poison the encoder's features.
     return np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
 
@@ -363,11 +360,13 @@ def _stream_duration_s(container: av.container.InputContainer, stream: av.stream
     return None
 
 
-def _too_long_message(what: str, name: str, seconds: float | None, limit: float) -> str:
+def _too_long(what: str, name: str, seconds: float | None, limit: float) -> InputError:
     if seconds is None:
-        return f"The {what} “{name}” is longer than the {limit:g} s limit — trim it and try again."
+        return InputError("media.too_long", what=_WHAT_WORDS[what], name=name, limit=f"{limit:g}")
     length = math.ceil(seconds)
-    return f"The {what} “{name}” is {length} s long; the limit is {limit:g} s — trim it and try again."
+    return InputError(
+        "media.too_long_by", what=_WHAT_WORDS[what], name=name, length=length, limit=f"{limit:g}"
+    )
 
 
 # --------------------------------------------------------------------------------------------- video
@@ -379,20 +378,18 @@ def probe_video(path: str) -> VideoInfo:
     with _open_av(path, "video") as container:
         stream = _video_stream(container)
         if stream is None:
-            raise InputError(f"“{name}” contains no video picture; choose a video file (mp4, mov, webm).")
+            raise InputError("media.no_picture", name=name)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
-            raise InputError(f"“{name}” could not be read as a video; check the file or convert it to mp4.")
+            raise InputError("media.not_video", name=name)
         _check_aspect_ratio(name, width, height)
         header_s = _stream_duration_s(container, stream)
         try:
             decodable, scanned_s = _scan_video(container, stream, need_duration=header_s is None)
         except _DeadlineError:
-            raise InputError(f"“{name}” took too long to read; convert it to mp4 and try again.") from None
+            raise InputError("media.video_slow", name=name) from None
         if not decodable:
-            raise InputError(
-                f"“{name}” could not be decoded as a video; check the file or convert it to mp4."
-            )
+            raise InputError("media.video_undecodable", name=name)
         return VideoInfo(
             duration_s=header_s if header_s is not None else scanned_s,
             width=width,
@@ -408,9 +405,9 @@ def check_video(path: str, max_seconds: float, need_audio: bool) -> VideoInfo:
     info = CACHE.get("probe", path, (), lambda: probe_video(path))
     name = _display_name(path)
     if info.duration_s > max_seconds + _LIMIT_SLACK_S:
-        raise InputError(_too_long_message("video", name, info.duration_s, max_seconds))
+        raise _too_long("video", name, info.duration_s, max_seconds)
     if need_audio and not info.has_audio:
-        raise InputError(_no_sound_message(name))
+        raise InputError("media.video_no_sound", name=name)
     return info
 
 
@@ -453,9 +450,7 @@ def _load_video_frames(path: str, fps: float) -> SampledVideo:
         decoded = max(picked, default=-1) + 1
         plan = vision.plan_video(decoded, rate, height, width, fps) if decoded else None
         if plan is None:
-            raise InputError(
-                f"“{name}” could not be decoded as a video; check the file or convert it to mp4."
-            )
+            raise InputError("media.video_undecodable", name=name)
         picked = _decode_frames(path, plan)
     # Shared between requests through the cache; the processor copies what it changes (it is left
     # writable because torch warns on every read-only array it wraps).
@@ -473,7 +468,7 @@ def plan_video_file(
     plan = vision.plan_video(total, rate, height, width, fps) if rate > 0 else None
     if plan is None:
         name = _display_name(path)
-        raise InputError(f"The video “{name}” has fewer than 2 frames; choose a longer video.")
+        raise InputError("media.too_few_frames", name=name)
     return plan, found
 
 
@@ -483,12 +478,12 @@ def _count_frames(path: str) -> tuple[int, float, int, int]:
     with _open_av(path, "video") as container:
         stream = _video_stream(container)
         if stream is None:
-            raise InputError(f"“{name}” contains no video picture; choose a video file (mp4, mov, webm).")
+            raise InputError("media.no_picture", name=name)
         total, first, last = 0, None, None
         deadline = time.monotonic() + _DECODE_DEADLINE_S
         for packet in container.demux(stream):
             if time.monotonic() > deadline:
-                raise InputError(f"“{name}” took too long to read; convert it to mp4 and try again.")
+                raise InputError("media.video_slow", name=name)
             if packet.size == 0:  # the demuxer's closing empty packet
                 continue
             total += 1
@@ -522,7 +517,7 @@ def _decode_frames(path: str, plan: vision.VideoPlan) -> dict[int, np.ndarray]:
                     break
         except _DeadlineError:
             name = _display_name(path)
-            raise InputError(f"“{name}” took too long to read; convert it to mp4 and try again.") from None
+            raise InputError("media.video_slow", name=name) from None
     return picked
 
 
@@ -583,9 +578,9 @@ def _load_image(path: str) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(path, formats=_PIL_FORMATS)
     except Image.DecompressionBombError:
-        raise InputError(_image_too_big_message(name, None)) from None
+        raise _image_too_big(name, None) from None
     except (OSError, SyntaxError, ValueError):
-        raise InputError(f"“{name}” is not an image we can read; choose a png, jpg or webp file.") from None
+        raise InputError("media.not_image", name=name) from None
     with image:
         _check_image_shape(name, image.size)
         try:
@@ -593,9 +588,7 @@ def _load_image(path: str) -> Image.Image:
             upright = ImageOps.exif_transpose(image)
             return _to_rgb(upright if upright is not None else image)
         except (OSError, SyntaxError, ValueError):
-            raise InputError(
-                f"“{name}” is damaged or incomplete; export it again or choose another image."
-            ) from None
+            raise InputError("media.image_damaged", name=name) from None
 
 
 def load_model_image(path: str) -> Image.Image:
@@ -613,27 +606,22 @@ def _model_image(path: str) -> Image.Image:
 def _check_image_shape(name: str, size: tuple[int, int]) -> None:
     width, height = size
     if width * height > MAX_IMAGE_PIXELS:
-        raise InputError(_image_too_big_message(name, size))
+        raise _image_too_big(name, size)
     _check_aspect_ratio(name, width, height)
 
 
 def _check_aspect_ratio(name: str, width: int, height: int) -> None:
     """The Qwen vision processor refuses pictures and frames more extreme than this."""
     if max(width, height) > vision.MAX_RATIO * min(width, height):
-        raise InputError(
-            f"“{name}” is {width} × {height} pixels, too long and thin to use; crop it and try again."
-        )
+        raise InputError("media.too_thin", name=name, width=width, height=height)
 
 
-def _image_too_big_message(name: str, size: tuple[int, int] | None) -> str:
+def _image_too_big(name: str, size: tuple[int, int] | None) -> InputError:
     limit = MAX_IMAGE_PIXELS // 1_000_000
     if size is None:
-        return f"The image “{name}” is too large (the limit is {limit} megapixels); shrink it and try again."
+        return InputError("media.image_too_big", name=name, limit=limit)
     width, height = size
-    return (
-        f"The image “{name}” is {width} × {height} pixels, over the {limit} megapixel limit; "
-        "shrink it and try again."
-    )
+    return InputError("media.image_too_big_by", name=name, width=width, height=height, limit=limit)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -681,9 +669,9 @@ def _display_name(path: str) -> str:
 def _require_file(path: str, what: str) -> None:
     name = _display_name(path)
     if not os.path.isfile(path):
-        raise InputError(f"The {what} “{name}” was not found; attach it again.")
+        raise InputError("media.not_found", what=_WHAT_WORDS[what], name=name)
     if os.path.getsize(path) == 0:
-        raise InputError(f"The {what} “{name}” is empty; attach the file again or choose another one.")
+        raise InputError("media.empty_file", what=_WHAT_WORDS[what], name=name)
 
 
 # PyAV < 19 decodes metadata strictly unless told otherwise; 19 dropped the option (and replaces bad bytes).
@@ -698,16 +686,14 @@ def _open_av(path: str, what: str) -> Iterator[av.container.InputContainer]:
     try:
         container = av.open(path, options=_AV_OPTIONS, timeout=(_IO_TIMEOUT_S, _IO_TIMEOUT_S), **_AV_OPEN)
     except (av.FFmpegError, OSError, ValueError, UnicodeError):
-        as_what, fix = ("audio", "wav or mp3") if what == "audio clip" else ("a video", "mp4")
-        raise InputError(
-            f"“{name}” could not be read as {as_what}; check the file or convert it to {fix}."
-        ) from None
+        audio = what == "audio clip"
+        as_what = _KIND_WORDS["audio" if audio else "video"]
+        fix = Sentence("word.wav_or_mp3" if audio else "word.mp4")
+        raise InputError("media.unreadable", name=name, as_what=as_what, fix=fix) from None
     try:
         yield container
     except (av.FFmpegError, ValueError):
         # Damage past the header that the per-packet skipping could not absorb.
-        raise InputError(
-            f"“{name}” is damaged and could not be fully read; check the file or choose another."
-        ) from None
+        raise InputError("media.damaged", name=name) from None
     finally:
         container.close()

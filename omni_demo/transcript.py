@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from omni_demo.errors import InputError
+from omni_demo.i18n import Sentence, sentence_from
 from omni_demo.media import file_digest
 from omni_demo.types import Media, Timings, Turn
 
@@ -42,7 +43,10 @@ class Exchange:
 
 
 @dataclass(frozen=True)
-class Conversation:
+class SavedConversation:
+    """A chat as a file holds it: its exchanges plus the settings and model it was made with (unlike
+    `omni_demo.conversation`, which turns a request into the model's input)."""
+
     exchanges: tuple[Exchange, ...]
     settings: dict[str, Any] = field(default_factory=dict)  # the chat settings when it was saved
     model: dict[str, Any] = field(default_factory=dict)  # name, kind, engine
@@ -80,7 +84,9 @@ def _safe(name: str) -> str:
     return cleaned[:80] or "file"
 
 
-def transcript(conversation: Conversation, saved_at: datetime | None = None) -> tuple[dict[str, Any], list]:
+def transcript(
+    conversation: SavedConversation, saved_at: datetime | None = None
+) -> tuple[dict[str, Any], list]:
     """(the JSON transcript, [(file on disk, name in the zip)]) for `write_zip`."""
     files: list[tuple[str, str]] = []
     exchanges = []
@@ -103,7 +109,7 @@ def transcript(conversation: Conversation, saved_at: datetime | None = None) -> 
                     "text": exchange.answer,
                     "speech": speech,
                     "timings": exchange.timings,
-                    "notices": list(exchange.notices),
+                    "notices": [_saved_notice(n) for n in exchange.notices],
                 },
                 "settings": exchange.settings,
             }
@@ -119,10 +125,10 @@ def transcript(conversation: Conversation, saved_at: datetime | None = None) -> 
     return data, files
 
 
-def write_zip(conversation: Conversation, folder: Path | None = None) -> Path:
+def write_zip(conversation: SavedConversation, folder: Path | None = None) -> Path:
     """The conversation as one zip in a fresh temporary folder (or `folder`)."""
     if not conversation.exchanges:
-        raise InputError("There is nothing to download yet; send a message first.")
+        raise InputError("transcript.nothing")
     now = datetime.now(UTC)
     data, files = transcript(conversation, now)
     target = Path(folder or tempfile.mkdtemp(prefix="omni-conversation-"))
@@ -139,7 +145,7 @@ def write_zip(conversation: Conversation, folder: Path | None = None) -> Path:
 # --------------------------------------------------------------------------------------------------
 
 
-def read(path: str, into: Path | None = None) -> Conversation:
+def read(path: str, into: Path | None = None) -> SavedConversation:
     """A saved conversation (.zip or .json); its media is unpacked into `into` (a temp folder)."""
     name = display_name(path)
     folder = Path(into or tempfile.mkdtemp(prefix="omni-loaded-"))
@@ -151,10 +157,7 @@ def read(path: str, into: Path | None = None) -> Conversation:
         else:
             data = _json(Path(path).read_bytes(), name)
     except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputError(
-            f"“{name}” could not be read as a saved conversation; choose the zip or json that "
-            "“Download the conversation” made."
-        ) from exc
+        raise InputError("transcript.unreadable", name=name) from exc
     return _conversation(data, folder, name)
 
 
@@ -164,12 +167,9 @@ def _json(raw: bytes, name: str) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         data = None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InputError(
-            f"“{name}” is not a conversation saved by this demo; choose the zip or json that "
-            "“Download the conversation” made."
-        )
+        raise InputError("transcript.not_ours", name=name)
     if not isinstance(data.get("version"), int) or data["version"] > VERSION:
-        raise InputError(f"“{name}” was saved by a newer version of this demo; update the demo to load it.")
+        raise InputError("transcript.newer", name=name)
     return data
 
 
@@ -187,7 +187,7 @@ def _unpack(archive: zipfile.ZipFile, data: dict[str, Any], folder: Path, name: 
     wanted = {m for m in (_member(n) for n in _named_files(data)) if m}
     members = [info for info in archive.infolist() if info.filename in wanted]
     if sum(info.file_size for info in members) > _MAX_UNPACKED:
-        raise InputError(f"“{name}” unpacks to more than 4 GiB; load a smaller conversation.")
+        raise InputError("transcript.too_big", name=name)
     for info in members:
         target = folder / info.filename
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +214,7 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _conversation(data: dict[str, Any], folder: Path, name: str) -> Conversation:
+def _conversation(data: dict[str, Any], folder: Path, name: str) -> SavedConversation:
     exchanges: list[Exchange] = []
     missing = 0
     for raw in _list(data.get("exchanges")):
@@ -237,12 +237,12 @@ def _conversation(data: dict[str, Any], folder: Path, name: str) -> Conversation
                 timings=_dict(answer.get("timings")),
                 settings=_dict(_dict(raw).get("settings")),
                 speech=str(speech) if speech else None,
-                notices=tuple(n for n in _list(answer.get("notices")) if isinstance(n, str)),
+                notices=tuple(n for n in map(_loaded_notice, _list(answer.get("notices"))) if n),
             )
         )
     if not exchanges:
-        raise InputError(f"“{name}” holds no conversation to load.")
-    return Conversation(tuple(exchanges), _dict(data.get("settings")), _dict(data.get("model")), missing)
+        raise InputError("transcript.empty", name=name)
+    return SavedConversation(tuple(exchanges), _dict(data.get("settings")), _dict(data.get("model")), missing)
 
 
 def _found(folder: Path, name: object) -> Path | None:
@@ -253,13 +253,28 @@ def _found(folder: Path, name: object) -> Path | None:
     return path if path.is_file() else None
 
 
-def loaded_note(conversation: Conversation, name: str) -> str:
+def _saved_notice(notice: str) -> str | dict[str, Any]:
+    """A notice as its English text, with its key and fields where it has them (so a page in another
+    language shows it in that language when the conversation is loaded again)."""
+    return {"text": str(notice), **notice.as_dict()} if isinstance(notice, Sentence) else notice
+
+
+def _loaded_notice(saved: object) -> str:
+    """A saved notice back as a `Sentence`; its English text where this version lacks its key."""
+    if isinstance(saved, str):
+        return saved
+    if not isinstance(saved, dict):
+        return ""
+    try:
+        return sentence_from(saved)
+    except ValueError:
+        return saved["text"] if isinstance(saved.get("text"), str) else ""
+
+
+def loaded_note(conversation: SavedConversation, name: str) -> str:
     """One sentence about what could not be brought back, or ""."""
     if not conversation.missing:
         return ""
     if conversation.missing == 1:
-        return f"One attached file was not in “{name}”, so it was left out; load the zip to bring it back."
-    return (
-        f"{conversation.missing} attached files were not in “{name}”, so they were left out; "
-        "load the zip to bring them back."
-    )
+        return Sentence("transcript.one_missing", name=name)
+    return Sentence("transcript.missing", missing=conversation.missing, name=name)

@@ -227,7 +227,9 @@ class Result:
     audio: np.ndarray | None  # float32 mono, the whole speech (the concatenated chunks)
     timings: Timings
     sample_rate: int = SAMPLE_RATE
-    notices: tuple[str, ...] = ()  # e.g. "2 older media turns were left out"
+    notices: tuple[
+        str, ...
+    ] = ()  # `omni_demo.i18n.Sentence`s, e.g. "The media of 2 older turns was left out…"
 
 
 Event = TextDelta | AudioChunk | Preparing | Result

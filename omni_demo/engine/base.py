@@ -51,4 +51,4 @@ def check_voice(request: Request, caps: Capabilities) -> None:
     if voice.lower() in {v.lower() for v in caps.voices}:
         return
     names = ", ".join(caps.voices)
-    raise InputError(f"The voice “{voice}” does not exist for this model; choose one of {names}.")
+    raise InputError("engine.no_voice", voice=voice, names=names)

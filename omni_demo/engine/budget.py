@@ -72,10 +72,7 @@ def chat_text(processor: Any, model_input: ModelInput) -> str:
         tokenize=False,
     )
     if any(tool["function"]["name"] not in text for tool in model_input.tools):
-        raise InputError(
-            "The loaded model's chat template does not write tools into the prompt, so it can't call "
-            "functions; start the demo with a Qwen3-Omni checkpoint."
-        )
+        raise InputError("tools.no_template")
     return text
 
 
@@ -135,21 +132,13 @@ def check_limit(found: Estimate, limit: int) -> None:
     """One sentence when the request is longer than `limit` input tokens."""
     if found.total <= limit:
         return
-    # Each sentence is written whole (not a shared opening plus an ending) so that its translation
-    # template matches exactly one English sentence.
     total, cap = f"{found.total:,}", f"{limit:,}"
     if found.video_size is None or found.video_tokens_per_s <= 0:
-        raise InputError(
-            f"This request needs about {total} input tokens, over this server's limit of {cap}; "
-            "use shorter clips, fewer attachments, or press Clear to start over."
-        )
+        raise InputError("budget.over", total=total, cap=cap)
     others = found.total - found.tokens.get("video", 0)
     seconds = max(0, math.floor((limit - others) / found.video_tokens_per_s))
     width, height = found.video_size
-    raise InputError(
-        f"This request needs about {total} input tokens, over this server's limit of {cap}; "
-        f"a {width}×{height} video may be at most about {seconds} s long here — trim it."
-    )
+    raise InputError("budget.over_video", total=total, cap=cap, width=width, height=height, seconds=seconds)
 
 
 def default_limit(model: Any, speaks: bool) -> int:

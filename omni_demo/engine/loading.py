@@ -88,9 +88,7 @@ def resolve_model(settings: Settings, cuda: bool) -> tuple[str, Path | str]:
     if name == PREVIEW or name.startswith(PREVIEW + "-"):
         variant = name.removeprefix(PREVIEW).lstrip("-") or "instruct"
         if variant not in VARIANTS:
-            raise ModelLoadError(
-                f"Unknown preview model “{name}”; use preview, preview-thinking or preview-captioner."
-            )
+            raise ModelLoadError("load.unknown_preview", name=name)
         return name, ensure_preview(settings.cache_dir, variant)  # type: ignore[arg-type]
     return name, name
 
@@ -107,10 +105,7 @@ def _load_pretrained(source: Path | str, cuda: bool) -> tuple[Any, Any]:
         processor = Qwen3OmniMoeProcessor.from_pretrained(source)
     except (OSError, ValueError) as exc:
         log.debug("load failed", exc_info=True)
-        raise ModelLoadError(
-            f"Could not load the checkpoint “{source}”: give a Hugging Face id such as {DEFAULT_GPU_MODEL}, "
-            "a local folder with its config.json and weights, or --model preview."
-        ) from exc
+        raise ModelLoadError("load.failed", source=source, example=DEFAULT_GPU_MODEL) from exc
     return model, processor
 
 

@@ -36,6 +36,7 @@ from omni_demo.engine.served import Served
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
 from omni_demo.errors import GenerationCancelled, InputError, OmniError
+from omni_demo.i18n import Sentence
 from omni_demo.presets import reply_sampling
 from omni_demo.types import (
     SAMPLE_RATE,
@@ -172,10 +173,7 @@ class LocalEngine:
             finished = True
         except _out_of_memory_types() as exc:
             log.warning("out of GPU memory: %s", (str(exc).splitlines() or [""])[0])
-            raise OmniError(
-                "The GPU ran out of memory for this request; send shorter or fewer clips, smaller images "
-                "or videos, ask for fewer new tokens or no speech, or clear the chat to drop older media."
-            ) from exc
+            raise OmniError("engine.out_of_memory") from exc
         finally:
             del inputs
             if not finished:  # an OOM, a Stop or a failure: give the GPU memory it held back
@@ -215,7 +213,7 @@ class LocalEngine:
     def _clip_limit(self) -> float:
         return self.options.max_clip_seconds
 
-    def _captioner_note(self, model_input: ModelInput) -> tuple[str, ...]:
+    def _captioner_note(self, model_input: ModelInput) -> tuple[Sentence, ...]:
         """The Captioner's card recommends clips of at most 30 s (longer ones lose detail): say so."""
         if self._info.capabilities.kind is not ModelKind.CAPTIONER or not model_input.audio:
             return ()
@@ -223,8 +221,7 @@ class LocalEngine:
         if seconds <= CAPTIONER_MAX_SECONDS + 0.5:
             return ()
         return (
-            f"The clip is {seconds:.0f} s long; the Captioner is made for clips of up to "
-            f"{CAPTIONER_MAX_SECONDS:.0f} s, so its caption may miss details of a longer one.",
+            Sentence("engine.captioner_long", seconds=f"{seconds:.0f}", limit=f"{CAPTIONER_MAX_SECONDS:.0f}"),
         )
 
     # -- media and processor (before the lock), then the GPU (under it) ----------------------------
@@ -270,7 +267,7 @@ class LocalEngine:
             raise
         except (ValueError, RuntimeError, OSError) as exc:
             log.exception("processor failed")
-            raise InputError("The model could not read one of the attached files; try another file.") from exc
+            raise InputError("engine.unreadable_file") from exc
         return inputs
 
     def _generate_kwargs(self, request: Request) -> dict[str, Any]:

@@ -3,10 +3,9 @@
 - Page text the UI owns (labels, buttons, notices, the timings line) is looked up by a stable id in
   `omni_demo.i18n.ui.UI`, which holds both languages side by side: `text("chat.send", lang)`.
 - Sentences written by the model side (errors, notices, notes; `media`, `conversation`, `answers`,
-  `cookbook`, the engine) stay in English where they are raised, as gettext does: the English sentence
-  is its own id. `omni_demo.i18n.sentences.SENTENCES` maps each English template to its Chinese, and
-  `localize(sentence, lang)` finds the template a sentence was made from and fills the Chinese one with
-  the same values (file names, numbers, nested sentences, which are translated too).
+  `cookbook`, the engine) are made as a `Sentence`: a key of `omni_demo.i18n.sentences.SENTENCES` (or of
+  `UI`) and its fields. As a `str` a sentence is its English text, which tests, logs and the API read;
+  `render(sentence, lang)` writes it in the page's language where the UI shows it.
 
 Prompts sent to the model are never translated. Nothing here imports gradio; `omni_demo.ui.i18n`
 hands the catalog to Gradio's `gr.I18n`.
@@ -16,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from omni_demo.i18n.sentences import FRAGMENTS, SENTENCES
+from omni_demo.i18n.sentences import SENTENCES
 from omni_demo.i18n.ui import UI
 from omni_demo.types import Timings
 
@@ -36,7 +35,7 @@ def language(value: str | None) -> str:
 
 
 def fill(template: str, values: Mapping[str, object]) -> str:
-    """`str.format` for templates whose fields may be any text (`{_KIND_WORDS[by_ext]}`)."""
+    """`str.format` for templates whose fields are plain names, with literal braces doubled."""
 
     def one(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -45,6 +44,11 @@ def fill(template: str, values: Mapping[str, object]) -> str:
         return str(values[match.group(1)])
 
     return _TOKEN.sub(one, template)
+
+
+def fields_of(template: str) -> frozenset[str]:
+    """The names of a template's fields."""
+    return frozenset(m.group(1) for m in _TOKEN.finditer(template) if m.group(1) is not None)
 
 
 def text(key: str, lang: str, **values: object) -> str:
@@ -63,90 +67,100 @@ def both(key: str, **values: object) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Pattern:
-    english: str
-    regex: re.Pattern[str]
-    fields: tuple[str, ...]
-    literal: int  # characters of fixed text: the most specific template wins
-
-
-def _pattern(english: str) -> _Pattern:
-    parts: list[str] = []
-    fields: list[str] = []
-    literal = 0
-    position = 0
-    for match in _TOKEN.finditer(english):
-        fixed = english[position : match.start()]
-        parts.append(re.escape(fixed))
-        literal += len(fixed)
-        if match.group(0) in ("{{", "}}"):
-            parts.append(re.escape(match.group(0)[0]))
-            literal += 1
-        else:
-            parts.append(f"(?P<f{len(fields)}>.+?)")
-            fields.append(match.group(1))
-        position = match.end()
-    tail = english[position:]
-    parts.append(re.escape(tail))
-    literal += len(tail)
-    return _Pattern(english, re.compile("".join(parts) + r"\Z", re.DOTALL), tuple(fields), literal)
-
-
 @cache
-def _patterns() -> tuple[_Pattern, ...]:
-    return tuple(sorted((_pattern(e) for e in SENTENCES), key=lambda p: -p.literal))
+def catalog() -> dict[str, tuple[str, str]]:
+    """Every key a `Sentence` may name: the model side's sentences and the UI's own texts."""
+    return {**UI, **SENTENCES}
 
 
-def _fragment(value: str, lang: str) -> str:
-    """A value inside a sentence: a known phrase or a whole sentence is translated, a name is kept."""
-    if value in FRAGMENTS:
-        return FRAGMENTS[value]
-    translated = translate(value, lang)
-    return value if translated is None else translated
+class Sentence(str):
+    """A sentence for the user, kept as its catalog key and fields; as a `str` it is the English text.
+
+    Made with a key the catalog lacks, or with other fields than the English template's, it raises at
+    once: a sentence can't be written any other way, so every one of them has its Chinese. A field
+    may hold another `Sentence` (or `Words`), rendered in the same language as the whole.
+    """
+
+    key: str
+    fields: dict[str, object]
+
+    def __new__(cls, key: str, /, **fields: object) -> Sentence:
+        if key not in catalog():
+            raise KeyError(f"no sentence {key!r} in the catalog (omni_demo/i18n/sentences.py)")
+        english = catalog()[key][0]
+        if set(fields) != fields_of(english):
+            raise TypeError(
+                f"sentence {key!r} takes the fields {sorted(fields_of(english))}, got {sorted(fields)}"
+            )
+        made = super().__new__(cls, _rendered(english, fields, EN))
+        made.key, made.fields = key, dict(fields)
+        return made
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, object]]:
+        return (self.key,), dict(self.fields)  # copies and pickles are made again from the key
+
+    def render(self, lang: str) -> str:
+        if language(lang) == EN:
+            return str(self)
+        return _rendered(catalog()[self.key][1], self.fields, lang)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The key and fields as JSON (a saved conversation's notices, a live error event)."""
+        fields = {
+            name: v.as_dict() if isinstance(v, Sentence | Words) else v for name, v in self.fields.items()
+        }
+        return {"key": self.key, "fields": fields}
 
 
-def translate(sentence: str, lang: str) -> str | None:
-    """The sentence in `lang`, or None when no template of the catalog made it."""
-    if language(lang) == EN:
-        return sentence
-    if sentence in FRAGMENTS:
-        return FRAGMENTS[sentence]
-    for pattern in _patterns():
-        match = pattern.regex.match(sentence)
-        if match is None:
-            continue
-        values: dict[str, str] = {}
-        for index, field in enumerate(pattern.fields):
-            values.setdefault(field, _fragment(match.group(f"f{index}"), lang))
-        return fill(SENTENCES[pattern.english], values)
-    return None
+class Words(str):
+    """A phrase that carries its own translation (data such as a cookbook case's title), for a field."""
+
+    zh: str
+
+    def __new__(cls, english: str, zh: str) -> Words:
+        made = super().__new__(cls, english)
+        made.zh = zh
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str]:
+        return str(self), self.zh
+
+    def render(self, lang: str) -> str:
+        return self.zh if language(lang) == ZH else str(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"en": str(self), "zh": self.zh}
 
 
-def localize(sentence: str, lang: str) -> str:
-    """The sentence in `lang`; a sentence the catalog lacks is shown in English rather than lost."""
-    if not sentence:
-        return sentence
-    translated = translate(sentence, lang)
-    if translated is not None:
-        return translated
-    # Several sentences in one string ("A. B."): translate each one.
-    pieces = re.split(r"(?<=[.;!?])\s+(?=[A-Z“\"])", sentence)
-    if len(pieces) > 1:
-        return "".join(localize(piece, lang) for piece in pieces)
-    return sentence
+def _rendered(template: str, fields: Mapping[str, object], lang: str) -> str:
+    return fill(template, {name: render(value, lang) for name, value in fields.items()})
 
 
-@cache
-def _ui_by_english() -> dict[str, str]:
-    """Page texts without fields, by their English: lets a UI sentence travel as an OmniError."""
-    return {english: key for key, (english, _) in UI.items() if "{" not in english}
+def render(value: object, lang: str) -> str:
+    """A `Sentence` or `Words` in `lang`; anything else (a file name, a number) as it is."""
+    if isinstance(value, Sentence | Words):
+        return value.render(lang)
+    return str(value)
 
 
-def localize_any(sentence: str, lang: str) -> str:
-    """Like `localize`, and also knows the UI's own sentences (raised in English by the handlers)."""
-    key = _ui_by_english().get(sentence)
-    return text(key, lang) if key is not None else localize(sentence, lang)
+def sentence_from(data: object) -> str:
+    """`Sentence.as_dict()` back as the sentence; a plain string stays itself. Raises ValueError for
+    anything else, or for a key or fields this version's catalog lacks."""
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, dict):
+        raise ValueError(f"not a sentence: {data!r}")
+    if set(data) == {"en", "zh"}:
+        return Words(str(data["en"]), str(data["zh"]))
+    fields = data.get("fields")
+    if not isinstance(data.get("key"), str) or not isinstance(fields, dict):
+        raise ValueError(f"not a sentence: {data!r}")
+    try:
+        return Sentence(
+            data["key"], **{str(k): sentence_from(v) if isinstance(v, dict) else v for k, v in fields.items()}
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------------------------------

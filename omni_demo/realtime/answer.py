@@ -117,7 +117,7 @@ class Answer:
                     break
                 self._loop.call_soon_threadsafe(self._on_engine_event, item)
         except OmniError as exc:
-            self._loop.call_soon_threadsafe(self._fail, str(exc))
+            self._loop.call_soon_threadsafe(self._fail, str(exc), exc.sentence.as_dict())
         except Exception:  # a fault in the engine: logged once here, one sentence to the client
             log.exception("live answer failed")
             self._loop.call_soon_threadsafe(self._fail, "The answer failed on the server; try again.")
@@ -154,11 +154,15 @@ class Answer:
             self._send(event("response.output_text.done", text=self.item.text, **self._ids))
         self._send(event("response.done", response=self.as_dict(status)))
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, sentence: dict[str, Any] | None = None) -> None:
+        """End the answer with `message` (English); `sentence` (its key and fields) lets the page
+        show it in the page's language."""
         if self.done:
             return
         self.done = True
         error = {"type": "server_error", "code": "response_failed", "message": message}
+        if sentence is not None:
+            error["sentence"] = sentence
         self._send(event("error", error=error))
         self._send(event("response.done", response=self.as_dict("failed")))
 

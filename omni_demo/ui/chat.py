@@ -13,6 +13,7 @@ from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n.cases import PRESET_TEXT
 from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, preset_name, reply_sampling
+from omni_demo.transcript import Exchange
 from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
@@ -145,9 +146,11 @@ def _options(values: tuple[Any, ...]) -> ChatOptions:
 
 def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
     caps = engine.info.capabilities
-    turns = gr.State([])  # list[Turn]: this browser session's conversation
-    locked_aiv = gr.State(None)  # "audio in video" as fixed by the conversation's first turn
+    # This browser session's conversation, kept once: the chat's messages and the model's turns are
+    # derived from it (see `handlers`).
     exchanges = gr.State([])  # list[Exchange]: each answer with its settings, timings and speech
+    pending = gr.State(None)  # Exchange | None: the question being answered, with its answer so far
+    locked_aiv = gr.State(None)  # "audio in video" as fixed by the conversation's first turn
     lang = lang_box()
     with gr.Row():
         with gr.Column(scale=3):
@@ -201,8 +204,8 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
     gr.on(
         triggers,
         partial(_submit, engine),
-        [box, webcam, chatbot, turns, locked_aiv, asked, *panel.inputs, lang],
-        [box, webcam, chatbot, turns, locked_aiv, asked],
+        [box, webcam, chatbot, exchanges, pending, locked_aiv, asked, *panel.inputs, lang],
+        [box, webcam, chatbot, exchanges, pending, locked_aiv, asked],
         show_progress="hidden",
         concurrency_limit=None,
         js=LANG_JS,
@@ -210,8 +213,8 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
     )
     running = asked.change(
         partial(_reply, engine),
-        [chatbot, turns, exchanges, *panel.inputs, lang],
-        [chatbot, turns, speech, exchanges],
+        [exchanges, pending, *panel.inputs, lang],
+        [chatbot, pending, speech, exchanges],
         concurrency_id=GPU,
         concurrency_limit=1,
         show_progress="minimal",
@@ -220,27 +223,28 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
     )
     running.then(lambda: _open_box(caps), None, box, queue=False, api_visibility=PRIVATE)
     stop.click(lambda: _open_box(caps), None, box, cancels=[running], queue=False, api_visibility=PRIVATE)
-    cleared = [chatbot, turns, locked_aiv, speech, box, exchanges]
+    cleared = [chatbot, pending, locked_aiv, speech, box, exchanges]
     if comments is not None:
         feedback.wire_chat(store, engine, chatbot, exchanges, comments)
         cleared += [comments.rated, comments.status]
     clear.click(
-        lambda: ([], [], None, None, _open_box(caps), [], *([None, ""] if comments else [])),
+        lambda: ([], None, None, None, _open_box(caps), [], *([None, ""] if comments else [])),
         None,
         cleared,
         cancels=[running],
         queue=False,
         api_visibility=PRIVATE,
     )
-    takeaway.wire(engine, away, [chatbot, turns, locked_aiv, exchanges], panel.inputs)
+    takeaway.wire(engine, away, [chatbot, pending, locked_aiv, exchanges], panel.inputs)
 
 
 def _submit(
     engine: Engine,
     message: Any,
     cam: str | None,
-    history: list,
-    state: list,
+    shown: list,
+    log: list[Exchange],
+    pending: Exchange | None,
     locked: bool | None,
     asked: int,
     *values: Any,
@@ -249,21 +253,23 @@ def _submit(
     *options, lang_now = values
     caps = engine.info.capabilities
 
-    def added() -> tuple[list, list[Turn], bool]:
+    def added() -> tuple[list, list[Exchange], Exchange, bool]:
         turn = _turn_from_inputs(message, cam, caps)
-        return handlers.add_user_turn(engine, turn, history, state, locked, _options(options))
+        return handlers.add_user_turn(engine, turn, shown, log, pending, locked, _options(options), lang_now)
 
     result = handlers.checked(lang_now, added)
     if result is None:
         return gr.skip()
-    history_out, turns_out, aiv = result
-    return _locked_box(caps), None, history_out, turns_out, aiv, asked + 1
+    messages, conversation, asked_now, aiv = result
+    return _locked_box(caps), None, messages, conversation, asked_now, aiv, asked + 1
 
 
-def _reply(engine: Engine, history: list, state: list, log: list, *values: Any) -> Iterator[Any]:
+def _reply(engine: Engine, log: list[Exchange], pending: Exchange | None, *values: Any) -> Iterator[Any]:
     *options, lang_now = values
+    if pending is None:  # nothing asked (a stale event): nothing to answer
+        return
     with handlers.shown_to_user(lang_now):
-        yield from handlers.respond(engine, history, state, _options(options), log, lang_now)
+        yield from handlers.respond(engine, log, pending, _options(options), lang_now)
 
 
 def _feedback_box() -> feedback.CommentBox:

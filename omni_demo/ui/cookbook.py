@@ -45,7 +45,7 @@ from omni_demo.cookbook import (
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore
-from omni_demo.i18n import EN, LANGUAGES, localize, text, timings_line
+from omni_demo.i18n import EN, LANGUAGES, render, text, timings_line
 from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
 from omni_demo.presets import DEFAULT_SAMPLING, PREVIEW_MAX_TOKENS
 from omni_demo.transcript import Exchange
@@ -87,7 +87,7 @@ def _named(names: Sequence[str], table: dict[str, str]) -> list[tuple[Any, str]]
 def case_header(case: Case, lang: str) -> str:
     """The case's title, description and upstream settings line in `lang`."""
     title, description = (case.title, case.description) if lang == EN else CASE_TEXT[case.id]
-    parts = " · ".join(localize(part, lang) for part in case.settings_line().split(" · "))
+    parts = " · ".join(part.render(lang) for part in case.settings())
     return f"### {title}\n{description}\n\n{text('cb.upstream', lang, line=parts)}"
 
 
@@ -205,7 +205,7 @@ def _case_panel(engine: Engine, case: Case, visible: bool, store: FeedbackStore 
         note = kind_note(case, caps, preview=engine.info.is_preview)
         if note:
             gr.Markdown(
-                _in_every_language(lambda code: text("cb.model_note", code, note=localize(note, code))),
+                _in_every_language(lambda code: text("cb.model_note", code, note=render(note, code))),
                 elem_id=f"kind-note-{case.id}",
             )
         with gr.Row():
@@ -441,7 +441,7 @@ def tools_prompt(engine: Engine, tools_json: str, system: str, lang: str = EN) -
     try:
         return engine.system_turn(system or "", parse_tools_json(tools_json))
     except OmniError as exc:
-        return text("cb.not_valid", lang, error=localize(str(exc), lang))
+        return text("cb.not_valid", lang, error=exc.render(lang))
 
 
 def _persona_picker(case: Case) -> gr.Dropdown | None:
@@ -631,7 +631,7 @@ def _stream(
             rendered = render_answer(case, caps, event.text, paths, done=True)
             updates = outputs.shown(rendered, done=True, lang=lang)
             notes = [n for n in (rendered.note, *event.notices) if n]
-            updates[outputs.notes] = "\n\n".join(text("cb.note", lang, note=localize(n, lang)) for n in notes)
+            updates[outputs.notes] = "\n\n".join(text("cb.note", lang, note=render(n, lang)) for n in notes)
             updates[outputs.timings] = text("cb.timings", lang, line=timings_line(event.timings, lang))
             updates[outputs.last] = _exchange(case, request, event)
             yield updates

@@ -18,7 +18,7 @@ from omni_demo import feedback
 from omni_demo.engine.base import Engine, engine_name
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore, Source
-from omni_demo.i18n import localize, text
+from omni_demo.i18n import text
 from omni_demo.transcript import Exchange
 from omni_demo.ui.i18n import LANG_JS, lang_box, t
 
@@ -87,7 +87,7 @@ def save(
     try:
         store.save(entry, media)
     except OmniError as exc:
-        return False, localize(str(exc), source.lang)
+        return False, exc.render(source.lang)
     number = index + 1
     if comment.strip():
         return True, text("fb.comment_saved", source.lang, number=number)

@@ -1,15 +1,17 @@
 """Event handlers of the chat tab, and the one place where OmniError becomes gr.Error.
 
-Handlers never mutate the history they receive (`list(history)`), so a failed or cancelled
-request leaves every other session and the conversation so far untouched.
+A chat session keeps its conversation once: its `Exchange`s (each question with its answer), plus the
+one being answered (`pending`, its answer so far, which stays there when Stop cuts it short). The chat's
+messages and the model's turns are derived from them. Handlers never mutate what they receive, so a
+failed or cancelled request leaves every other session and the conversation so far untouched.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,10 +21,10 @@ from omni_demo import media
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.housekeeping.tempfiles import reply_files
-from omni_demo.i18n import EN, localize_any, text
+from omni_demo.i18n import EN, text
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, Sampling, TextDelta, Turn
-from omni_demo.ui.render import Message, notice_message, reply_messages, user_messages
+from omni_demo.ui.render import Message, history_of, notice_message, reply_messages, user_messages
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,13 +73,13 @@ UNEXPECTED = text("error.unexpected", EN)
 def shown_to_user(lang: str = EN) -> Iterator[None]:
     """The one boundary where errors become what the user reads, in the page's language.
 
-    OmniError's sentence is shown as it is (translated); anything else is a bug: logged with its stack
+    OmniError's sentence is shown, rendered in `lang`; anything else is a bug: logged with its stack
     trace, and summarised in one sentence rather than Gradio's generic text.
     """
     try:
         yield
     except OmniError as exc:
-        raise gr.Error(localize_any(str(exc), lang), print_exception=False) from exc
+        raise gr.Error(exc.render(lang), print_exception=False) from exc
     except gr.Error:
         raise
     except Exception as exc:
@@ -103,57 +105,74 @@ def new_user_turn(text: str, files: list[str]) -> Turn:
     return Turn("user", text=text.strip(), media=items)
 
 
+def turns_of(exchanges: Sequence[Exchange]) -> list[Turn]:
+    """The model's turns of a conversation: each question, then its answer."""
+    return [turn for exchange in exchanges for turn in (exchange.user, Turn("assistant", exchange.answer))]
+
+
+def conversation_of(exchanges: Sequence[Exchange], pending: Exchange | None) -> list[Exchange]:
+    """The conversation so far: a pending exchange left by Stop is part of it, its answer cut there."""
+    return [*exchanges, pending] if pending is not None else list(exchanges)
+
+
 def add_user_turn(
     engine: Engine,
     turn: Turn,
-    history: list[Message],
-    turns: list[Turn],
+    shown: Sequence[Message],
+    exchanges: Sequence[Exchange],
+    pending: Exchange | None,
     locked_audio_in_video: bool | None,
     options: ChatOptions,
-) -> tuple[list[Message], list[Turn], bool]:
-    """Validate the new turn against the whole conversation, then append it (to copies)."""
-    if history and not turns:
+    lang: str = EN,
+) -> tuple[list[Message], list[Exchange], Exchange, bool]:
+    """Validate the new turn against the whole conversation; then (the chat's messages, the
+    conversation so far, the new pending exchange, audio in video as now fixed), all new lists."""
+    conversation = conversation_of(exchanges, pending)
+    if shown and not conversation:
         # The page still shows a conversation the server no longer holds: its session was the one
         # unused longest when more sessions than `--max-sessions` were open.
-        raise OmniError(text("chat.forgotten", EN))
+        raise OmniError("chat.forgotten")
     if locked_audio_in_video is not None and locked_audio_in_video != options.audio_in_video:
-        raise OmniError(text("chat.aiv_locked", EN))
-    new_turns = [*turns, turn]
-    engine.check(options.request(new_turns))
-    return [*history, *user_messages(turn)], new_turns, options.audio_in_video
+        raise OmniError("chat.aiv_locked")
+    engine.check(options.request([*turns_of(conversation), turn]))
+    asked = Exchange(turn, "", settings=asdict(options))
+    messages = [*history_of(conversation, engine.info.capabilities, lang), *user_messages(turn)]
+    return messages, conversation, asked, options.audio_in_video
 
 
 def respond(
     engine: Engine,
-    history: list[Message],
-    turns: list[Turn],
+    exchanges: Sequence[Exchange],
+    pending: Exchange,
     options: ChatOptions,
-    exchanges: list[Exchange] = (),  # type: ignore[assignment]
     lang: str = EN,
 ) -> Iterator[tuple[Any, Any, Any, Any]]:
-    """Stream the reply: (chat history, turns, speech chunk, exchanges) updates; gr.skip() where unchanged.
+    """Answer `pending`: (chat messages, pending exchange, speech chunk, exchanges) updates; gr.skip()
+    where unchanged.
 
-    The last update appends the finished `Exchange` (the answer with its settings, timings and WAV).
+    While the answer streams, `pending` holds it so far (what Stop leaves); the last update moves the
+    finished `Exchange` (the answer with its settings, timings and WAV) into the exchanges. A failure
+    leaves the exchanges as they were and drops the question, so the conversation goes on without it.
     """
     caps = engine.info.capabilities
-    base, reply = list(history), ""
+    earlier = history_of(exchanges, caps, lang)
+    base, reply = [*earlier, *user_messages(pending.user)], ""
     try:
-        for event in engine.stream(options.request(list(turns))):
+        for event in engine.stream(options.request([*turns_of(exchanges), pending.user])):
             if isinstance(event, TextDelta):
                 reply += event.text
                 messages = reply_messages(reply, caps, done=False, lang=lang)
-                yield [*base, *messages], [*turns, Turn("assistant", reply)], gr.skip(), gr.skip()
+                yield [*base, *messages], replace(pending, answer=reply), gr.skip(), gr.skip()
             elif isinstance(event, AudioChunk):
                 yield gr.skip(), gr.skip(), (event.sample_rate, media.to_int16(event.samples)), gr.skip()
             elif isinstance(event, Preparing):
                 yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # gives Stop its chance before the GPU
             elif isinstance(event, Result):
-                exchange = _exchange(turns[-1], event, options)
+                exchange = _exchange(pending.user, event, options)
                 final = _final(base, event, caps, exchange.speech, lang)
-                yield final, [*turns, Turn("assistant", event.text)], gr.skip(), [*exchanges, exchange]
+                yield final, None, gr.skip(), [*exchanges, exchange]
     except Exception:
-        # Take the failed turn back out, so the conversation can go on without it.
-        yield base[: len(base) - len(user_messages(turns[-1]))], list(turns[:-1]), gr.skip(), gr.skip()
+        yield earlier, None, gr.skip(), gr.skip()
         raise
 
 

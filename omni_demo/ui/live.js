@@ -471,9 +471,10 @@ registerProcessor('omni-player', OmniPlayer);
     }
     const message = error.message || '';
     showError({ message });
-    if (lang() !== 'en' && server && server.live_sentence) {
-      server.live_sentence(message, lang()).then((text) => {
-        if (live.error && live.error.message === message) showError({ message: text });
+    // The server's sentence in the page's language: the error carries its key and fields.
+    if (lang() !== 'en' && error.sentence && server && server.live_sentence) {
+      server.live_sentence(error.sentence, lang()).then((text) => {
+        if (text && live.error && live.error.message === message) showError({ message: text });
       }).catch(() => {});
     }
   }

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from omni_demo.engine.base import Engine
-from omni_demo.i18n import EN, LANGUAGES, localize_any, text
+from omni_demo.i18n import EN, LANGUAGES, render, sentence_from, text
 from omni_demo.i18n.cases import PRESET_TEXT
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, preset_name, reply_sampling
@@ -128,10 +128,14 @@ def _script(setup: dict[str, Any]) -> str:
 
 
 def live_sentence(args: Any) -> str:
-    """A sentence from the live endpoint in the page's language (called by live.js as
-    `server.live_sentence(message, lang)`); one the catalog lacks stays in English."""
-    message, lang = args if isinstance(args, list) and len(args) == 2 else (args, EN)
-    return localize_any(str(message), str(lang))
+    """An error's sentence from the live endpoint (its key and fields, as the error event carries
+    them) in the page's language; called by live.js as `server.live_sentence(sentence, lang)`. "" for
+    what it can't read, so the page keeps the English message."""
+    sentence, lang = args if isinstance(args, list) and len(args) == 2 else (args, EN)
+    try:
+        return render(sentence_from(sentence), str(lang))
+    except ValueError:
+        return ""
 
 
 def build_live_tab(engine: Engine) -> gr.HTML:

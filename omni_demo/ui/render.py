@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from omni_demo import i18n
 from omni_demo.answers import split_reply
-from omni_demo.i18n import EN, localize, timings_headline, timings_line
+from omni_demo.i18n import EN, render, timings_headline, timings_line
+from omni_demo.transcript import Exchange, timings_from_dict
 from omni_demo.types import Capabilities, Timings, Turn
 
 Message = dict[str, object]
@@ -62,10 +65,26 @@ def reply_messages(
     return messages
 
 
+def history_of(exchanges: Sequence[Exchange], caps: Capabilities, lang: str) -> list[Message]:
+    """The chat's messages of a conversation: each question, its notices, then its answer."""
+    history: list[Message] = []
+    for exchange in exchanges:
+        history.extend(user_messages(exchange.user))
+        history.extend(notice_message(n, lang) for n in exchange.notices)
+        timings = timings_from_dict(exchange.timings) if exchange.timings else None
+        history.extend(
+            reply_messages(
+                exchange.answer, caps, done=True, audio_path=exchange.speech, timings=timings, lang=lang
+            )
+        )
+    return history
+
+
 def notice_message(notice: str, lang: str = EN) -> Message:
+    """A notice (a `Sentence`, or a plain string kept from an older saved conversation) as a bubble."""
     title = i18n.text("reply.note", lang)
     return {
         "role": "assistant",
-        "content": localize(notice, lang),
+        "content": render(notice, lang),
         "metadata": {"title": title, "status": "done"},
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -10,13 +9,13 @@ import gradio as gr
 
 from omni_demo import transcript
 from omni_demo.engine.base import Engine, engine_name
-from omni_demo.i18n import localize, text
-from omni_demo.transcript import Conversation, Exchange, timings_from_dict
-from omni_demo.types import Capabilities, Turn
+from omni_demo.i18n import render, text
+from omni_demo.transcript import Exchange, SavedConversation
+from omni_demo.types import Capabilities
 from omni_demo.ui import handlers
 from omni_demo.ui.handlers import ChatOptions
 from omni_demo.ui.i18n import LANG_JS, lang_box, t
-from omni_demo.ui.render import Message, notice_message, reply_messages, user_messages
+from omni_demo.ui.render import history_of
 
 PRIVATE = "private"
 
@@ -51,28 +50,6 @@ def model_fields(engine: Engine) -> dict[str, Any]:
     }
 
 
-def history_of(exchanges: Sequence[Exchange], caps: Capabilities, lang: str) -> list[Message]:
-    """The chat bubbles of a conversation, as the chat showed them."""
-    history: list[Message] = []
-    for exchange in exchanges:
-        history.extend(user_messages(exchange.user))
-        history.extend(notice_message(n, lang) for n in exchange.notices)
-        timings = timings_from_dict(exchange.timings) if exchange.timings else None
-        history.extend(
-            reply_messages(
-                exchange.answer, caps, done=True, audio_path=exchange.speech, timings=timings, lang=lang
-            )
-        )
-    return history
-
-
-def turns_of(exchanges: Sequence[Exchange]) -> list[Turn]:
-    turns: list[Turn] = []
-    for exchange in exchanges:
-        turns.extend([exchange.user, Turn("assistant", exchange.answer)])
-    return turns
-
-
 def panel_values(settings: dict[str, Any], caps: Capabilities) -> list[Any]:
     """The settings column's values from a saved conversation; gr.skip() where missing or unusable."""
     values: list[Any] = []
@@ -89,15 +66,16 @@ def wire(
     chat: list[gr.components.Component],
     panel: list[gr.components.Component],
 ) -> None:
-    """`chat` = [chatbot, turns, locked audio-in-video, exchanges]; `panel` in ChatOptions' order."""
+    """`chat` = [chatbot, pending exchange, locked audio-in-video, exchanges]; `panel` in ChatOptions'
+    order."""
     caps = engine.info.capabilities
-    chatbot, turns, locked, exchanges = chat
+    chatbot, pending, locked, exchanges = chat
 
     def download(log: list[Exchange], *values: Any) -> Any:
         *options, lang = values
         with handlers.shown_to_user(lang):
             settings = asdict(ChatOptions(*options))
-            path = transcript.write_zip(Conversation(tuple(log), settings, model_fields(engine)))
+            path = transcript.write_zip(SavedConversation(tuple(log), settings, model_fields(engine)))
         return gr.File(value=str(path), visible=True), ""
 
     def load(upload: Any, lang: str) -> list[Any]:
@@ -110,11 +88,11 @@ def wire(
         lines = [text("tr.loaded", lang, answers=len(log), name=name)]
         note = transcript.loaded_note(conversation, name)
         if note:
-            lines.append(localize(note, lang))
+            lines.append(render(note, lang))
         settings = {**conversation.settings, "audio_in_video": aiv}
         return [
             history_of(log, caps, lang),
-            turns_of(log),
+            None,  # nothing is being answered
             aiv,
             log,
             *panel_values(settings, caps),
@@ -132,7 +110,7 @@ def wire(
     row.load.upload(
         load,
         [row.load, row.lang],
-        [chatbot, turns, locked, exchanges, *panel, row.status, row.file],
+        [chatbot, pending, locked, exchanges, *panel, row.status, row.file],
         js=LANG_JS,
         api_visibility=PRIVATE,
     )

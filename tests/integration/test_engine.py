@@ -18,7 +18,7 @@ from sentences import assert_one_sentence
 
 from omni_demo.engine.workers import worker
 from omni_demo.errors import InputError
-from omni_demo.i18n import ZH, localize
+from omni_demo.i18n import ZH, render
 from omni_demo.types import (
     SAMPLE_RATE,
     AudioChunk,
@@ -460,7 +460,7 @@ def test_captioner_preview_accepts_clips_over_30_seconds_with_a_note(
     (note,) = result.notices
     assert "40 s long" in note
     assert "up to 30 s" in note
-    assert localize(note, ZH) == (
+    assert render(note, ZH) == (
         "这段音频长 40 秒；Captioner 适用于不超过 30 秒的音频，对更长的音频，描述可能遗漏细节。"
     )
     short = Request(

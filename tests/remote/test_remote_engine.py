@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 import soundfile as sf
@@ -24,6 +25,7 @@ from sentences import assert_one_sentence
 from omni_demo.config import Settings
 from omni_demo.engine.remote.engine import RemoteEngine, load_remote
 from omni_demo.errors import InputError, ModelLoadError, OmniError
+from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, Media, ModelKind, Request, Result, Sampling, TextDelta, Turn
 from omni_demo.ui import handlers
 from omni_demo.ui.handlers import ChatOptions
@@ -351,17 +353,16 @@ def test_a_stream_that_breaks_midway(fake, word: str, start: str) -> None:
 
 def test_a_failed_reply_leaves_the_conversation_as_it_was(fake) -> None:
     engine = engine_for(fake("vllm-omni"), read_timeout_s=1.0)
-    first = Turn("user", "Hello")
-    history = [*user_messages(first), {"role": "assistant", "content": "Hi!"}]
-    turns = [first, Turn("assistant", "Hi!"), Turn("user", "Now fail #status=429")]
-    history = history + user_messages(turns[-1])
+    first = Exchange(Turn("user", "Hello"), "Hi!")
+    history = [*user_messages(first.user), {"role": "assistant", "content": "Hi!"}]
+    asked = Exchange(Turn("user", "Now fail #status=429"), "")
     options = ChatOptions("", "Ethan", True, False, 0.6, 0.95, 20, 64)
     updates = []
     with pytest.raises(OmniError):
-        updates.extend(handlers.respond(engine, history, turns, options))
-    chat, kept, _, _ = updates[-1]
-    assert kept == turns[:2]
-    assert chat == history[: len(history) - len(user_messages(turns[-1]))]
+        updates.extend(handlers.respond(engine, [first], asked, options))
+    chat, pending, _, kept = updates[-1]
+    assert (pending, kept) == (None, gr.skip())  # the question is dropped, the answers stay
+    assert chat == history
 
 
 # -------------------------------------------------------------------------------------------- stop

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import gradio as gr
@@ -19,6 +20,7 @@ from sentences import assert_one_sentence
 
 from omni_demo.engine.workers import worker
 from omni_demo.errors import InputError, OmniError
+from omni_demo.transcript import Exchange
 from omni_demo.types import Media, Request, Sampling, Turn
 from omni_demo.ui import handlers
 from omni_demo.ui.handlers import ChatOptions
@@ -89,9 +91,9 @@ def test_a_silent_video_is_answered_with_the_box_ticked(preview_engine, assets: 
     """The chat's default (audio in video on) takes a silent video without a sentence about sound."""
     silent = Turn("user", "What is in the room?", media=(Media("video", str(assets / "video_room.mp4")),))
     options = _options(audio_in_video=True, speak=False, max_new_tokens=4)
-    history, turns, locked = handlers.add_user_turn(preview_engine, silent, [], [], None, options)
+    _, log, pending, locked = handlers.add_user_turn(preview_engine, silent, [], [], None, None, options)
     assert locked is True
-    *_, last = handlers.respond(preview_engine, history, turns, options)
+    *_, last = handlers.respond(preview_engine, log, pending, options)
     _, _, _, exchanges = last
     assert exchanges[-1].timings["input_tokens"]["video"] > 0
     assert "audio" not in exchanges[-1].timings["input_tokens"]
@@ -149,8 +151,8 @@ def test_new_user_turn_refuses_unknown_file_types(name: str) -> None:
 
 def test_omni_error_reaches_the_user_as_the_same_sentence() -> None:
     with pytest.raises(gr.Error) as caught, handlers.shown_to_user():
-        raise InputError("Attach a shorter clip.")
-    assert caught.value.message == "Attach a shorter clip."
+        raise InputError("media.too_short", name="clip.wav")
+    assert caught.value.message == "“clip.wav” is too short to hear anything; record or choose a longer clip."
 
 
 def test_a_bug_is_summarised_in_one_sentence_not_a_traceback() -> None:
@@ -175,16 +177,22 @@ def test_add_user_turn_refuses_changing_audio_in_video_mid_conversation(
     preview_engine, locked: bool, requested: bool
 ) -> None:
     history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
-    turns = [Turn("user", "Hi"), Turn("assistant", "Hello")]
-    before = (copy.deepcopy(history), list(turns))
+    exchanges = [Exchange(Turn("user", "Hi"), "Hello")]
+    before = (copy.deepcopy(history), list(exchanges))
 
     with pytest.raises(OmniError) as info:
         handlers.add_user_turn(
-            preview_engine, Turn("user", "Again"), history, turns, locked, _options(audio_in_video=requested)
+            preview_engine,
+            Turn("user", "Again"),
+            history,
+            exchanges,
+            None,
+            locked,
+            _options(audio_in_video=requested),
         )
     assert_one_sentence(str(info.value))
     assert "Clear" in str(info.value)  # says how to start over
-    assert (history, turns) == before
+    assert (history, exchanges) == before
 
 
 @pytest.mark.integration
@@ -194,7 +202,7 @@ def test_a_conversation_the_server_dropped_is_not_answered_without_its_history(p
     # model forgot them.
     history = [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Hello Ada"}]
     with pytest.raises(OmniError) as info:
-        handlers.add_user_turn(preview_engine, Turn("user", "Who am I?"), history, [], None, _options())
+        handlers.add_user_turn(preview_engine, Turn("user", "Who am I?"), history, [], None, None, _options())
     assert_one_sentence(str(info.value))
     assert "Clear" in str(info.value)
 
@@ -204,30 +212,33 @@ def test_add_user_turn_returns_copies_and_locks_the_setting(
     preview_engine, assets: Path, tmp_path: Path
 ) -> None:
     history: list = []
-    turns: list[Turn] = []
+    exchanges: list[Exchange] = []
     first = Turn("user", "What do you hear?", media=(Media("audio", _speech_copy(assets, tmp_path)),))
 
-    history1, turns1, locked = handlers.add_user_turn(preview_engine, first, history, turns, None, _options())
+    history1, log1, pending1, locked = handlers.add_user_turn(
+        preview_engine, first, history, exchanges, None, None, _options()
+    )
 
-    assert (history, turns) == ([], [])  # the inputs are untouched
-    assert turns1 == [first]
+    assert (history, exchanges) == ([], [])  # the inputs are untouched
+    assert (log1, pending1.user, pending1.answer) == ([], first, "")
+    assert pending1.settings == asdict(_options())
     assert history1 == user_messages(first)
     assert locked is False
 
-    turns1_before = list(turns1)
     history1_before = copy.deepcopy(history1)
     second = Turn("user", "And now?")
-    conversation = [*turns1, Turn("assistant", "A voice.")]
-    history2, turns2, locked2 = handlers.add_user_turn(
-        preview_engine, second, history1, conversation, locked, _options()
+    conversation = [replace(pending1, answer="A voice.")]
+    conversation_before = list(conversation)
+    history2, log2, pending2, locked2 = handlers.add_user_turn(
+        preview_engine, second, history1, conversation, None, locked, _options()
     )
-    assert turns2 == [*conversation, second]
+    assert [*handlers.turns_of(log2), pending2.user] == [first, Turn("assistant", "A voice."), second]
     assert history2[: len(history1)] == history1
     assert history2[-1] == {"role": "user", "content": "And now?"}
-    assert (turns1, history1) == (turns1_before, history1_before)
+    assert (conversation, history1) == (conversation_before, history1_before)
     assert locked2 is False
     assert history2 is not history1
-    assert turns2 is not conversation
+    assert log2 is not conversation
 
 
 @pytest.mark.integration
@@ -235,19 +246,20 @@ def test_add_user_turn_validates_the_file_before_anything_runs(preview_engine, t
     broken = tmp_path / "broken.wav"
     broken.write_bytes(np.random.default_rng(0).bytes(4000))
     history: list = []
-    turns: list[Turn] = []
+    exchanges: list[Exchange] = []
     with pytest.raises(InputError) as info:
         handlers.add_user_turn(
             preview_engine,
             Turn("user", "?", media=(Media("audio", str(broken)),)),
             history,
-            turns,
+            exchanges,
+            None,
             None,
             _options(),
         )
     assert_one_sentence(str(info.value))
     assert "broken.wav" in str(info.value)
-    assert (history, turns) == ([], [])
+    assert (history, exchanges) == ([], [])
     assert not preview_engine.busy
 
 
@@ -255,12 +267,12 @@ def test_add_user_turn_validates_the_file_before_anything_runs(preview_engine, t
 def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: Path, tmp_path: Path) -> None:
     options = _options(max_new_tokens=12)
     turn = Turn("user", "Say something.", media=(Media("audio", _speech_copy(assets, tmp_path)),))
-    history, turns, _ = handlers.add_user_turn(preview_engine, turn, [], [], None, options)
-    history_before, turns_before = copy.deepcopy(history), list(turns)
+    history, log, pending, _ = handlers.add_user_turn(preview_engine, turn, [], [], None, None, options)
+    log_before, pending_before = list(log), copy.deepcopy(pending)
 
-    updates = list(handlers.respond(preview_engine, history, turns, options))
+    updates = list(handlers.respond(preview_engine, log, pending, options))
 
-    assert (history, turns) == (history_before, turns_before)  # respond works on copies too
+    assert (log, pending) == (log_before, pending_before)  # respond works on copies too
     skip = gr.skip()
     chunks = [u[2] for u in updates if u[2] != skip]
     assert chunks, "the speech must stream while the reply is made"
@@ -271,14 +283,18 @@ def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: P
     text_updates = [u for u in updates if u[0] != skip]
     assert len(text_updates) >= 2  # text deltas, then the final history
 
-    final_history, final_turns, final_speech, exchanges = updates[-1]
+    final_history, final_pending, final_speech, exchanges = updates[-1]
     assert final_speech == skip
-    assert final_turns[:-1] == turns
-    assert final_turns[-1].role == "assistant"
-    assert final_turns[-1].text.strip()
+    assert final_pending is None  # answered: nothing is pending any more
+    (exchange,) = exchanges
+    assert exchange.answer.strip()
+    # While it streamed, the pending exchange held the answer so far (what Stop would leave).
+    streamed = [u[1] for u in updates[:-1] if u[1] != skip]
+    assert streamed
+    assert all(p.user == turn and exchange.answer.startswith(p.answer) for p in streamed)
     assert final_history[: len(history)] == history
     reply = final_history[len(history) :]
-    assert reply[0] == {"role": "assistant", "content": final_turns[-1].text}
+    assert reply[0] == {"role": "assistant", "content": exchange.answer}
     audio = [m for m in reply if isinstance(m["content"], dict)]
     assert len(audio) == 1
     wav_path = Path(audio[0]["content"]["path"])
@@ -291,9 +307,7 @@ def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: P
     assert not preview_engine.busy
     # The finished answer is recorded for feedback and the download, with its settings and WAV.
     assert all(u[3] == skip for u in updates[:-1])
-    (exchange,) = exchanges
     assert exchange.user == turn
-    assert exchange.answer == final_turns[-1].text
     assert exchange.settings["max_new_tokens"] == 12
     assert exchange.timings["total_s"] > 0
     assert exchange.speech is not None
@@ -303,8 +317,10 @@ def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: P
 @pytest.mark.integration
 def test_respond_writes_the_reply_in_the_page_language(preview_engine) -> None:
     options = _options(speak=False, max_new_tokens=8)
-    history, turns, _ = handlers.add_user_turn(preview_engine, Turn("user", "Hi"), [], [], None, options)
-    final_history = list(handlers.respond(preview_engine, history, turns, options, lang="zh-CN"))[-1][0]
+    _, log, pending, _ = handlers.add_user_turn(
+        preview_engine, Turn("user", "Hi"), [], [], None, None, options
+    )
+    final_history = list(handlers.respond(preview_engine, log, pending, options, lang="zh-CN"))[-1][0]
     timings = final_history[-1]
     assert timings["metadata"]["title"] == "用时"
     assert "总计" in timings["content"]
@@ -314,8 +330,10 @@ def test_respond_writes_the_reply_in_the_page_language(preview_engine) -> None:
 @pytest.mark.integration
 def test_respond_without_speech_has_no_wav(preview_engine) -> None:
     options = _options(speak=False)
-    history, turns, _ = handlers.add_user_turn(preview_engine, Turn("user", "Hi"), [], [], None, options)
-    updates = list(handlers.respond(preview_engine, history, turns, options))
+    _, log, pending, _ = handlers.add_user_turn(
+        preview_engine, Turn("user", "Hi"), [], [], None, None, options
+    )
+    updates = list(handlers.respond(preview_engine, log, pending, options))
     skip = gr.skip()
     assert all(u[2] == skip for u in updates)
     final_history = updates[-1][0]
@@ -325,11 +343,13 @@ def test_respond_without_speech_has_no_wav(preview_engine) -> None:
 @pytest.mark.integration
 def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tmp_path: Path) -> None:
     options = _options()
-    earlier = [Turn("user", "Hi"), Turn("assistant", "Hello")]
+    earlier = [Exchange(Turn("user", "Hi"), "Hello")]
     earlier_history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
     clip = _speech_copy(assets, tmp_path)
     turn = Turn("user", "What is this?", media=(Media("audio", clip),))
-    history, turns, _ = handlers.add_user_turn(preview_engine, turn, earlier_history, earlier, None, options)
+    history, log, pending, _ = handlers.add_user_turn(
+        preview_engine, turn, earlier_history, earlier, None, None, options
+    )
     assert len(history) == 4
 
     Path(clip).unlink()  # gone between validation and generation
@@ -337,7 +357,7 @@ def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tm
 
     def run() -> None:  # as the chat tab runs it: inside the one error boundary
         with handlers.shown_to_user():
-            updates.extend(handlers.respond(preview_engine, history, turns, options))
+            updates.extend(handlers.respond(preview_engine, log, pending, options))
 
     with pytest.raises(gr.Error) as info:
         run()
@@ -345,9 +365,9 @@ def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tm
     assert_one_sentence(info.value.message)
     assert "question.wav" in info.value.message
     assert str(tmp_path) not in info.value.message
-    restored_history, restored_turns, speech, exchanges = updates[-1]
+    restored_history, restored_pending, speech, exchanges = updates[-1]
     assert restored_history == earlier_history
-    assert restored_turns == earlier
+    assert restored_pending is None  # the failed question is dropped
     assert speech == gr.skip()
     assert exchanges == gr.skip()  # the recorded answers stay as they were
     assert not preview_engine.busy
@@ -355,8 +375,34 @@ def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tm
     assert not worker("omni-thinker").busy
 
     # The conversation goes on without the failed turn.
-    history, turns, _ = handlers.add_user_turn(
-        preview_engine, Turn("user", "Still there?"), restored_history, restored_turns, False, options
+    history, log, pending, _ = handlers.add_user_turn(
+        preview_engine, Turn("user", "Still there?"), restored_history, log, restored_pending, False, options
     )
-    final_turns = list(handlers.respond(preview_engine, history, turns, _options(speak=False)))[-1][1]
-    assert [t.role for t in final_turns] == ["user", "assistant", "user", "assistant"]
+    final = list(handlers.respond(preview_engine, log, pending, _options(speak=False)))[-1][3]
+    assert [t.role for t in handlers.turns_of(final)] == ["user", "assistant", "user", "assistant"]
+    assert [e.user.text for e in final] == ["Hi", "Still there?"]
+
+
+@pytest.mark.integration
+def test_an_answer_cut_by_stop_stays_in_the_conversation(preview_engine) -> None:
+    """Stop cancels the reply mid-stream: the pending exchange keeps the answer so far, and the next
+    question is asked after it (the model sees it, the chat shows it)."""
+    options = _options(speak=False, max_new_tokens=16)
+    _, log, pending, locked = handlers.add_user_turn(
+        preview_engine, Turn("user", "Tell me a story."), [], [], None, None, options
+    )
+    stream = handlers.respond(preview_engine, log, pending, options)
+    shown, cut = next(u[:2] for u in stream if u[1] != gr.skip())
+    stream.close()  # what Stop does to the generator
+    assert cut.answer
+
+    history, log2, pending2, _ = handlers.add_user_turn(
+        preview_engine, Turn("user", "Go on."), shown, log, cut, locked, options
+    )
+    assert log2 == [cut]
+    turns = [*handlers.turns_of(log2), pending2.user]
+    assert turns == [Turn("user", "Tell me a story."), Turn("assistant", cut.answer), Turn("user", "Go on.")]
+    assert {"role": "assistant", "content": cut.answer} in history
+    final = list(handlers.respond(preview_engine, log2, pending2, options))[-1][3]
+    assert [e.user.text for e in final] == ["Tell me a story.", "Go on."]
+    assert final[0].answer == cut.answer

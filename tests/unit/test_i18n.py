@@ -1,7 +1,8 @@
 """The page in English and Chinese: every user-visible string has its translation.
 
 Three guards, each reading the real code or running it:
-- the sentences the model side raises or returns (found by reading the code) all have Chinese;
+- every sentence the code shows to users is made from a catalog key with that key's fields, and every
+  key has English and Chinese;
 - the UI modules pass no bare English to a component: labels, buttons, tabs and texts go through keys;
 - real errors, notes and the timings line come out fully in Chinese.
 """
@@ -9,6 +10,7 @@ Three guards, each reading the real code or running it:
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 from pathlib import Path
 
@@ -25,31 +27,19 @@ from omni_demo.conversation import build_model_input
 from omni_demo.cookbook import CASES, CATEGORIES, SPEECH_LANGUAGES, TEXT_LANGUAGES, case_by_id, kind_note
 from omni_demo.engine import budget
 from omni_demo.errors import InputError, OmniError
-from omni_demo.i18n import EN, ZH, fill, language, localize, localize_any, text, timings_line, translate
+from omni_demo.i18n import EN, ZH, Sentence, fields_of, fill, language, render, text, timings_line
 from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
-from omni_demo.i18n.sentences import FRAGMENTS, SENTENCES
+from omni_demo.i18n.sentences import SENTENCES
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import SYSTEM_PROMPTS
-from omni_demo.transcript import Conversation, loaded_note
+from omni_demo.transcript import SavedConversation, loaded_note
 from omni_demo.types import Capabilities, Media, ModelKind, Request, Timings, Turn
 from omni_demo.ui import handlers
 
 PACKAGE = Path(__file__).resolve().parents[2] / "omni_demo"
-ERRORS = {"OmniError", "InputError", "FeedbackError"}
-# Functions whose return values are sentences for the user (besides the raise sites).
-SENTENCE_FUNCTIONS = {
-    "_too_long_message",
-    "_no_sound_message",
-    "_image_too_big_message",
-    "_grounding_note",
-    "_calls_note",
-    "_dropped_notice",
-    "kind_note",
-    "_start_with",
-    "loaded_note",
-    "_sentence",
-    "_captioner_note",
-}
+# What makes a sentence for the user: the errors (their first argument is a key) and `Sentence`.
+MAKERS = {"OmniError", "InputError", "ModelLoadError", "FeedbackError", "Sentence"}
+CATALOG = {**UI, **SENTENCES}
 ENGLISH_WORDS = re.compile(r"\b(the|and|or|is|was|could|choose|attach|try|with|file|not|this)\b", re.I)
 
 # --------------------------------------------------------------------------------------------------
@@ -57,91 +47,134 @@ ENGLISH_WORDS = re.compile(r"\b(the|and|or|is|was|could|choose|attach|try|with|f
 # --------------------------------------------------------------------------------------------------
 
 
-def _template(node: ast.AST) -> list[str]:
-    """The sentence templates an expression can produce, in the catalog's notation."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value.replace("{", "{{").replace("}", "}}")] if node.value else []
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.Constant):
-                parts.append(str(value.value).replace("{", "{{").replace("}", "}}"))
-            else:
-                assert isinstance(value, ast.FormattedValue)
-                parts.append("{" + ast.unparse(value.value) + "}")
-        return ["".join(parts)]
-    if isinstance(node, ast.Tuple):
-        return [t for element in node.elts for t in _template(element)]
-    if isinstance(node, ast.IfExp):
-        return _template(node.body) + _template(node.orelse)
-    return []
-
-
 def _name(func: ast.AST) -> str | None:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
 
 
-def _sentences_in(tree: ast.AST) -> set[str]:
-    found: set[str] = set()
+def _keys(node: ast.AST) -> list[str] | None:
+    """The keys a first argument names: a literal, or either side of `"a" if x else "b"`; None when
+    it is not made of literals."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        body, orelse = _keys(node.body), _keys(node.orelse)
+        return None if body is None or orelse is None else body + orelse
+    return None
+
+
+def _check_call(call: ast.Call) -> tuple[set[str], list[str]]:
+    """(keys used, problems) of one call that makes a sentence."""
+    where = f"line {call.lineno}: {ast.unparse(call)[:100]}"
+    if not call.args:
+        return set(), [f"{where}: no key"]
+    first = call.args[0]
+    keys = _keys(first)
+    if keys is None:
+        # Only a sentence made before may be passed on whole (a refusal a cache remembers).
+        built = isinstance(first, ast.JoinedStr | ast.BinOp | ast.Constant) or call.keywords or call.args[1:]
+        return set(), [f"{where}: the first argument must be a key"] if built else []
+    problems = []
+    given = {k.arg for k in call.keywords}
+    if None in given or call.args[1:]:
+        problems.append(f"{where}: fields must be named one by one")
+    for key in keys:
+        if key not in CATALOG:
+            problems.append(f"{where}: {key!r} is not in the catalog")
+        elif given - {None} != fields_of(CATALOG[key][0]):
+            problems.append(f"{where}: {key!r} takes {sorted(fields_of(CATALOG[key][0]))}")
+    return set(keys), problems
+
+
+def sentence_calls(tree: ast.AST) -> tuple[set[str], list[str]]:
+    """(keys used, problems) of every call in `tree` that makes a sentence."""
+    keys: set[str] = set()
+    problems: list[str] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name in SENTENCE_FUNCTIONS:
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Return) and inner.value is not None:
-                    found.update(t for t in _template(inner.value) if " " in t)
-                if isinstance(inner, ast.Assign):
-                    found.update(t for t in _template(inner.value) if " " in t)
-        if isinstance(node, ast.Call) and _name(node.func) in ERRORS and node.args:
-            found.update(_template(node.args[0]))
-        if isinstance(node, ast.Call) and _name(node.func) in {"Grounding", "Rendered", "ToolCalls"}:
-            values = [*node.args[1:], *(k.value for k in node.keywords if k.arg == "note")]
-            for value in values:
-                found.update(_template(value))
-    return found
+        if isinstance(node, ast.Call) and _name(node.func) in MAKERS:
+            found, wrong = _check_call(node)
+            keys |= found
+            problems += wrong
+    return keys, problems
 
 
-def model_side_sentences() -> set[str]:
-    """Every sentence the code outside omni_demo/ui and omni_demo/bench shows to users."""
-    found: set[str] = set()
+def code_sentences() -> tuple[set[str], list[str]]:
+    """Every key the package's code makes a sentence from, and what is wrong where one is made."""
+    keys: set[str] = set()
+    problems: list[str] = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE).parts
-        if relative[0] in ("ui", "bench", "i18n"):
-            continue
-        found |= _sentences_in(ast.parse(path.read_text(encoding="utf-8")))
-    return found
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] == "i18n" or relative == Path("errors.py"):
+            continue  # where sentences and errors are defined, passing a caller's key on
+        found, wrong = sentence_calls(ast.parse(path.read_text(encoding="utf-8")))
+        keys |= found
+        problems += [f"{path.relative_to(PACKAGE)} {w}" for w in wrong]
+    return keys, problems
 
 
 def test_the_reader_finds_sentences_in_every_model_side_module() -> None:
-    found = model_side_sentences()
-    assert "Type a message or attach a file before sending." in found  # conversation.py
-    assert "The {what} “{name}” was not found; attach it again." in found  # media.py
-    assert "The tool list is nested too deeply to read." in found  # answers.py
-    assert "The boxes could not be drawn: {exc}" in found  # cookbook.py
-    assert "The model could not read one of the attached files; try another file." in found  # engine
-    assert len(found) > 50
+    found, _ = code_sentences()
+    assert "input.empty" in found  # conversation.py
+    assert "media.not_found" in found  # media.py
+    assert "tools.too_deep" in found  # answers.py
+    assert "case.boxes_failed" in found  # cookbook.py
+    assert "engine.unreadable_file" in found  # engine
+    assert "chat.forgotten" in found  # a UI text raised by the chat's handlers
+    assert len(found) > 80
 
 
-def test_every_model_side_sentence_has_chinese() -> None:
-    missing = sorted(model_side_sentences() - set(SENTENCES))
-    assert not missing, "add these to omni_demo/i18n/sentences.py:\n" + "\n".join(missing)
+def test_every_sentence_is_made_from_a_known_key_with_its_fields() -> None:
+    _, problems = code_sentences()
+    assert not problems, "make these from a key of omni_demo/i18n/sentences.py:\n" + "\n".join(problems)
+
+
+def test_the_guard_catches_english_an_unknown_key_and_wrong_fields() -> None:
+    code = """
+raise InputError(f"The file {name} is bad.")
+raise OmniError("media.nothing_like_this")
+raise InputError("media.too_short")
+note = Sentence("media.too_short", name=name, size=3)
+raise InputError("media.too_short", **fields)
+raise InputError("media.too_short", name=name)
+raise InputError(error.sentence)
+"""
+    keys, problems = sentence_calls(ast.parse(code))
+    assert {int(p.split(":")[0].removeprefix("line ")) for p in problems} == {2, 3, 4, 5, 6}, problems
+    assert "media.too_short" in keys
 
 
 def test_every_catalog_sentence_is_still_in_the_code() -> None:
-    stale = sorted(set(SENTENCES) - model_side_sentences())
-    assert not stale, "these English sentences are no longer in the code (update them):\n" + "\n".join(stale)
+    found, _ = code_sentences()
+    stale = sorted(set(SENTENCES) - found)
+    assert not stale, "these sentences are no longer made anywhere (remove them):\n" + "\n".join(stale)
 
 
-def _fields(template: str) -> set[str]:
-    return set(re.findall(r"(?<!\{)\{([^{}]+)\}(?!\})", template))
-
-
-def test_chinese_templates_use_only_the_english_fields() -> None:
-    for english, chinese in SENTENCES.items():
-        assert _fields(chinese) <= _fields(english), english
-        assert re.search(r"[\u4e00-\u9fff]", chinese), english
+def test_every_key_has_english_and_chinese_with_the_same_fields() -> None:
+    assert not set(SENTENCES) & set(UI)  # one key, one sentence
+    for key, (english, chinese) in SENTENCES.items():
+        assert english.strip(), key
+        assert chinese.strip(), key
+        assert fields_of(chinese) <= fields_of(english), key
+        assert re.search(r"[\u4e00-\u9fff]", chinese) or chinese == english, key  # "mp4" is "mp4"
     for key, (english, chinese) in UI.items():
         assert english.strip(), key
         assert chinese.strip(), key
-        assert _fields(chinese) == _fields(english), key
+        assert fields_of(chinese) == fields_of(english), key
+
+
+def test_a_sentence_is_made_only_from_a_known_key_with_its_fields() -> None:
+    with pytest.raises(KeyError):
+        Sentence("The file is bad.")
+    with pytest.raises(KeyError):
+        InputError(f"“{'a.wav'}” is too short to hear anything; record or choose a longer clip.")
+    with pytest.raises(TypeError):
+        Sentence("media.too_short")
+    with pytest.raises(TypeError):
+        Sentence("media.too_short", name="a.wav", size=3)
+    made = InputError("media.too_short", name="a.wav")
+    assert str(made) == "“a.wav” is too short to hear anything; record or choose a longer clip."
+    assert made.render(ZH) == "“a.wav”太短，听不到任何内容；请录制或选择更长的片段。"
+    again = pickle.loads(pickle.dumps(made))  # as a copy of the error is made
+    assert (type(again), again.render(ZH)) == (InputError, made.render(ZH))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -192,8 +225,8 @@ def test_every_case_category_preset_and_language_has_chinese() -> None:
     preset_names = {name for case in CASES for name, _ in case.presets}
     assert preset_names == set(PROMPT_PRESET_TEXT)
     for case in CASES:
-        for part in case.settings_line().split(" · "):
-            assert part in FRAGMENTS, (case.id, part)
+        for part in case.settings():
+            _assert_chinese(part)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,8 +235,8 @@ def test_every_case_category_preset_and_language_has_chinese() -> None:
 
 
 def _assert_chinese(sentence: str, *keep: str) -> str:
-    translated = translate(sentence, ZH)
-    assert translated is not None, f"no template made: {sentence}"
+    assert isinstance(sentence, Sentence), f"not made from the catalog: {sentence}"
+    translated = render(sentence, ZH)
     assert re.search(r"[\u4e00-\u9fff]", translated)
     assert not ENGLISH_WORDS.search(translated), translated
     for value in keep:
@@ -211,10 +244,10 @@ def _assert_chinese(sentence: str, *keep: str) -> str:
     return translated
 
 
-def _raised(action: object) -> str:
+def _raised(action: object) -> Sentence:
     with pytest.raises(OmniError) as caught:
         action()  # type: ignore[operator]
-    return str(caught.value)
+    return caught.value.sentence
 
 
 def test_real_media_errors_come_out_in_chinese(tmp_path: Path) -> None:
@@ -259,18 +292,12 @@ def test_a_nested_sentence_and_a_fragment_are_translated_too() -> None:
 
 
 def test_an_unknown_sentence_stays_english_rather_than_lost() -> None:
-    assert translate("Something nobody wrote.", ZH) is None
-    assert localize("Something nobody wrote.", ZH) == "Something nobody wrote."
-    assert localize("Type a message or attach a file before sending.", EN).startswith("Type")
-
-
-def test_two_sentences_in_one_string_are_translated_one_by_one() -> None:
-    joined = "Type a message or attach a file before sending. The tool list is nested too deeply to read."
-    assert localize(joined, ZH) == "请先输入消息或添加文件，再发送。工具列表嵌套过深，无法读取。"
+    assert render("Something nobody wrote.", ZH) == "Something nobody wrote."
+    assert render(Sentence("input.empty"), EN) == "Type a message or attach a file before sending."
 
 
 def test_loaded_note_is_translated() -> None:
-    note = loaded_note(Conversation((), missing=2), "chat.json")
+    note = loaded_note(SavedConversation((), missing=2), "chat.json")
     _assert_chinese(note, "chat.json", "2")
 
 
@@ -342,12 +369,12 @@ def test_fill_keeps_literal_braces() -> None:
 
 def test_the_error_boundary_speaks_the_page_language() -> None:
     with pytest.raises(gr.Error) as caught, handlers.shown_to_user("zh-CN"):
-        raise InputError("Type a message or attach a file before sending.")
+        raise InputError("input.empty")
     assert caught.value.message == "请先输入消息或添加文件，再发送。"
     with pytest.raises(gr.Error) as caught, handlers.shown_to_user("zh-CN"):
-        raise OmniError(text("chat.aiv_locked", EN))  # a UI sentence travelling as an error
+        raise OmniError("chat.aiv_locked")  # a UI sentence travelling as an error
     assert caught.value.message == UI["chat.aiv_locked"][1]
-    assert localize_any(UI["chat.aiv_locked"][0], EN) == UI["chat.aiv_locked"][0]
+    assert str(OmniError("chat.aiv_locked")) == text("chat.aiv_locked", EN) == UI["chat.aiv_locked"][0]
     with pytest.raises(gr.Error) as caught, handlers.shown_to_user("zh-CN"):
         raise RuntimeError("a bug")
     assert caught.value.message == UI["error.unexpected"][1]

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import gradio as gr
 import pytest
 
-from omni_demo.i18n import ZH
+from omni_demo.i18n import ZH, Sentence
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import VOICE_ASSISTANT_PROMPT
 from omni_demo.types import Capabilities, ModelInfo, ModelKind
@@ -98,7 +98,9 @@ def test_the_captioner_gets_no_system_prompt_and_no_camera() -> None:
 
 
 def test_a_sentence_from_the_endpoint_is_shown_in_the_page_language() -> None:
-    sentence = "Type a message or attach a file before sending."
+    sentence = Sentence("input.empty").as_dict()  # as the error event carries it
     assert live.live_sentence([sentence, ZH]) == "请先输入消息或添加文件，再发送。"
-    assert live.live_sentence([sentence, "en"]) == sentence
+    assert live.live_sentence([sentence, "en"]) == "Type a message or attach a file before sending."
     assert live.live_sentence(["Nobody wrote this.", ZH]) == "Nobody wrote this."
+    unknown = {"key": "media.from_a_newer_version", "fields": {}}
+    assert live.live_sentence([unknown, ZH]) == ""  # the page keeps the English message

@@ -14,14 +14,17 @@ from sentences import assert_one_sentence
 
 from omni_demo import transcript
 from omni_demo.errors import InputError
-from omni_demo.transcript import Conversation, Exchange, loaded_note, timings_from_dict
+from omni_demo.i18n import Sentence, render
+from omni_demo.transcript import Exchange, SavedConversation, loaded_note, timings_from_dict
 from omni_demo.types import Capabilities, Media, ModelKind, Timings, Turn
-from omni_demo.ui.takeaway import history_of, panel_values, turns_of
+from omni_demo.ui.handlers import turns_of
+from omni_demo.ui.render import history_of
+from omni_demo.ui.takeaway import panel_values
 
 CAPS = Capabilities(ModelKind.INSTRUCT, voices=("Ethan", "Chelsie"))
 
 
-def _conversation(tmp_path: Path) -> Conversation:
+def _conversation(tmp_path: Path) -> SavedConversation:
     clip = tmp_path / "my question.wav"
     sf.write(clip, np.linspace(-0.5, 0.5, 16_000, dtype=np.float32), 16_000)
     speech = tmp_path / "reply.wav"
@@ -30,7 +33,7 @@ def _conversation(tmp_path: Path) -> Conversation:
         first_token_s=0.2, first_audio_s=0.9, speech_s=0.1, total_s=1.5, text_tokens=4
     ).as_dict()
     settings = {"system_prompt": "", "voice": "Chelsie", "speak": True, "audio_in_video": False}
-    return Conversation(
+    return SavedConversation(
         exchanges=(
             Exchange(Turn("user", "Hi"), "Hello!", timings, settings, str(speech)),
             Exchange(Turn("user", "And this?", (Media("audio", str(clip)),)), "A tone.", timings, settings),
@@ -160,5 +163,33 @@ def test_a_zip_cannot_write_outside_its_folder(tmp_path: Path) -> None:
 
 def test_an_empty_conversation_has_nothing_to_download(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
-        transcript.write_zip(Conversation(()), tmp_path)
+        transcript.write_zip(SavedConversation(()), tmp_path)
     assert_one_sentence(str(caught.value))
+
+
+def test_a_notice_comes_back_in_the_page_language(tmp_path: Path) -> None:
+    notice = Sentence("notice.media_dropped", dropped=2, turns=Sentence("word.turns"))
+    old = "The media of 1 older turn was left out to keep the conversation within memory."
+    exchange = Exchange(Turn("user", "Hi"), "Hello!", notices=(notice, old))
+    path = transcript.write_zip(SavedConversation((exchange,)), tmp_path)
+    data = json.loads(zipfile.ZipFile(path).read("conversation.json"))
+    saved = data["exchanges"][0]["answer"]["notices"]
+    assert saved[0]["text"] == str(notice)  # readable English in the file
+    assert saved[1] == old  # a plain string, as older versions wrote every notice
+    loaded = transcript.read(str(path), tmp_path / "loaded")
+    back, plain = loaded.exchanges[0].notices
+    assert back == str(notice)
+    assert render(back, "zh-CN") == "为使对话不超出内存，较早的 2 轮对话中的媒体已被省略。"
+    assert render(plain, "zh-CN") == old
+    bubbles = history_of(loaded.exchanges, CAPS, "zh-CN")
+    assert bubbles[1]["content"] == "为使对话不超出内存，较早的 2 轮对话中的媒体已被省略。"
+
+
+def test_a_notice_this_version_lacks_loads_as_its_english(tmp_path: Path) -> None:
+    data = json.loads(
+        zipfile.ZipFile(transcript.write_zip(_conversation(tmp_path), tmp_path)).read("conversation.json")
+    )
+    data["exchanges"][0]["answer"]["notices"] = [{"text": "Newer.", "key": "notice.newer", "fields": {}}, 3]
+    path = tmp_path / "newer.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert transcript.read(str(path), tmp_path / "loaded").exchanges[0].notices == ("Newer.",)

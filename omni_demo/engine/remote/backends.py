@@ -158,18 +158,18 @@ def check_request(backend: Backend, model_input: ModelInput, request: Request) -
         for message in model_input.messages:
             kinds = {part["type"] for part in message["content"] if part["type"] != "text"}  # type: ignore[index, union-attr]
             if len(kinds) > 1:
-                raise InputError(
-                    f"{backend.title} takes text plus only one kind of media per message; "
-                    "send the audio, image and video in separate messages."
-                )
+                raise InputError("remote.one_media_kind", service=backend.title)
     limit = backend.max_inline_mb * MB
     for item in model_input.media:
         size = os.path.getsize(item.path)
         if size > limit:
             name = Path(item.path).name
             raise InputError(
-                f"“{name}” is {size / MB:.0f} MB; {backend.title} accepts files of up to "
-                f"{backend.max_inline_mb:.0f} MB, so choose a smaller or shorter file."
+                "remote.file_too_big",
+                name=name,
+                size=f"{size / MB:.0f}",
+                service=backend.title,
+                limit=f"{backend.max_inline_mb:.0f}",
             )
 
 

@@ -62,19 +62,15 @@ class RemoteOptions:
 def _sentence_for_status(exc: openai.APIStatusError, backend: Backend, model: str) -> OmniError:
     status = exc.status_code
     if status in (401, 403):
-        return OmniError(
-            f"{backend.title} refused the API key (HTTP {status}); check --api-key or {backend.key_env}."
-        )
+        return OmniError("remote.bad_key", service=backend.title, status=status, key_env=backend.key_env)
     if status == 404:
-        return OmniError(
-            f"{backend.title} does not serve a model named “{model}”; check --remote-model and --api-base."
-        )
+        return OmniError("remote.no_such_model", service=backend.title, model=model)
     if status == 429:
-        return OmniError(f"{backend.title} is rate-limiting this demo; wait a moment and send again.")
+        return OmniError("remote.rate_limited", service=backend.title)
     if status >= 500:
-        return OmniError(f"{backend.title} failed with a server error (HTTP {status}); try again shortly.")
+        return OmniError("remote.server_error", service=backend.title, status=status)
     detail = _detail(exc)
-    return OmniError(f"{backend.title} refused the request (HTTP {status}): {detail}")
+    return OmniError("remote.refused", service=backend.title, status=status, detail=detail)
 
 
 def _detail(exc: openai.APIStatusError) -> str:
@@ -171,8 +167,7 @@ class RemoteEngine:
         except openai.APIConnectionError as exc:
             log.warning("cannot reach %s: %s", self.client.base_url, exc)
             raise OmniError(
-                f"The {self.backend.title} server at {self.client.base_url} cannot be reached; "
-                "check that it is running and that --api-base is right."
+                "remote.unreachable", service=self.backend.title, url=self.client.base_url
             ) from exc
 
     def _pieces(self, response: Any, parser: wire.ChunkParser, progress: _Progress) -> Iterator[wire.Piece]:
@@ -188,24 +183,17 @@ class RemoteEngine:
             raise _sentence_for_status(exc, self.backend, self.model) from exc
         except openai.APIConnectionError as exc:  # ... and its transport's other failures in this
             log.warning("%s stream broke: %s", self.backend.title, exc)
-            raise OmniError(
-                f"The connection to {self.backend.title} broke in the middle of the answer; send again."
-            ) from exc
+            raise OmniError("remote.broke", service=self.backend.title) from exc
         except openai.APIError as exc:  # an error event inside the stream, with no status
             log.warning("%s sent an error inside the stream: %s", self.backend.title, exc.message)
-            raise OmniError(
-                f"{self.backend.title} stopped the answer with an error; try again shortly."
-            ) from exc
+            raise OmniError("remote.stream_error", service=self.backend.title) from exc
         except ValueError as exc:  # a data line that is not JSON
             log.warning("%s sent a chunk that is not JSON: %s", self.backend.title, exc)
             raise wire.malformed(self.backend.title) from exc
 
     def _stalled(self) -> OmniError:
         seconds = self.options.read_timeout_s
-        return OmniError(
-            f"{self.backend.title} sent nothing for {seconds:.0f} s, so the answer was stopped; "
-            "the server may be overloaded: try again shortly."
-        )
+        return OmniError("remote.stalled", service=self.backend.title, seconds=f"{seconds:.0f}")
 
 
 class _Progress:
@@ -293,13 +281,10 @@ def _served_models(client: openai.OpenAI, backend: Backend) -> list[str]:
         return [m.id for m in client.models.list()]
     except openai.APIStatusError as exc:
         raise ModelLoadError(
-            f"{backend.title} at {client.base_url} answered HTTP {exc.status_code} when asked for "
-            "its models; check --api-base and --api-key."
+            "remote.models_refused", service=backend.title, url=client.base_url, status=exc.status_code
         ) from exc
     except openai.APIConnectionError as exc:
-        raise ModelLoadError(
-            f"Cannot reach {backend.title} at {client.base_url}; start the server first or pass --api-base."
-        ) from exc
+        raise ModelLoadError("remote.models_unreachable", service=backend.title, url=client.base_url) from exc
 
 
 def load_remote(settings: Settings) -> RemoteEngine:
@@ -308,9 +293,7 @@ def load_remote(settings: Settings) -> RemoteEngine:
     started = time.perf_counter()
     key = settings.api_key or _env_key(backend)
     if backend.name == "dashscope" and not key:
-        raise ModelLoadError(
-            f"DashScope needs an API key: set {backend.key_env} (or pass --api-key) to a Model Studio key."
-        )
+        raise ModelLoadError("remote.needs_key", key_env=backend.key_env)
     base = settings.api_base or backend.default_base
     options = RemoteOptions(
         max_clip_seconds=settings.max_clip_seconds,
@@ -327,8 +310,11 @@ def load_remote(settings: Settings) -> RemoteEngine:
         if model not in served:
             names = ", ".join(served) or "none"
             raise ModelLoadError(
-                f"{backend.title} at {base} does not serve “{model or backend.default_model}”; "
-                f"it serves {names}, so pass one of them with --remote-model."
+                "remote.model_not_served",
+                service=backend.title,
+                url=base,
+                model=model or backend.default_model,
+                names=names,
             )
     model = model or backend.default_model
     model_facts = of_served(model)

@@ -42,10 +42,7 @@ Piece = TextDelta | AudioChunk
 
 def malformed(service: str) -> OmniError:
     """The server sent a chunk that does not follow its own wire format."""
-    return OmniError(
-        f"The {service} server sent a reply this demo cannot read, so the answer stopped there; "
-        "check that the server and the --backend flag match."
-    )
+    return OmniError("remote.malformed", service=service)
 
 
 class ChunkParser:
