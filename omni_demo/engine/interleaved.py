@@ -62,10 +62,6 @@ class TextFeed:
         return self._first_id
 
     @property
-    def tokens(self) -> int:
-        return len(self._entries)
-
-    @property
     def finished(self) -> bool:
         return self._finished
 
@@ -90,6 +86,11 @@ class TextFeed:
         if step + 2 < len(self._entries):
             return self._project(self._entries[step + 1].reshape(1, 1))[:, 0]
         return self._eos[:, 0]
+
+    def talker_input(self, step: int, pad: Any) -> Any:
+        """What generate()'s talker adds to its input at `step`: the text entry while there is one,
+        else the pad embedding (`trailing_text_hidden[:, step]` if `step < shape[1]`, else `tts_pad`)."""
+        return self.entry(step) if self.has(step) else pad
 
     @property
     def shape(self) -> tuple[int, _Length, int]:

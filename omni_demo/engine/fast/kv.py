@@ -30,6 +30,7 @@ class StaticKV:
         self.length = length
         self.window = length  # update() and decode_mask() cover slots [0, window)
         self.position = torch.zeros(1, dtype=torch.long, device=device)  # where the next token goes
+        self.filled = 0  # the same count on the host (no device sync), for the guard and the windows
         self._slots = torch.arange(length, device=device)
 
     @classmethod
@@ -54,6 +55,32 @@ class StaticKV:
             self.keys[index, :, :, :length].copy_(layer.keys[:, :, :length])
             self.values[index, :, :, :length].copy_(layer.values[:, :, :length])
         self.position.fill_(length)
+        self.filled = length
+
+    def claim(self, what: str) -> int:
+        """Count one more position for the next step (raising when the cache is full); returns the
+        positions the step's query sees, itself included."""
+        if self.filled >= self.length:
+            raise ValueError(f"{what} outgrew its cache of {self.length} positions")
+        self.filled += 1
+        return self.filled
+
+    def check_prompt(self, length: int, what: str) -> None:
+        if length >= self.length:
+            raise ValueError(f"{what} of {length} positions does not fit a cache of {self.length}")
+
+
+def decode_layers(model: Any, hidden: Any, kv: StaticKV, delta: Any) -> Any:
+    """One new position [1, 1, H] through a decoder stack (`model.layers`, its rotary embedding and
+    final norm, transformers' own modules) over `kv`, at position cache length + rope `delta` on all
+    three rotary axes, as the model computes positions while decoding; advances the cache position."""
+    positions = (kv.position + delta).view(1, 1, 1).expand(3, 1, 1)
+    rotary = model.rotary_emb(hidden, positions)
+    mask = kv.decode_mask()
+    for layer in model.layers:
+        hidden = layer(hidden, attention_mask=mask, cache=kv, position_embeddings=rotary)
+    kv.position.add_(1)
+    return model.norm(hidden)
 
 
 def windows(length: int, smallest: int = 2048) -> list[int]:

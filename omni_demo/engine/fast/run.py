@@ -206,8 +206,7 @@ class FastPath:
         marks.append(("prefill", time.perf_counter()))
         generation_step = 0
         while not picker.finished(int(token)):
-            text = feed.entry(generation_step) if feed.has(generation_step) else pad
-            codes, logits = step.frame(token, text)
+            codes, logits = step.frame(token, feed.talker_input(generation_step, pad))
             speech_tap.push(torch.cat([token, codes], dim=-1))
             token = picker.pick(logits)
             generation_step += 1

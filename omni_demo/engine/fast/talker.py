@@ -19,7 +19,7 @@ from typing import Any
 
 from omni_demo.engine.fast.attention import decode_attention
 from omni_demo.engine.fast.graphs import WindowedStep
-from omni_demo.engine.fast.kv import StaticKV
+from omni_demo.engine.fast.kv import StaticKV, decode_layers
 from omni_demo.engine.fast.sampling import device_sample
 
 # The code predictor's sampling when the talker samples (generate() passes top_k=50, top_p=0.8).
@@ -70,7 +70,6 @@ class FrameStep:
             around=lambda: decode_attention(self.talker.model.layers),  # its 16-slot predictor: sdpa
             smallest=smallest_window,
         )
-        self._filled = 0
 
     # -- the graph's body ------------------------------------------------------------------------
 
@@ -78,7 +77,7 @@ class FrameStep:
         first = self.talker.get_input_embeddings()(self.token)  # [1, 1, H]
         residual_sum = self._predict(self.past_hidden, first)
         embeds = first + residual_sum + self.text
-        hidden = self._talker_step(embeds)
+        hidden = decode_layers(self.talker.model, embeds, self.kv, self.delta)
         self.logits.copy_(self.talker.codec_head(hidden[:, -1]).float())
         self.hidden.copy_(hidden)
 
@@ -117,17 +116,6 @@ class FrameStep:
             hidden = layer(hidden, attention_mask=mask, cache=self.predictor_kv, position_embeddings=rotary)
         return model.norm(hidden)
 
-    def _talker_step(self, embeds: Any) -> Any:
-        model = self.talker.model
-        positions = (self.kv.position + self.delta).view(1, 1, 1).expand(3, 1, 1)
-        rotary = model.rotary_emb(embeds, positions)
-        mask = self.kv.decode_mask()
-        hidden = embeds
-        for layer in model.layers:
-            hidden = layer(hidden, attention_mask=mask, cache=self.kv, position_embeddings=rotary)
-        self.kv.position.add_(1)
-        return model.norm(hidden)
-
     # -- fixed tables for the predictor's 16 positions -------------------------------------------
 
     def _predictor_positions(self, predictor: Any, dtype: Any) -> tuple[Any, Any]:
@@ -156,28 +144,24 @@ class FrameStep:
 
     def start(self, cache: Any, length: int, rope_delta: Any, past_hidden: Any) -> None:
         """Take over after the talker's prefill (its DynamicCache of `length` positions)."""
-        if length >= self.length:
-            raise ValueError(f"a talker prompt of {length} positions does not fit a cache of {self.length}")
+        self.kv.check_prompt(length, "a talker prompt")
         self.kv.load(cache, length)
-        self._filled = length
         self.delta.copy_(rope_delta.reshape(-1)[:1])
         self.past_hidden.copy_(past_hidden)
 
     @property
     def room(self) -> int:
         """Frames that still fit the cache."""
-        return self.length - self._filled
+        return self.length - self.kv.filled
 
     def frame(self, token: Any, text: Any) -> tuple[Any, Any]:
         """One frame: token [1, 1] and text embedding [1, 1, H] in; (residual codes [1, 15], logits) out.
 
         The returned tensors are buffers that the next call overwrites.
         """
-        if self._filled >= self.length:
-            raise ValueError("the speech outgrew its cache")
-        self._filled += 1
+        seen = self.kv.claim("the speech")
         self.token.copy_(token)
         self.text.copy_(text.reshape(self.text.shape))
-        self.step(self._filled)
+        self.step(seen)
         self.past_hidden.copy_(self.hidden)
         return self.codes, self.logits

@@ -14,7 +14,7 @@ from typing import Any
 
 from omni_demo.engine.fast.attention import decode_attention
 from omni_demo.engine.fast.graphs import WindowedStep
-from omni_demo.engine.fast.kv import StaticKV
+from omni_demo.engine.fast.kv import StaticKV, decode_layers
 
 
 class ThinkerDecoder:
@@ -40,18 +40,10 @@ class ThinkerDecoder:
             around=lambda: decode_attention(self.lm.layers),
             smallest=smallest_window,
         )
-        self._filled = 0  # positions in the cache, counted on the host (no device sync)
 
     def _body(self) -> None:
-        hidden = self.lm.embed_tokens(self.token)
-        positions = (self.kv.position + self.delta).view(1, 1, 1).expand(3, 1, 1)
-        rotary = self.lm.rotary_emb(hidden, positions)
-        mask = self.kv.decode_mask()
-        for layer in self.lm.layers:
-            hidden = layer(hidden, attention_mask=mask, cache=self.kv, position_embeddings=rotary)
-        hidden = self.lm.norm(hidden)
+        hidden = decode_layers(self.lm, self.lm.embed_tokens(self.token), self.kv, self.delta)
         self.logits.copy_(self.thinker.lm_head(hidden[:, -1]).float())
-        self.kv.position.add_(1)
 
     def capture(self, prompt: int = 0) -> None:
         """Capture the graphs a request with a prompt of `prompt` positions decodes with (CUDA only)."""
@@ -63,8 +55,7 @@ class ThinkerDecoder:
         from transformers import DynamicCache
 
         length = int(inputs["input_ids"].shape[1])
-        if length >= self.length:
-            raise ValueError(f"a prompt of {length} tokens does not fit a cache of {self.length}")
+        self.kv.check_prompt(length, "a prompt")
         cache = DynamicCache(config=self.lm.config)
         out = self.thinker.model(
             **inputs,
@@ -74,18 +65,15 @@ class ThinkerDecoder:
             output_hidden_states=hidden_states,
         )
         self.kv.load(cache, length)
-        self._filled = length
         self.delta.copy_(self.thinker.model.rope_deltas.reshape(-1)[:1])
         logits = self.thinker.lm_head(out.last_hidden_state[:, -1]).float()
         return logits, out.hidden_states
 
     def decode(self, token: Any) -> Any:
         """Feed one token [1, 1]; returns the next position's logits (a buffer reused by the next call)."""
-        if self._filled >= self.length:  # never happens when sized by `cache_length`
-            raise ValueError("the reply outgrew its cache")
-        self._filled += 1
+        seen = self.kv.claim("the reply")  # never raises when sized by `cache_length`
         self.token.copy_(token)
-        self.step(self._filled)
+        self.step(seen)
         return self.logits
 
 
