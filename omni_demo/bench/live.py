@@ -100,6 +100,8 @@ async def _one_turn(engine: Any, question: np.ndarray) -> float:
     silence = np.zeros(RATE, dtype=np.int16)
     last_voiced = await probe.speak(np.concatenate([silence[: RATE // 2], question, silence]))
     first_audio, _ = await probe.wait_for("response.output_audio.delta", after=0)
+    # Only the first audio is measured: the rest is cancelled (random weights never end on their own).
+    probe.session.handle({"type": "response.cancel"})
     await probe.wait_for("response.done", after=0)
     probe.session.close()
     return first_audio - last_voiced
