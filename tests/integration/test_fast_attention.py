@@ -97,8 +97,6 @@ def _layers(model: Any) -> tuple[int, int]:
 
 
 def test_fast_decode_steps_use_grouped_attention(preview_engine: Any) -> None:
-    from omni_demo.engine.fast.kv import window_for, windows
-
     engine = preview_engine.with_options(engine="fast", talker_do_sample=False)
     request = CASES["text-speech"]
     thinker_layers, talker_layers = _layers(engine.model)
@@ -111,14 +109,7 @@ def test_fast_decode_steps_use_grouped_attention(preview_engine: Any) -> None:
     assert isinstance(result, Result)
     tokens = result.timings.text_tokens
     assert tokens > 1
-    sizes = [
-        windows(fast.cache_sizes()[k], fast.smallest_window)
-        for k in ("thinker_positions", "talker_positions")
-    ]
-    # Every decode step attends over the smallest window holding its filled slots, never the capacity.
-    assert grouped
-    for keys, seen in grouped:
-        assert keys in {window_for(seen, s) for s in sizes}, (keys, seen)
+    assert_smallest_windows(grouped, fast)
     # One grouped call per layer for every thinker step and every talker frame (its first frame comes
     # from its prefill, outside the loop), none through sdpa.
     talker_calls = len(grouped) - thinker_layers * (tokens - 1)
@@ -129,6 +120,17 @@ def test_fast_decode_steps_use_grouped_attention(preview_engine: Any) -> None:
     assert not [c for c in sdpa if c[0] == 1 and c[2] and c[1] != predictor_slots]
     # Prefill (many queries) keeps transformers' sdpa.
     assert [c for c in sdpa if c[0] > 1]
+
+
+def assert_smallest_windows(grouped: list[tuple[int, int]], fast: Any) -> None:
+    """Every decode step attended over the smallest window holding its filled slots, never more."""
+    from omni_demo.engine.fast.kv import window_for, windows
+
+    caches = fast.cache_sizes()
+    sizes = [windows(caches[k], fast.smallest_window) for k in ("thinker_positions", "talker_positions")]
+    assert grouped
+    for keys, seen in grouped:
+        assert keys in {window_for(seen, s) for s in sizes}, (keys, seen)
 
 
 @pytest.mark.parametrize(("case", "windows_used"), [("text-speech", 2), ("video-audio-in-video-speech", 1)])
@@ -147,8 +149,9 @@ def test_small_windows_equal_generate(preview_engine: Any, case: str, windows_us
     with grouped_calls() as grouped:
         assert_equals_generate(engine, CASES[case])
 
+    assert_smallest_windows(grouped, fast)
     # The short prompt's steps cross a window boundary; the video's (over 512 positions) stay in one.
-    assert len({keys for keys, _ in grouped}) >= windows_used
+    assert len({keys for keys, _ in grouped}) == windows_used
     assert max(keys for keys, _ in grouped) < max(fast.cache_sizes().values())
 
 
