@@ -1,12 +1,13 @@
-"""Cookbook settings as data: system-prompt presets and default sampling per model kind.
+"""Settings as data: system-prompt presets and default sampling per model kind.
 
-The cookbook use cases are added here as data too; the UI only renders what is listed.
+The cookbook use cases are data too, in `omni_demo.cookbook.cases`; the UI only renders what is listed.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from omni_demo.i18n import Words
 from omni_demo.types import ModelInfo, ModelKind, Sampling
 
 # The seed README's recommended system prompt for audio-visual voice interaction (section 音视频交互提示).
@@ -26,9 +27,12 @@ VOICE_ASSISTANT_PROMPT = (
     "Keep replies concise and conversational, as if talking face-to-face."
 )
 
-SYSTEM_PROMPTS: dict[str, str] = {
-    "None (benchmark setting)": "",
-    "Voice assistant (recommended for spoken chat)": VOICE_ASSISTANT_PROMPT,
+# The chat's and the Live tab's presets by display name, which carries its Chinese for the picker.
+SYSTEM_PROMPTS: dict[Words, str] = {
+    Words("None (benchmark setting)", "无（评测设置）"): "",
+    Words(
+        "Voice assistant (recommended for spoken chat)", "语音助手（推荐用于语音聊天）"
+    ): VOICE_ASSISTANT_PROMPT,
 }
 
 # Official web demo sliders for chat; the Captioner's card recommends the same sampling. Every upstream
@@ -45,7 +49,7 @@ PREVIEW_MAX_TOKENS = 48  # the preview model's answers are noise; keep them shor
 
 def preset_name(prompt: str) -> str | None:
     """The preset whose text this is, so a dropdown names what its box holds."""
-    return next((name for name, text in SYSTEM_PROMPTS.items() if text == prompt), None)
+    return next((str(name) for name, text in SYSTEM_PROMPTS.items() if text == prompt), None)
 
 
 def default_system_prompt(speak: bool) -> str:

@@ -205,7 +205,13 @@ def table(result: dict[str, Any]) -> str:
         rows.append(_row(label, w["baseline"]["median"], "baseline"))
         engines = [p for p in ("engine", "plain", "fast") if p in w]  # "engine": results before the fast one
         for path in engines:
-            rows.append(_row("", w[path]["median"], PATH_NAMES.get(path, path)))
+            shown = PATH_NAMES.get(path, path)
+            if "median_request" not in w[path]:
+                rows.append(_row("", w[path]["median"], shown))
+                continue
+            count = len(w[path]["requests"])
+            rows.append(_row("", w[path]["median"], f"{shown}, worst of {count} requests"))
+            rows.append(_row("", w[path]["median_request"], f"{shown}, median request"))
         rows.append(_ratio_row(w["ratio"], f"{PATH_NAMES.get(engines[-1], engines[-1])} ÷ baseline"))
         if "ratio_plain" in w:
             rows.append(_ratio_row(w["ratio_plain"], "fast ÷ plain"))

@@ -76,9 +76,14 @@ class Run:
     caches: dict[str, Any] = field(default_factory=dict)  # cache sizes the run decoded over
     exact: bool = False  # the output lengths came out exactly as asked
     error: str | None = None
+    # Concurrent workloads: each request's own run; the figures above are then the worst request's
+    # (the slowest first token, first audio and total, the lowest tok/s, the most underrun).
+    requests: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def real_time_factor(self) -> float | None:
+        if self.requests:
+            return max((r["real_time_factor"] for r in self.requests if r["real_time_factor"]), default=None)
         if not self.speech_s or self.total_s is None:
             return None
         return self.total_s / self.speech_s
@@ -276,14 +281,21 @@ def engine_for(engine: LocalEngine, workload: Workload) -> LocalEngine:
 
 
 def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:
-    fixed = engine_for(engine, workload)
-    request = engine_request(workload, media_path, voice)
+    if workload.concurrent > 1:
+        return run_together(engine, workload, media_path, voice)
+    return _one_request(engine_for(engine, workload), engine_request(workload, media_path, voice))
+
+
+def _one_request(fixed: LocalEngine, request: Request, speaking: threading.Event | None = None) -> Run:
+    """One request streamed to its end; `speaking` is set at its first audio chunk."""
     started = time.perf_counter()
     result: Result | None = None
     chunks: list[tuple[float, int]] = []
     for event in fixed.stream(request):
         if isinstance(event, AudioChunk):
             chunks.append((time.perf_counter(), int(event.samples.size)))
+            if speaking is not None:
+                speaking.set()
         elif isinstance(event, Result):
             result = event
     wall = time.perf_counter() - started
@@ -303,6 +315,59 @@ def run_engine(engine: LocalEngine, workload: Workload, media_path: Path | None,
         speech_frames=math.ceil(samples / fixed.facts.samples_per_frame),
         input_tokens=dict(t.input_tokens),
         caches=_caches(fixed),
+    )
+
+
+def run_together(engine: LocalEngine, workload: Workload, media_path: Path | None, voice: str) -> Run:
+    """`workload.concurrent` testers asking at once (with `join`, the last one once the others speak);
+    each request timed from its own sending. Returns the worst request's figures, and every request."""
+    fixed = engine_for(engine, workload)
+    request = engine_request(workload, media_path, voice)
+    count = workload.concurrent
+    runs: list[Run | None] = [None] * count
+    failures: list[BaseException] = []
+    speaking = [threading.Event() for _ in range(count)]
+
+    def one(index: int) -> None:
+        try:
+            runs[index] = _one_request(fixed, request, speaking[index])
+        except BaseException as exc:  # reported below, once every thread is done
+            failures.append(exc)
+            speaking[index].set()
+
+    threads = [threading.Thread(target=one, args=(i,), name=f"bench-request-{i}") for i in range(count)]
+    first_wave = count - 1 if workload.join else count
+    for thread in threads[:first_wave]:
+        thread.start()
+    if workload.join:
+        for event in speaking[:first_wave]:
+            event.wait(600)
+        threads[-1].start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return _worst([r for r in runs if r is not None])
+
+
+def _worst(runs: list[Run]) -> Run:
+    def most(name: str) -> float | None:
+        values = [getattr(r, name) for r in runs if getattr(r, name) is not None]
+        return max(values) if values else None
+
+    speeds = [r.tokens_per_s for r in runs if r.tokens_per_s is not None]
+    return Run(
+        first_token_s=most("first_token_s"),
+        tokens_per_s=min(speeds) if speeds else None,
+        first_audio_s=most("first_audio_s"),
+        underrun_s=most("underrun_s"),
+        speech_s=min(r.speech_s or 0.0 for r in runs) or None,
+        total_s=most("total_s"),
+        text_tokens=min(r.text_tokens for r in runs),
+        speech_frames=min(r.speech_frames for r in runs),
+        input_tokens=runs[0].input_tokens,
+        caches=runs[-1].caches,
+        requests=[r.as_dict() for r in runs],
     )
 
 
@@ -452,12 +517,29 @@ def summarize(workload: Workload, results: dict[str, list[Run]], warmups: dict[s
                 "median": medians[path],
                 "runs": [r.as_dict() for r in runs],
                 "warmup": _warm(warmups, path),
+                **_requests(runs),
             }
             for path, runs in results.items()
         },
         "ratio": ratios(medians["baseline"], medians["fast"]),  # fast ÷ baseline
         "ratio_plain": ratios(medians["plain"], medians["fast"]),  # fast ÷ the plain engine
     }
+
+
+REQUEST_FIGURES = ("first_token_s", "tokens_per_s", "first_audio_s", "real_time_factor", "underrun_s")
+
+
+def _requests(runs: list[Run]) -> dict[str, Any]:
+    """Concurrent workloads: every request of the last good run, and the median request's figures."""
+    last = next((r for r in reversed(runs) if r.error is None and r.requests), None)
+    if last is None:
+        return {}
+    requests = [{k: r[k] for k in REQUEST_FIGURES} for r in last.requests]
+    median = {}
+    for name in REQUEST_FIGURES:
+        values = [r[name] for r in requests if r[name] is not None]
+        median[name] = statistics.median(values) if values else None
+    return {"requests": requests, "median_request": median}
 
 
 def _warm(warmups: dict[str, Run], path: str) -> dict[str, Any] | None:

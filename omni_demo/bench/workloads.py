@@ -40,11 +40,16 @@ class Workload:
     thinking: bool = False  # the Thinking checkpoint's shape: no talker at all
     # False: only the fast engine runs it; the two generate() paths would take minutes per run.
     reference: bool = True
+    concurrent: int = 1  # requests sent together (the same question from that many testers)
+    join: bool = False  # the last of them is sent only once all the others are speaking
 
     @property
     def title(self) -> str:
         """One line for the table, e.g. "30 s of speech in → 128 text tokens, no speech"."""
         out = f"{self.text_tokens} text tokens"
+        if self.concurrent > 1:
+            how = "one more joining while the others speak" if self.join else "sent at once"
+            return f"{self.concurrent} × ({self.asks} → {out} + {self.speech_seconds:g} s of speech), {how}"
         if self.speaks:
             out += f" + {self.speech_seconds:g} s of speech"
         elif self.media != "none" and not self.thinking:
@@ -71,6 +76,8 @@ class Workload:
             "audio_in_video": self.audio_in_video,
             "thinking": self.thinking,
             "reference": self.reference,
+            "concurrent": self.concurrent,
+            "join": self.join,
         }
 
 
@@ -122,6 +129,19 @@ WORKLOADS: tuple[Workload, ...] = (
         speech_seconds=120.0,
         reference=False,  # generate() makes ~8 frames a second: about 3.5 min per run on an H200
     ),
+    *(
+        Workload(
+            name=name,
+            asks="short text question",
+            prompt="Give me a short introduction to large language models.",
+            text_tokens=64,
+            speech_seconds=10.0,
+            reference=False,  # the fast engine is what serves several testers; generate() one at a time
+            concurrent=count,
+            join=join,
+        )
+        for name, count, join in (("concurrent-4", 4, False), ("concurrent-8", 8, False), ("join-4", 4, True))
+    ),
     Workload(
         name="thinking",
         asks="Thinking shape (no talker): short text",
@@ -146,7 +166,7 @@ def for_preview(workload: Workload) -> Workload:
         text_tokens=max(8, min(16, workload.text_tokens // 8)),
         media_seconds=media_seconds,
         speech_seconds=min(workload.speech_seconds, 1.0),
-        reference=True,
+        reference=workload.concurrent == 1,  # generate() serves one request: no concurrent baseline
     )
 
 

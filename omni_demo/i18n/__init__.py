@@ -113,7 +113,7 @@ class Sentence(str):
 
 
 class Words(str):
-    """A phrase that carries its own translation (data such as a cookbook case's title), for a field."""
+    """A phrase that carries its own translation (data: a cookbook case's title, a language's name)."""
 
     zh: str
 

@@ -11,13 +11,12 @@ import gradio as gr
 
 from omni_demo.engine.base import Engine
 from omni_demo.feedback import FeedbackStore
-from omni_demo.i18n.cases import PRESET_TEXT
 from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, preset_name, reply_sampling
 from omni_demo.transcript import Exchange
 from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
-from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
+from omni_demo.ui.i18n import LANG_JS, lang_box, named, t
 
 PRIVATE = "private"  # internal events stay out of the API
 GPU = "gpu"  # one concurrency id for every event that runs the model: one generation at a time
@@ -84,7 +83,7 @@ def settings_panel(engine: Engine) -> SettingsPanel:
     defaults = chat_defaults(engine)
     with gr.Column(scale=1, min_width=280):
         preset = gr.Dropdown(
-            [(pair(en=name, zh_CN=PRESET_TEXT[name]), name) for name in SYSTEM_PROMPTS],
+            named(SYSTEM_PROMPTS),
             value=preset_name(defaults.system_prompt),
             label=t("chat.preset"),
             visible=caps.text_input,

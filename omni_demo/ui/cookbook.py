@@ -23,36 +23,32 @@ import gradio as gr
 
 from omni_demo import media
 from omni_demo.answers import DEFAULT_TOOLS, parse_tools_json
-from omni_demo.cookbook import (
+from omni_demo.cookbook.cases import (
     CATEGORIES,
+    CATEGORY_ZH,
     LYRICS_PROMPT,
     SPEECH_LANGUAGES,
     TEXT_LANGUAGES,
     Case,
     Category,
-    Rendered,
     asr_example,
     asr_prompt,
-    build_request,
     cases_in,
     example_path,
-    kind_note,
-    render_answer,
-    runs_on,
     translation_example,
     translation_prompt,
 )
+from omni_demo.cookbook.requests import Rendered, build_request, kind_note, render_answer, runs_on
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore
-from omni_demo.i18n import EN, LANGUAGES, render, text, timings_line
-from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
+from omni_demo.i18n import EN, render, text, timings_line
 from omni_demo.presets import DEFAULT_SAMPLING, PREVIEW_MAX_TOKENS
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, MediaKind, ModelKind, Preparing, Request, Result, TextDelta
 from omni_demo.ui import feedback, handlers
 from omni_demo.ui.chat import GPU, PRIVATE
-from omni_demo.ui.i18n import LANG_JS, lang_box, pair, t
+from omni_demo.ui.i18n import LANG_JS, in_every_language, lang_box, named, pair, t
 
 Component = gr.components.Component
 DEFAULT_TOOLS_JSON = json.dumps(DEFAULT_TOOLS, indent=2, ensure_ascii=False)
@@ -68,7 +64,7 @@ def build_cookbook_tabs(engine: Engine, store: FeedbackStore | None = None) -> l
     """One `gr.Tab` per category; call inside the page's `gr.Tabs()`. Returns (tab, label) pairs."""
     tabs = []
     for category in CATEGORIES:
-        label = pair(en=category, zh_CN=CATEGORY_TEXT[category])
+        label = pair(en=category, zh_CN=CATEGORY_ZH[category])
         with gr.Tab(label, id=slug(category), elem_id=f"tab-{slug(category)}") as tab:
             _category(engine, category, store)
         tabs.append((tab, label))
@@ -76,23 +72,14 @@ def build_cookbook_tabs(engine: Engine, store: FeedbackStore | None = None) -> l
 
 
 def case_title(case: Case) -> Any:
-    return pair(en=case.title, zh_CN=CASE_TEXT[case.id][0])
-
-
-def _named(names: Sequence[str], table: dict[str, str]) -> list[tuple[Any, str]]:
-    """Dropdown choices shown in the page's language; the value stays the English name."""
-    return [(pair(en=name, zh_CN=table[name]), name) for name in names]
+    return in_every_language(case.title.render)
 
 
 def case_header(case: Case, lang: str) -> str:
     """The case's title, description and upstream settings line in `lang`."""
-    title, description = (case.title, case.description) if lang == EN else CASE_TEXT[case.id]
+    title, description = case.title.render(lang), case.description.render(lang)
     parts = " · ".join(part.render(lang) for part in case.settings())
     return f"### {title}\n{description}\n\n{text('cb.upstream', lang, line=parts)}"
-
-
-def _in_every_language(render: Callable[[str], str]) -> Any:
-    return pair(**{lang.replace("-", "_"): render(lang) for lang in LANGUAGES})
 
 
 def _category(engine: Engine, category: Category, store: FeedbackStore | None) -> None:
@@ -201,11 +188,11 @@ def _case_panel(engine: Engine, case: Case, visible: bool, store: FeedbackStore 
     caps = engine.info.capabilities
     lang = lang_box()
     with gr.Column(visible=visible, elem_id=f"case-{case.id}") as column:
-        gr.Markdown(_in_every_language(lambda code: case_header(case, code)))
+        gr.Markdown(in_every_language(lambda code: case_header(case, code)))
         note = kind_note(case, caps, preview=engine.info.is_preview)
         if note:
             gr.Markdown(
-                _in_every_language(lambda code: text("cb.model_note", code, note=render(note, code))),
+                in_every_language(lambda code: text("cb.model_note", code, note=render(note, code))),
                 elem_id=f"kind-note-{case.id}",
             )
         with gr.Row():
@@ -322,9 +309,7 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
     if not case.prompts:
         return [], None, gr.State(""), gr.State("")
     if case.task == "asr":
-        language = gr.Dropdown(
-            _named(SPEECH_LANGUAGES, LANGUAGE_TEXT), value="English", label=t("cb.language")
-        )
+        language = gr.Dropdown(named(SPEECH_LANGUAGES), value="English", label=t("cb.language"))
         lyrics = gr.Checkbox(False, label=t("cb.lyrics"), info=t("cb.lyrics_info"))
         prompt = _prompt_box(case, asr_prompt("English"))
         gr.on(
@@ -338,14 +323,14 @@ def _prompt_controls(case: Case) -> tuple[list[Component], gr.Dropdown | None, C
         return [language, lyrics], None, gr.State(""), prompt
     if case.task == "translation":
         with gr.Row():
-            source = gr.Dropdown(_named(SPEECH_LANGUAGES, LANGUAGE_TEXT), value="Chinese", label=t("cb.from"))
-            target = gr.Dropdown(_named(TEXT_LANGUAGES, LANGUAGE_TEXT), value="English", label=t("cb.to"))
+            source = gr.Dropdown(named(SPEECH_LANGUAGES), value="Chinese", label=t("cb.from"))
+            target = gr.Dropdown(named(TEXT_LANGUAGES), value="English", label=t("cb.to"))
         prompt = _prompt_box(case, translation_prompt("Chinese", "English"))
         gr.on([source.change, target.change], translation_prompt, [source, target], prompt, queue=False)
         return [source, target], None, gr.State(""), prompt
     preset = None
     if case.presets:
-        choices = [(pair(en=name, zh_CN=PROMPT_PRESET_TEXT[name]), prompt) for name, prompt in case.presets]
+        choices = [(in_every_language(name.render), prompt) for name, prompt in case.presets]
         preset = gr.Dropdown(choices, value=case.prompts[0], label=t("cb.prompt_preset"))
     before: Component = gr.State("")
     if case.prompts_before:
@@ -447,8 +432,8 @@ def tools_prompt(engine: Engine, tools_json: str, system: str, lang: str = EN) -
 def _persona_picker(case: Case) -> gr.Dropdown | None:
     if not case.system_presets:
         return None
-    labels = [label for label, _ in case.system_presets]
-    return gr.Dropdown(_named(labels, PRESET_TEXT), value=labels[0], label=t("cb.persona"))
+    names = [name for name, _ in case.system_presets]
+    return gr.Dropdown(named(names), value=str(names[0]), label=t("cb.persona"))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 
 import gradio as gr
 from gradio.i18n import I18nData
 
-from omni_demo.i18n import EN, LANGUAGES, ZH, both
+from omni_demo.i18n import EN, LANGUAGES, ZH, Words, both
 from omni_demo.i18n.ui import UI
 
 # Writes the page's current language into the event's last input (the hidden `lang_box()`).
@@ -58,6 +59,16 @@ def pair(**texts: str) -> I18nData:
     key = f"omni.{digest}"
     _computed[key] = by_lang
     return I18nData(key)
+
+
+def in_every_language(render: Callable[[str], str]) -> I18nData:
+    """A key for text made at build time by `render(lang)` in each language."""
+    return pair(**{lang.replace("-", "_"): render(lang) for lang in LANGUAGES})
+
+
+def named(names: Iterable[Words]) -> list[tuple[I18nData, str]]:
+    """Dropdown or radio choices shown in the page's language; each value stays the English name."""
+    return [(in_every_language(name.render), str(name)) for name in names]
 
 
 def translations() -> gr.I18n:

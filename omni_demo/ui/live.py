@@ -16,12 +16,11 @@ import gradio as gr
 
 from omni_demo.engine.base import Engine
 from omni_demo.i18n import EN, LANGUAGES, render, sentence_from, text
-from omni_demo.i18n.cases import PRESET_TEXT
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, preset_name, reply_sampling
 from omni_demo.types import ModelKind
 from omni_demo.ui.chat import PRIVATE
-from omni_demo.ui.i18n import pair, t
+from omni_demo.ui.i18n import named, t
 
 SCRIPT = Path(__file__).with_name("live.js")
 MAX_TOKENS = 4096  # the most `max_output_tokens` the endpoint takes
@@ -167,7 +166,7 @@ def build_live_tab(engine: Engine) -> gr.HTML:
         with gr.Column(scale=1, min_width=280), gr.Accordion(t("live.settings"), open=True):
             gr.Markdown(t("live.later"))
             preset = gr.Dropdown(
-                [(pair(en=name, zh_CN=PRESET_TEXT[name]), name) for name in SYSTEM_PROMPTS],
+                named(SYSTEM_PROMPTS),
                 value=preset_name(instructions),
                 label=t("chat.preset"),
                 visible=caps.text_input,

@@ -42,6 +42,9 @@ def test_every_workload_runs_on_every_path_with_exact_lengths(preview_result):
     for name, entry in result["workloads"].items():
         spec = entry["spec"]
         assert entry["all_exact"], name
+        if spec["concurrent"] > 1:
+            _check_concurrent(entry, result["meta"]["runs"])
+            continue
         for path in ("baseline", "plain", "fast"):
             median = entry[path]["median"]
             assert median["error"] is None, (name, path, median["error"])
@@ -70,6 +73,28 @@ def test_every_workload_runs_on_every_path_with_exact_lengths(preview_result):
         assert entry["plain"]["median"]["input_tokens"] == entry["fast"]["median"]["input_tokens"]
         assert entry["ratio"]["total_s"] > 0
         assert entry["ratio_plain"]["total_s"] > 0
+
+
+def _check_concurrent(entry: dict, runs: int) -> None:
+    """Several testers at once: the fast engine only (generate() serves one request), every request of
+    the last run recorded with its own figures, the path's figures the worst request's."""
+    spec = entry["spec"]
+    assert entry["baseline"]["median"]["error"] == "no runs"
+    fast = entry["fast"]
+    assert fast["median"]["runs_ok"] == runs
+    requests = fast["requests"]
+    assert len(requests) == spec["concurrent"]
+    for request in requests:
+        assert request["first_audio_s"] > 0
+        assert request["real_time_factor"] > 0
+        assert request["underrun_s"] >= 0
+    last = fast["runs"][-1]
+    assert last["first_audio_s"] == max(r["first_audio_s"] for r in requests)
+    assert last["real_time_factor"] == max(r["real_time_factor"] for r in requests)
+    assert last["tokens_per_s"] == min(r["tokens_per_s"] for r in requests)
+    assert [r["first_audio_s"] for r in requests] == [r["first_audio_s"] for r in last["requests"]]
+    assert min(r["first_audio_s"] for r in requests) <= fast["median_request"]["first_audio_s"]
+    assert fast["median_request"]["first_audio_s"] <= last["first_audio_s"]
 
 
 @pytest.mark.integration

@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from omni_demo.cookbook import (
-    ASSETS_DIR,
-    CASES,
-    build_request,
-    case_by_id,
-    render_answer,
-    runs_on,
-)
+from omni_demo.cookbook.cases import ASSETS_DIR, CASES, case_by_id
+from omni_demo.cookbook.requests import build_request, render_answer, runs_on
 from omni_demo.types import ModelKind, Result, TextDelta
 
 pytestmark = pytest.mark.integration

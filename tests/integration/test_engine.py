@@ -489,7 +489,7 @@ def test_no_speech_frees_the_talker(cache_dir: Path) -> None:
 def test_thinking_sampling_comes_from_the_checkpoint(thinking_engine, preview_engine) -> None:
     """The Thinking checkpoint's generation_config.json sets its sampling (the chat's default); the
     cookbook panels keep the notebooks' greedy decoding on it."""
-    from omni_demo.cookbook import ASSETS_DIR, case_by_id
+    from omni_demo.cookbook.cases import ASSETS_DIR, case_by_id
     from omni_demo.presets import reply_sampling
     from omni_demo.ui.cookbook import _request
 

@@ -14,7 +14,8 @@ import pytest
 from sentences import assert_one_sentence
 
 from omni_demo.answers import DEFAULT_TOOLS
-from omni_demo.cookbook import ASSETS_DIR, build_request, case_by_id
+from omni_demo.cookbook.cases import ASSETS_DIR, case_by_id
+from omni_demo.cookbook.requests import build_request
 from omni_demo.errors import InputError
 from omni_demo.ui.cookbook import DEFAULT_TOOLS_JSON, tools_prompt
 

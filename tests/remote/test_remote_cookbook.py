@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from omni_demo.cookbook import ASSETS_DIR, CASES, build_request, runs_on
+from omni_demo.cookbook.cases import ASSETS_DIR, CASES
+from omni_demo.cookbook.requests import build_request, runs_on
 from omni_demo.types import ModelKind, Result
 from remote.conftest import engine_for
 

@@ -1,4 +1,4 @@
-"""omni_demo.cookbook: the 18 cases as data, their prompts, requests, kind notes and rendering."""
+"""omni_demo.cookbook: the 18 cases as data (cases.py); requests, kind notes and rendering (requests.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from omni_demo.answers import DEFAULT_TOOLS
-from omni_demo.cookbook import (
+from omni_demo.cookbook.cases import (
     ASSETS_DIR,
     CASES,
     CATEGORIES,
@@ -17,15 +17,12 @@ from omni_demo.cookbook import (
     TEXT_LANGUAGES,
     asr_example,
     asr_prompt,
-    build_request,
     case_by_id,
     cases_in,
-    kind_note,
-    render_answer,
-    runs_on,
     translation_example,
     translation_prompt,
 )
+from omni_demo.cookbook.requests import build_request, kind_note, render_answer, runs_on
 from omni_demo.errors import InputError
 from omni_demo.presets import VOICE_ASSISTANT_PROMPT
 from omni_demo.types import Capabilities, ModelKind

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from omni_demo.conversation import build_model_input
-from omni_demo.cookbook import ASSETS_DIR, build_request, case_by_id
+from omni_demo.cookbook.cases import ASSETS_DIR, case_by_id
+from omni_demo.cookbook.requests import build_request
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.engine.remote import backends
 from omni_demo.presets import VOICE_ASSISTANT_PROMPT

@@ -24,11 +24,18 @@ from PIL import Image
 from omni_demo import media
 from omni_demo.answers import parse_grounding, parse_tools_json
 from omni_demo.conversation import build_model_input
-from omni_demo.cookbook import CASES, CATEGORIES, SPEECH_LANGUAGES, TEXT_LANGUAGES, case_by_id, kind_note
+from omni_demo.cookbook.cases import (
+    CASES,
+    CATEGORIES,
+    CATEGORY_ZH,
+    SPEECH_LANGUAGES,
+    TEXT_LANGUAGES,
+    case_by_id,
+)
+from omni_demo.cookbook.requests import kind_note
 from omni_demo.engine import budget
 from omni_demo.errors import InputError, OmniError
-from omni_demo.i18n import EN, ZH, Sentence, fields_of, fill, language, render, text, timings_line
-from omni_demo.i18n.cases import CASE_TEXT, CATEGORY_TEXT, LANGUAGE_TEXT, PRESET_TEXT, PROMPT_PRESET_TEXT
+from omni_demo.i18n import EN, ZH, Sentence, Words, fields_of, fill, language, render, text, timings_line
 from omni_demo.i18n.sentences import SENTENCES
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import SYSTEM_PROMPTS
@@ -116,7 +123,7 @@ def test_the_reader_finds_sentences_in_every_model_side_module() -> None:
     assert "input.empty" in found  # conversation.py
     assert "media.not_found" in found  # media.py
     assert "tools.too_deep" in found  # answers.py
-    assert "case.boxes_failed" in found  # cookbook.py
+    assert "case.boxes_failed" in found  # cookbook/requests.py
     assert "engine.unreadable_file" in found  # engine
     assert "chat.forgotten" in found  # a UI text raised by the chat's handlers
     assert len(found) > 80
@@ -217,13 +224,15 @@ def test_the_guard_catches_a_bare_label() -> None:
 
 
 def test_every_case_category_preset_and_language_has_chinese() -> None:
-    assert {case.id for case in CASES} == set(CASE_TEXT)
-    assert set(CATEGORIES) == set(CATEGORY_TEXT)
-    personas = {label for case in CASES for label, _ in case.system_presets}
-    assert set(SYSTEM_PROMPTS) | personas <= set(PRESET_TEXT)
-    assert set(SPEECH_LANGUAGES) | set(TEXT_LANGUAGES) <= set(LANGUAGE_TEXT)
-    preset_names = {name for case in CASES for name, _ in case.presets}
-    assert preset_names == set(PROMPT_PRESET_TEXT)
+    # Names and descriptions carry their Chinese with them (`Words`); each must have some.
+    personas = [label for case in CASES for label, _ in case.system_presets]
+    preset_names = [name for case in CASES for name, _ in case.presets]
+    texts = [case.title for case in CASES] + [case.description for case in CASES]
+    for words in [*texts, *SYSTEM_PROMPTS, *personas, *preset_names, *SPEECH_LANGUAGES, *TEXT_LANGUAGES]:
+        assert isinstance(words, Words), f"no Chinese for {words!r}"
+        assert re.search(r"[\u4e00-\u9fff]", words.zh), (str(words), words.zh)
+    assert set(CATEGORIES) == set(CATEGORY_ZH)
+    assert all(CATEGORY_ZH[category].strip() for category in CATEGORIES)  # "Captioner" is a name
     for case in CASES:
         for part in case.settings():
             _assert_chinese(part)

@@ -22,7 +22,7 @@ PACKAGE = ROOT / "omni_demo"
 HEAVY = ("gradio", "torch", "transformers")
 CORE = ("types.py", "errors.py", "conversation.py", "media.py", "presets.py", "answers.py", "config.py")
 # Plain-data modules added since, which say of themselves that they import no gradio or torch.
-CORE_OPTIONAL = ("cookbook.py",)
+CORE_OPTIONAL = ("cookbook/__init__.py", "cookbook/cases.py", "cookbook/requests.py")
 MODEL_PACKAGES = ("engine", "bench")
 
 

@@ -1,9 +1,14 @@
-"""The 18 upstream cookbooks as data: what each case takes, asks and expects.
+"""The 18 upstream cookbooks as data: what each case takes, asks and expects, in English and Chinese.
 
-The UI (`omni_demo.ui.cookbook`) renders one generic panel per `Case`; nothing here imports gradio or
-torch. Prompts and settings follow the upstream cookbooks: greedy decoding whichever model is loaded
-(only the Captioner samples), no system prompt unless the case is a spoken interaction, media first and
-the text prompt last (Image Math: text, picture, text), audio-in-video on only for the audio-visual cases.
+A case is written in one place: its title, description, preset and persona names carry their Chinese
+beside the English (`Words`), as do the tabs and the languages of the pickers. Prompts have no
+translation: they go to the model as upstream wrote them. The page (`omni_demo.ui.cookbook`) renders
+one generic panel per `Case`; `omni_demo.cookbook.requests` turns a case and the user's inputs into a
+request. Nothing here imports gradio or torch.
+
+Prompts and settings follow the upstream cookbooks: greedy decoding whichever model is loaded (only the
+Captioner samples), no system prompt unless the case is a spoken interaction, media first and the text
+prompt last (Image Math: text, picture, text), audio-in-video on only for the audio-visual cases.
 """
 
 from __future__ import annotations
@@ -13,93 +18,75 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image
-
-from omni_demo import media
-from omni_demo.answers import (
-    DEFAULT_TOOLS,
-    draw_boxes,
-    parse_grounding,
-    parse_tool_calls,
-    parse_tools_json,
-    pretty_tool_calls,
-    split_reply,
-    split_thinking,
-)
-from omni_demo.errors import InputError, OmniError
 from omni_demo.i18n import Sentence, Words
-from omni_demo.i18n.cases import CASE_TEXT
 from omni_demo.presets import VOICE_ASSISTANT_PROMPT
-from omni_demo.types import Capabilities, Media, MediaKind, ModelKind, Request, Sampling, Turn
+from omni_demo.types import MediaKind, ModelKind
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 
 Category = Literal["Audio", "Visual", "Audio-Visual", "Agent", "Captioner"]
-CATEGORIES: tuple[Category, ...] = ("Audio", "Visual", "Audio-Visual", "Agent", "Captioner")
+# The tabs in page order, with their Chinese names (the Captioner is named after its checkpoint).
+CATEGORY_ZH: dict[Category, str] = {
+    "Audio": "音频",
+    "Visual": "视觉",
+    "Audio-Visual": "音视频",
+    "Agent": "智能体",
+    "Captioner": "Captioner",
+}
+CATEGORIES: tuple[Category, ...] = tuple(CATEGORY_ZH)
 Renderer = Literal["text", "grounding", "tools", "thinking"]
 Task = Literal["", "asr", "translation"]
-
-
-CHECKPOINTS: dict[ModelKind, str] = {
-    ModelKind.INSTRUCT: "Qwen/Qwen3-Omni-30B-A3B-Instruct",
-    ModelKind.THINKING: "Qwen/Qwen3-Omni-30B-A3B-Thinking",
-    ModelKind.CAPTIONER: "Qwen/Qwen3-Omni-30B-A3B-Captioner",
-}
-PREVIEW_CHECKPOINTS: dict[ModelKind, str] = {
-    ModelKind.INSTRUCT: "preview",
-    ModelKind.THINKING: "preview-thinking",
-    ModelKind.CAPTIONER: "preview-captioner",
-}
 
 # --------------------------------------------------------------------------------------------------
 # Languages and task prompts
 # --------------------------------------------------------------------------------------------------
 
-# The 19 speech-input languages. The README names 18 (this order); the technical report's multilingual
-# ASR benchmark (Fleurs-avg, 19 languages) adds Thai, the 19th.
-SPEECH_LANGUAGES: tuple[str, ...] = (
-    "English",
-    "Chinese",
-    "Korean",
-    "Japanese",
-    "German",
-    "Russian",
-    "Italian",
-    "French",
-    "Spanish",
-    "Portuguese",
-    "Malay",
-    "Dutch",
-    "Indonesian",
-    "Turkish",
-    "Vietnamese",
-    "Cantonese",
-    "Arabic",
-    "Urdu",
-    "Thai",
+# The 19 speech-input languages, each with its Chinese name for the pickers (the prompt keeps the English
+# name). The README names 18 (this order); the technical report's multilingual ASR benchmark (Fleurs-avg,
+# 19 languages) adds Thai, the 19th.
+SPEECH_LANGUAGES: tuple[Words, ...] = (
+    Words("English", "英语"),
+    Words("Chinese", "中文"),
+    Words("Korean", "韩语"),
+    Words("Japanese", "日语"),
+    Words("German", "德语"),
+    Words("Russian", "俄语"),
+    Words("Italian", "意大利语"),
+    Words("French", "法语"),
+    Words("Spanish", "西班牙语"),
+    Words("Portuguese", "葡萄牙语"),
+    Words("Malay", "马来语"),
+    Words("Dutch", "荷兰语"),
+    Words("Indonesian", "印尼语"),
+    Words("Turkish", "土耳其语"),
+    Words("Vietnamese", "越南语"),
+    Words("Cantonese", "粤语"),
+    Words("Arabic", "阿拉伯语"),
+    Words("Urdu", "乌尔都语"),
+    Words("Thai", "泰语"),
 )
 
 # Translation targets: the model writes 119 text languages; a picker of 119 names helps nobody, so it
 # offers the 19 languages it hears (which include the 15 of the report's speech-translation benchmark)
 # plus widely used written languages with many speakers.
-TEXT_LANGUAGES: tuple[str, ...] = (
+TEXT_LANGUAGES: tuple[Words, ...] = (
     *SPEECH_LANGUAGES,
-    "Hindi",
-    "Bengali",
-    "Persian",
-    "Polish",
-    "Ukrainian",
-    "Czech",
-    "Romanian",
-    "Hungarian",
-    "Greek",
-    "Swedish",
-    "Danish",
-    "Norwegian",
-    "Finnish",
-    "Hebrew",
-    "Filipino",
-    "Swahili",
+    Words("Hindi", "印地语"),
+    Words("Bengali", "孟加拉语"),
+    Words("Persian", "波斯语"),
+    Words("Polish", "波兰语"),
+    Words("Ukrainian", "乌克兰语"),
+    Words("Czech", "捷克语"),
+    Words("Romanian", "罗马尼亚语"),
+    Words("Hungarian", "匈牙利语"),
+    Words("Greek", "希腊语"),
+    Words("Swedish", "瑞典语"),
+    Words("Danish", "丹麦语"),
+    Words("Norwegian", "挪威语"),
+    Words("Finnish", "芬兰语"),
+    Words("Hebrew", "希伯来语"),
+    Words("Filipino", "菲律宾语"),
+    Words("Swahili", "斯瓦希里语"),
 )
 
 ASR_PROMPT_ZH = "请将这段中文语音转换为纯文本。"
@@ -152,9 +139,9 @@ class Case:
     """One upstream cookbook as a ready-to-run page."""
 
     id: str  # stable, used in element ids: run-<id>, example-<id>
-    title: str
+    title: Words  # English, with its Chinese
     category: Category
-    description: str
+    description: Words
     inputs: tuple[MediaKind, ...]  # in the order the model reads them
     prompts: tuple[str, ...]  # presets (written after the media), the first is the default; () = none
     system_prompt: str = ""  # "" = none (the benchmark setting)
@@ -166,10 +153,10 @@ class Case:
     renderer: Renderer = "text"
     task: Task = ""  # task controls: ASR language picker and lyrics mode, translation pickers
     speech_option: bool = False  # offer speech out although the case answers in text by default
-    system_presets: tuple[tuple[str, str], ...] = ()  # (label, prompt) personas to pick from
-    # The English display name of each prompt preset, in the order of `prompts` (the picker shows the
-    # name, translated; the prompt itself goes to the model as upstream wrote it).
-    preset_names: tuple[str, ...] = ()
+    system_presets: tuple[tuple[Words, str], ...] = ()  # (label, prompt) personas to pick from
+    # The display name of each prompt preset, in the order of `prompts` (the picker shows the name in
+    # the page's language; the prompt itself goes to the model as upstream wrote it).
+    preset_names: tuple[Words, ...] = ()
     # Text written before the media, one per preset: upstream's Image Math states each problem above
     # its picture and gives the options below it.
     prompts_before: tuple[str, ...] = ()
@@ -180,7 +167,7 @@ class Case:
     talker_greedy: bool = False  # upstream passes talker_do_sample=False
 
     @property
-    def presets(self) -> tuple[tuple[str, str], ...]:
+    def presets(self) -> tuple[tuple[Words, str], ...]:
         """(display name, prompt) of each preset the picker offers; () when there is nothing to pick."""
         if self.task or len(self.prompts) < 2:
             return ()
@@ -272,10 +259,14 @@ CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------------------------- Audio
     Case(
         id="speech-recognition",
-        title="Speech Recognition",
+        title=Words("Speech Recognition", "语音识别"),
         category="Audio",
-        description="Speech recognition in 19 languages, long audio included. Pick the language to get "
-        "the exact evaluation prompt, or switch on lyrics mode for songs.",
+        description=Words(
+            "Speech recognition in 19 languages, long audio included. Pick the language to get "
+            "the exact evaluation prompt, or switch on lyrics mode for songs.",
+            "支持 19 种语言的语音识别，包括长音频。选择语言即可得到对应的官方评测提示词；"
+            "唱歌请打开歌词模式。",
+        ),
         inputs=("audio",),
         prompts=(asr_prompt("English"), ASR_PROMPT_ZH, LYRICS_PROMPT),
         example={"audio": "speech_en.wav"},
@@ -283,10 +274,13 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         id="speech-translation",
-        title="Speech Translation",
+        title=Words("Speech Translation", "语音翻译"),
         category="Audio",
-        description="Speech-to-text translation from any of the 19 spoken languages into a written "
-        "language. Tick “Speak the answer” to hear the translation too (speech-to-speech).",
+        description=Words(
+            "Speech-to-text translation from any of the 19 spoken languages into a written "
+            "language. Tick “Speak the answer” to hear the translation too (speech-to-speech).",
+            "把 19 种口语中的任意一种翻译成文字。勾选“朗读回答”还能听到译文（语音到语音）。",
+        ),
         inputs=("audio",),
         prompts=(translation_prompt("Chinese", "English"), translation_prompt("English", "Chinese")),
         example={"audio": "speech_zh.wav"},
@@ -295,108 +289,161 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         id="music-analysis",
-        title="Music Analysis",
+        title=Words("Music Analysis", "音乐分析"),
         category="Audio",
-        description="Detailed analysis and appreciation of any music: style, genre, rhythm, instruments "
-        "and mood.",
+        description=Words(
+            "Detailed analysis and appreciation of any music: style, genre, rhythm, instruments and mood.",
+            "对任意音乐进行详细分析与赏析：风格、流派、节奏、乐器与情绪。",
+        ),
         inputs=("audio",),
         prompts=(_MUSIC_PROMPT, _MUSIC_STYLE_ZH, _MUSIC_APPRECIATION),
-        preset_names=("Style, rhythm and instruments", "Which style? (Chinese)", "Appreciation"),
+        preset_names=(
+            Words("Style, rhythm and instruments", "风格、节奏与乐器"),
+            Words("Which style? (Chinese)", "是什么风格？（中文提问）"),
+            Words("Appreciation", "音乐赏析"),
+        ),
         example={"audio": "music.wav"},
     ),
     Case(
         id="sound-analysis",
-        title="Sound Analysis",
+        title=Words("Sound Analysis", "声音分析"),
         category="Audio",
-        description="Description and analysis of sound effects and audio signals: what happened, what "
-        "made the sound, where it was recorded.",
+        description=Words(
+            "Description and analysis of sound effects and audio signals: what happened, what "
+            "made the sound, where it was recorded.",
+            "描述并分析音效和音频信号：发生了什么、是什么发出的声音、在哪里录制的。",
+        ),
         inputs=("audio",),
         prompts=(
             "What happened in the audio?",
             "What is this sound? In what kind of situation might it occur?",
             "Guess where I am?",
         ),
-        preset_names=("What happened?", "What is this sound?", "Guess where I am?"),
+        preset_names=(
+            Words("What happened?", "发生了什么？"),
+            Words("What is this sound?", "这是什么声音？"),
+            Words("Guess where I am?", "猜猜我在哪里？"),
+        ),
         example={"audio": "sound.wav"},
     ),
     Case(
         id="audio-caption",
-        title="Audio Caption",
+        title=Words("Audio Caption", "音频描述"),
         category="Audio",
-        description="A detailed description of any audio: speech, music, sounds and the scene they suggest.",
+        description=Words(
+            "A detailed description of any audio: speech, music, sounds and the scene they suggest.",
+            "详细描述任意音频：语音、音乐、声音以及它们暗示的场景。",
+        ),
         inputs=("audio",),
         prompts=(
             "Give the detailed description of the audio.",
             "Please provide a detailed description of the audio.",
             "Give a thorough description of the audio.",
         ),
-        preset_names=("Detailed description", "Detailed description, asked politely", "Thorough description"),
+        preset_names=(
+            Words("Detailed description", "详细描述"),
+            Words("Detailed description, asked politely", "详细描述（礼貌请求）"),
+            Words("Thorough description", "全面描述"),
+        ),
         example={"audio": "caption.wav"},
     ),
     Case(
         id="mixed-audio-analysis",
-        title="Mixed Audio Analysis",
+        title=Words("Mixed Audio Analysis", "混合音频分析"),
         category="Audio",
-        description="Analysis of audio that mixes speech, music and environmental sounds.",
+        description=Words(
+            "Analysis of audio that mixes speech, music and environmental sounds.",
+            "分析混合了语音、音乐和环境声的音频。",
+        ),
         inputs=("audio",),
         prompts=(
             "Determine which sound effects and musical instruments are present in the audio.",
             _MIXED_SPEAKER_ZH,
         ),
-        preset_names=("Sound effects and instruments", "Speaker and sound effects (Chinese)"),
+        preset_names=(
+            Words("Sound effects and instruments", "音效与乐器"),
+            Words("Speaker and sound effects (Chinese)", "说话人与音效（中文提问）"),
+        ),
         example={"audio": "mixed.wav"},
     ),
     # ------------------------------------------------------------------------------------ Visual
     Case(
         id="ocr",
-        title="OCR",
+        title=Words("OCR", "文字识别（OCR）"),
         category="Visual",
-        description="Reads the text of complex images: documents, receipts, signs.",
+        description=Words(
+            "Reads the text of complex images: documents, receipts, signs.",
+            "读取复杂图片中的文字：文档、收据、标牌。",
+        ),
         inputs=("image",),
         prompts=("Extract the text from the image.", "请提取图片中的文字。"),
-        preset_names=("Extract the text", "Extract the text (Chinese)"),
+        preset_names=(
+            Words("Extract the text", "提取文字"),
+            Words("Extract the text (Chinese)", "提取文字（中文提问）"),
+        ),
         example={"image": "ocr.png"},
     ),
     Case(
         id="object-grounding",
-        title="Object Grounding",
+        title=Words("Object Grounding", "目标定位"),
         category="Visual",
-        description="Finds objects and answers with boxes, which are drawn on the image with their "
-        "labels. Change the object after “Locate the object:”.",
+        description=Words(
+            "Finds objects and answers with boxes, which are drawn on the image with their "
+            "labels. Change the object after “Locate the object:”.",
+            "找到物体并以框作答，框和标签会画在图片上。"
+            "修改“Locate the object:”后面的物体名称即可换一个目标。",
+        ),
         inputs=("image",),
         prompts=(
             "Locate the object: bird.",
             "Locate the object: A person riding a motorcycle while wearing a helmet.",
         ),
-        preset_names=("A bird", "A motorcyclist wearing a helmet"),
+        preset_names=(
+            Words("A bird", "一只鸟"),
+            Words("A motorcyclist wearing a helmet", "戴头盔骑摩托车的人"),
+        ),
         example={"image": "grounding.png"},
         renderer="grounding",
     ),
     Case(
         id="image-question",
-        title="Image Question",
+        title=Words("Image Question", "图片问答"),
         category="Visual",
-        description="Answers any question about an image.",
+        description=Words(
+            "Answers any question about an image.",
+            "回答关于图片的任何问题。",
+        ),
         inputs=("image",),
         prompts=(
             "What style does this image depict?",
             "Based on this image, what do you think will happen next?",
             _IQ_PROMPT,
         ),
-        preset_names=("Image style", "What happens next?", "Picture pattern puzzle"),
+        preset_names=(
+            Words("Image style", "图片风格"),
+            Words("What happens next?", "接下来会发生什么？"),
+            Words("Picture pattern puzzle", "图形规律题"),
+        ),
         example={"image": "scene.png"},
     ),
     Case(
         id="image-math",
-        title="Image Math",
+        title=Words("Image Math", "图片数学题"),
         category="Visual",
-        description="Solves math problems shown in images, the showcase of the Thinking model: its "
-        "reasoning is folded above the final answer. Each of upstream's two problems is stated above its "
-        "picture and gives its options below it; the pictures are the project's own drawings of them.",
+        description=Words(
+            "Solves math problems shown in images, the showcase of the Thinking model: its "
+            "reasoning is folded above the final answer. Each of upstream's two problems is stated above its "
+            "picture and gives its options below it; the pictures are the project's own drawings of them.",
+            "解答图片中的数学题，这是 Thinking 模型的拿手好戏：推理过程折叠在最终答案上方。"
+            "上游的两道题都是题干在图片上方、选项在图片下方；图片是本项目按题意自己绘制的。",
+        ),
         inputs=("image",),
         prompts=(_SPRINKLER_OPTIONS, _COST_OPTIONS),
         prompts_before=(_SPRINKLER_PROBLEM, _COST_PROBLEM),
-        preset_names=("Lawn sprinkler (multiple choice)", "Cost function J(0) (multiple choice)"),
+        preset_names=(
+            Words("Lawn sprinkler (multiple choice)", "草坪洒水器（选择题）"),
+            Words("Cost function J(0) (multiple choice)", "代价函数 J(0)（选择题）"),
+        ),
         preset_examples=("math_sprinkler.png", "math_cost.png"),
         needs=ModelKind.THINKING,
         example={"image": "math_sprinkler.png"},
@@ -404,27 +451,36 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         id="video-description",
-        title="Video Description",
+        title=Words("Video Description", "视频描述"),
         category="Visual",
-        description="A detailed description of what a video shows.",
+        description=Words(
+            "A detailed description of what a video shows.",
+            "详细描述视频中的内容。",
+        ),
         inputs=("video",),
         prompts=("Describe the video.",),
         example={"video": "video_room.mp4"},
     ),
     Case(
         id="video-navigation",
-        title="Video Navigation",
+        title=Words("Video Navigation", "视频导航"),
         category="Visual",
-        description="Navigation directions from a first-person video of moving through a place.",
+        description=Words(
+            "Navigation directions from a first-person video of moving through a place.",
+            "根据在某处行走的第一人称视频给出导航方向。",
+        ),
         inputs=("video",),
         prompts=("If I want to stop at the window. Which direction should I take?",),
         example={"video": "video_room.mp4"},
     ),
     Case(
         id="video-scene-transition",
-        title="Video Scene Transition",
+        title=Words("Video Scene Transition", "视频场景转换"),
         category="Visual",
-        description="How the scenes of a video change from one to the next.",
+        description=Words(
+            "How the scenes of a video change from one to the next.",
+            "视频中的场景如何一个接一个地变化。",
+        ),
         inputs=("video",),
         prompts=("How the scenes in the video change?",),
         example={"video": "video_scenes.mp4"},
@@ -432,21 +488,30 @@ CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------------------ Audio-Visual
     Case(
         id="audio-visual-question",
-        title="Audio-Visual Question",
+        title=Words("Audio-Visual Question", "音视频问答"),
         category="Audio-Visual",
-        description="Questions about what is seen and heard together, in time: who said what, and when.",
+        description=Words(
+            "Questions about what is seen and heard together, in time: who said what, and when.",
+            "关于同时看到和听到的内容、以及它们时间先后的问题：谁在何时说了什么。",
+        ),
         inputs=("video",),
         prompts=("What was the first sentence the boy said when he met the girl?", _AV_CHOICE_PROMPT),
-        preset_names=("The boy's first sentence", "Multiple choice: a scene's purpose"),
+        preset_names=(
+            Words("The boy's first sentence", "男孩说的第一句话"),
+            Words("Multiple choice: a scene's purpose", "选择题：画面的叙事作用"),
+        ),
         audio_in_video=True,
         example={"video": "av_dialogue.mp4"},
     ),
     Case(
         id="audio-visual-interaction",
-        title="Audio-Visual Interaction",
+        title=Words("Audio-Visual Interaction", "音视频交互"),
         category="Audio-Visual",
-        description="The question is spoken, in a video or in a recording alone; there is no text "
-        "prompt. Pick a persona to change how the model answers.",
+        description=Words(
+            "The question is spoken, in a video or in a recording alone; there is no text "
+            "prompt. Pick a persona to change how the model answers.",
+            "问题是说出来的：在视频里，或者单独一段录音；没有文字提示词。选择一个角色来改变模型的回答方式。",
+        ),
         inputs=("video", "audio"),
         any_input=True,
         prompts=(),
@@ -454,17 +519,22 @@ CASES: tuple[Case, ...] = (
         speech_option=True,  # upstream's notebook answers in text; speech is one tick away
         example={"video": "av_question.mp4"},
         system_presets=(
-            ("None", ""),
-            ("Romantic poet", ROMANTIC_POET_PROMPT),
-            ("Beijing grandpa (北京大爷)", BEIJING_PROMPT),
+            (Words("None", "无"), ""),
+            (Words("Romantic poet", "浪漫诗人"), ROMANTIC_POET_PROMPT),
+            (Words("Beijing grandpa (北京大爷)", "北京大爷"), BEIJING_PROMPT),
         ),
     ),
     Case(
         id="audio-visual-dialogue",
-        title="Audio-Visual Dialogue",
+        title=Words("Audio-Visual Dialogue", "音视频对话"),
         category="Audio-Visual",
-        description="Casual spoken chat with a video assistant, using the README's recommended "
-        "voice-assistant system prompt. Record yourself with the webcam, or just your voice, to talk to it.",
+        description=Words(
+            "Casual spoken chat with a video assistant, using the README's recommended "
+            "voice-assistant system prompt. Record yourself with the webcam, or just your voice, "
+            "to talk to it.",
+            "与视频助手轻松语音聊天，使用 README 推荐的语音助手系统提示词。"
+            "用摄像头录下自己，或只录声音，即可与它对话。",
+        ),
         inputs=("video", "audio"),
         any_input=True,
         prompts=(),
@@ -477,10 +547,14 @@ CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------------------------- Agent
     Case(
         id="audio-function-call",
-        title="Audio Function Call",
+        title=Words("Audio Function Call", "音频函数调用"),
         category="Agent",
-        description="A spoken request becomes function calls. The tools below go into the system prompt "
-        "the way the Qwen3 chat template writes them; each call is shown as JSON.",
+        description=Words(
+            "A spoken request becomes function calls. The tools below go into the system prompt "
+            "the way the Qwen3 chat template writes them; each call is shown as JSON.",
+            "把口头请求变成函数调用。下方的工具会按 Qwen3 对话模板的写法写入系统提示词；"
+            "每个调用以 JSON 显示。",
+        ),
         inputs=("audio",),
         prompts=(),
         example={"audio": "function_call.wav"},
@@ -489,11 +563,15 @@ CASES: tuple[Case, ...] = (
     # --------------------------------------------------------------------------------- Captioner
     Case(
         id="omni-captioner",
-        title="Omni Captioner",
+        title=Words("Omni Captioner", "全能描述（Omni Captioner）"),
         category="Captioner",
-        description="Qwen3-Omni-30B-A3B-Captioner, fine-tuned from the Instruct model, writes detailed, "
-        "low-hallucination captions of any audio. It takes one clip and no prompt; clips of 30 s or less "
-        "are recommended (longer ones are accepted, with a note).",
+        description=Words(
+            "Qwen3-Omni-30B-A3B-Captioner, fine-tuned from the Instruct model, writes detailed, "
+            "low-hallucination captions of any audio. It takes one clip and no prompt; clips of 30 s or less "
+            "are recommended (longer ones are accepted, with a note).",
+            "Qwen3-Omni-30B-A3B-Captioner 由 Instruct 模型微调而来，可为任意音频写出详细、低幻觉的描述。"
+            "它只接受一段音频，不接受提示词；建议音频不超过 30 秒（更长的也可以，结果会附上提示）。",
+        ),
         inputs=("audio",),
         prompts=(),
         greedy=False,  # the Captioner's card: temperature 0.6, top-p 0.95, top-k 20
@@ -518,7 +596,7 @@ def example_path(name: str) -> str:
 
 
 def asr_example(language: str, lyrics: bool) -> tuple[str, str]:
-    """(example file, language to show) for the ASR controls; shipped clips exist for English, Chinese, song."""
+    """(example file, language to show) for the ASR controls; shipped clips: English, Chinese, a song."""
     if lyrics:
         return "song.wav", language
     if language == "Chinese":
@@ -531,172 +609,3 @@ def translation_example(source: str, target: str) -> tuple[str, str, str]:
     if source == "English":
         return "speech_en.wav", source, target if target != source else "Chinese"
     return "speech_zh.wav", "Chinese", target if target != "Chinese" else "English"
-
-
-# --------------------------------------------------------------------------------------------------
-# Model kind checks
-# --------------------------------------------------------------------------------------------------
-
-_KIND_NAMES = {
-    ModelKind.INSTRUCT: "Instruct",
-    ModelKind.THINKING: "Thinking",
-    ModelKind.CAPTIONER: "Captioner",
-}
-
-
-def _start_with(kind: ModelKind, preview: bool) -> Sentence:
-    if preview:
-        return Sentence(
-            "case.start_with_preview", checkpoint=CHECKPOINTS[kind], preview=PREVIEW_CHECKPOINTS[kind]
-        )
-    return Sentence("case.start_with", checkpoint=CHECKPOINTS[kind])
-
-
-def runs_on(case: Case, caps: Capabilities) -> bool:
-    """False when the loaded model can't run the case at all (then `kind_note` says why)."""
-    if case.needs is ModelKind.CAPTIONER:
-        return caps.kind is ModelKind.CAPTIONER
-    return caps.kind is not ModelKind.CAPTIONER
-
-
-def kind_note(case: Case, caps: Capabilities, preview: bool = False) -> str:
-    """Empty when the loaded model suits the case; else one or two plain sentences for the user."""
-    loaded = _KIND_NAMES[caps.kind]
-    if case.needs is ModelKind.CAPTIONER and caps.kind is not ModelKind.CAPTIONER:
-        return Sentence(
-            "case.needs_captioner", start=_start_with(ModelKind.CAPTIONER, preview), loaded=loaded
-        )
-    if caps.kind is ModelKind.CAPTIONER and case.needs is not ModelKind.CAPTIONER:
-        return Sentence("case.captioner_loaded", start=_start_with(ModelKind.INSTRUCT, preview))
-    if case.needs is ModelKind.THINKING and caps.kind is not ModelKind.THINKING:
-        return Sentence(
-            "case.made_for_thinking",
-            title=Words(case.title, CASE_TEXT[case.id][0]),
-            start=_start_with(ModelKind.THINKING, preview),
-            loaded=loaded,
-        )
-    if case.speak and not caps.speech_output:
-        return Sentence("case.no_voice", loaded=loaded, start=_start_with(ModelKind.INSTRUCT, preview))
-    return ""
-
-
-# --------------------------------------------------------------------------------------------------
-# Requests
-# --------------------------------------------------------------------------------------------------
-
-_INPUT_WORDS: dict[MediaKind, Sentence] = {
-    "audio": Sentence("word.an_audio_clip"),
-    "image": Sentence("word.an_image"),
-    "video": Sentence("word.a_video"),
-}
-# What to add first for a case that takes any one of its inputs.
-_ANY_INPUT_WORDS: dict[tuple[MediaKind, ...], Sentence] = {
-    ("video", "audio"): Sentence("word.video_or_audio_clip")
-}
-
-
-def _media(case: Case, media_paths: Mapping[MediaKind, str | None]) -> tuple[Media, ...]:
-    given = tuple(Media(kind, path) for kind in case.inputs if (path := media_paths.get(kind)))
-    if case.any_input:
-        if not given:
-            raise InputError("case.add_input", what=_ANY_INPUT_WORDS[case.inputs])
-        return given
-    for kind in case.inputs:
-        if not media_paths.get(kind):
-            raise InputError("case.add_input", what=_INPUT_WORDS[kind])
-    return given
-
-
-def _sampling(case: Case, max_new_tokens: int) -> Sampling:
-    # Every notebook decodes greedily, on the Thinking model too (Image Math). Sampling with the Thinking
-    # checkpoint's generation_config is the upstream README's evaluation setting, for the chat only.
-    if case.greedy:
-        return Sampling(temperature=0.0, max_new_tokens=int(max_new_tokens))
-    return Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=int(max_new_tokens))
-
-
-def build_request(
-    case: Case,
-    media_paths: Mapping[MediaKind, str | None],
-    prompt: str,
-    system_prompt: str,
-    voice: str | None,
-    speak: bool,
-    tools_json: str | None,
-    max_new_tokens: int,
-    *,
-    text_before: str = "",
-) -> Request:
-    """The case's settings applied to the user's media, prompt and options (raises `InputError`)."""
-    captioner = case.needs is ModelKind.CAPTIONER
-    text = prompt.strip() if case.prompts else ""
-    before = text_before.strip() if case.prompts_before else ""
-    system = "" if captioner else system_prompt.strip()
-    tools: tuple[dict, ...] = ()
-    if case.renderer == "tools":
-        # The engine hands the tools to the processor's chat template, which writes the tool block.
-        tools = tuple(DEFAULT_TOOLS if tools_json is None else parse_tools_json(tools_json))
-    return Request(
-        turns=(Turn("user", text=text, media=_media(case, media_paths), text_before=before),),
-        system_prompt=system,
-        voice=voice or None,
-        return_audio=bool(speak) and case.offers_speech,
-        use_audio_in_video=case.audio_in_video,
-        sampling=_sampling(case, max_new_tokens),
-        tools=tools,
-        talker_greedy=case.talker_greedy,
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Rendering the answer
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """An answer split into what the page shows; every field may be empty."""
-
-    reasoning: str = ""
-    answer: str = ""
-    image: Image.Image | None = None  # the grounding boxes drawn on the input image
-    tool_calls: str = ""  # Markdown, one titled JSON block per call
-    note: str = ""  # one `Sentence` about what could not be read
-
-
-def render_answer(
-    case: Case,
-    caps: Capabilities,
-    text: str,
-    media_paths: Mapping[MediaKind, str | None] | None = None,
-    done: bool = True,
-) -> Rendered:
-    """Split reasoning off, then draw boxes or read tool calls (only once the answer is complete)."""
-    reasoning, answer = _split(case, caps, text)
-    if not done:
-        return Rendered(reasoning, answer)
-    if case.renderer == "grounding":
-        return _render_grounding(reasoning, answer, (media_paths or {}).get("image"))
-    if case.renderer == "tools":
-        calls = parse_tool_calls(answer)
-        return Rendered(reasoning, calls.text, tool_calls=pretty_tool_calls(calls), note=calls.note)
-    return Rendered(reasoning, answer)
-
-
-def _split(case: Case, caps: Capabilities, text: str) -> tuple[str, str]:
-    if caps.reasons:
-        return split_reply(text, caps.think_in_prompt)
-    if case.renderer == "thinking":
-        return split_thinking(text)
-    return "", text.strip()
-
-
-def _render_grounding(reasoning: str, answer: str, image_path: str | None) -> Rendered:
-    grounding = parse_grounding(answer)
-    if not grounding.boxes or not image_path:
-        return Rendered(reasoning, answer, note=grounding.note)
-    try:
-        image = media.load_image(image_path)
-    except OmniError as exc:
-        return Rendered(reasoning, answer, note=Sentence("case.boxes_failed", error=exc.sentence))
-    return Rendered(reasoning, answer, image=draw_boxes(image, grounding.boxes), note=grounding.note)
