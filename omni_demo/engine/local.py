@@ -29,9 +29,16 @@ from omni_demo.engine import budget, selfcheck
 from omni_demo.engine.base import check_voice
 from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.engine.fast import FastPath
-from omni_demo.engine.fast.run import speech_setup, thinker_decoding
+from omni_demo.engine.fast.run import SpeechSetup
 from omni_demo.engine.hooks import SpeechTap, StopAfter, TextTap
-from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
+from omni_demo.engine.interleaved import (
+    TextFeed,
+    speak_while_thinking,
+    talker_generate_kwargs,
+    talker_positions,
+    tts_embeds,
+)
+from omni_demo.engine.plan import Plan, generate_kwargs, model_generate_kwargs, plan_for, talker_suppressed
 from omni_demo.engine.served import Served
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
@@ -270,29 +277,19 @@ class LocalEngine:
             raise InputError("engine.unreadable_file") from exc
         return inputs
 
-    def _generate_kwargs(self, request: Request) -> dict[str, Any]:
-        s = request.sampling
-        kwargs: dict[str, Any] = {
-            "use_audio_in_video": request.use_audio_in_video,
-            "thinker_max_new_tokens": s.max_new_tokens,
-            "thinker_do_sample": not s.greedy,
-        }
-        if not s.greedy:
-            kwargs |= {
-                "thinker_temperature": s.temperature,
-                "thinker_top_p": s.top_p,
-                "thinker_top_k": s.top_k,
-            }
-        speak = request.return_audio and self._info.capabilities.speech_output
-        kwargs["return_audio"] = speak
-        if speak:
-            kwargs |= {
-                "speaker": request.voice or self._info.capabilities.default_voice,
-                "talker_max_new_tokens": self.options.max_speech_frames,
-                "talker_do_sample": self.options.talker_do_sample and not request.talker_greedy,
-                **{f"talker_{k}": v for k, v in self.facts.talker.sampling().items()},
-            }
-        return kwargs | dict(self.options.generate_overrides)
+    def _plan(self, request: Request) -> Plan:
+        caps = self._info.capabilities
+        speaks = request.return_audio and caps.speech_output
+        return plan_for(
+            request,
+            self.facts,
+            speaks=speaks,
+            voice=request.voice or caps.default_voice,
+            talker_do_sample=self.options.talker_do_sample,
+            max_speech_frames=self.options.max_speech_frames,
+            overrides=self.options.generate_overrides,
+            stop_after=self.options.stop_after_tokens,
+        )
 
     def _run(self, inputs: Any, request: Request, progress: _Progress) -> Iterator[Event]:
         events: queue.Queue[Any] = queue.Queue()
@@ -320,22 +317,20 @@ class LocalEngine:
     ) -> None:
         import torch
 
-        kwargs = self._generate_kwargs(request)
-        if self.options.stop_after_tokens is not None:  # generate()'s end; the fast loops read the option
-            kwargs["thinker_stopping_criteria"] = StopAfter(self.options.stop_after_tokens).as_list()
+        plan = self._plan(request)
         try:
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
             with torch.inference_mode():
-                if kwargs["return_audio"]:
-                    self._speak(inputs, kwargs, progress, events, cancel)
+                if plan.speaks:
+                    self._speak(inputs, plan, progress, events, cancel)
                 else:
                     text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
                     if self.fast_path is not None:
-                        decoding = self._thinker_decoding(kwargs)
-                        self.fast_path.write(inputs, decoding, kwargs["use_audio_in_video"], text_tap)
+                        thinker = plan.thinker.with_defaults(self.model.thinker.generation_config)
+                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap)
                     else:
-                        self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
+                        self.model.generate(**inputs, thinker_streamer=text_tap, **self._stock_kwargs(plan))
             progress.completed = True
         except GenerationCancelled:
             log.info("generation cancelled")
@@ -347,10 +342,17 @@ class LocalEngine:
         finally:
             events.put(_DONE)
 
+    def _stock_kwargs(self, plan: Plan, **extra: Any) -> dict[str, Any]:
+        """The plan for the stock generate(); the benchmark's fixed end as its stopping criterion."""
+        kwargs = model_generate_kwargs(plan) | extra
+        if plan.thinker.stop_after is not None:  # the fast loops read it from the plan
+            kwargs["thinker_stopping_criteria"] = StopAfter(plan.thinker.stop_after).as_list()
+        return kwargs
+
     def _speak(
         self,
         inputs: Any,
-        kwargs: dict[str, Any],
+        plan: Plan,
         progress: _Progress,
         events: queue.Queue[Any],
         cancel: threading.Event,
@@ -375,49 +377,35 @@ class LocalEngine:
         text_tap = TextTap(self.processor.tokenizer, progress, events, cancel, feed)
         try:
             if feed is None:
-                kwargs["talker_stopping_criteria"] = tap.stopping_criteria()
+                kwargs = self._stock_kwargs(plan, talker_stopping_criteria=tap.stopping_criteria())
                 self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
             else:
-                self._interleaved(inputs, kwargs, text_tap, tap, feed, cancel)
+                self._interleaved(inputs, plan, text_tap, tap, feed, cancel)
             tap.flush()
         finally:
             tap.remove()
 
     def _interleaved(
-        self, inputs: Any, kwargs: dict[str, Any], text_tap: Any, tap: Any, feed: Any, cancel: threading.Event
+        self, inputs: Any, plan: Plan, text_tap: Any, tap: Any, feed: Any, cancel: threading.Event
     ) -> None:
-        thinker_kwargs = {
-            k.removeprefix("thinker_"): v for k, v in kwargs.items() if k.startswith("thinker_")
-        }
-        thinker_kwargs.setdefault("eos_token_id", self.facts.im_end_token_id)  # generate()'s default
-        thinker_kwargs |= {"streamer": text_tap, "use_audio_in_video": kwargs["use_audio_in_video"]}
-        talker_kwargs = talker_generate_kwargs(
-            self.model,
-            inputs,
-            {
-                "max_new_tokens": kwargs["talker_max_new_tokens"],
-                "do_sample": kwargs["talker_do_sample"],
-                **self.facts.talker.sampling(),
-                "stopping_criteria": tap.stopping_criteria(),
-            },
-        )
-        talker_kwargs |= {
-            k.removeprefix("talker_"): v
-            for k, v in self.options.generate_overrides
-            if k.startswith("talker_")
-        }
-        speaker_id = self.model.config.talker_config.speaker_id[kwargs["speaker"].lower()]
+        assert plan.talker is not None  # _interleaved runs only for a spoken plan
+        assert plan.speaker is not None
+        config = self.model.config.talker_config
+        speaker_id = config.speaker_id[plan.speaker]
+        talker = talker_suppressed(plan.talker, config.text_config.vocab_size)
         if self.fast_path is not None:
-            speech = speech_setup(talker_kwargs, speaker_id)
-            decoding = self._thinker_decoding(kwargs)
+            speech = SpeechSetup(talker, speaker_id, talker_positions(inputs))
+            thinker = plan.thinker.with_defaults(self.model.thinker.generation_config)
             self.fast_path.speak(
-                inputs, decoding, kwargs["use_audio_in_video"], speech, text_tap, tap, feed, cancel
+                inputs, thinker, plan.use_audio_in_video, speech, text_tap, tap, feed, cancel
             )
             return
+        thinker_kwargs = generate_kwargs(plan.thinker)
+        if plan.thinker.stop_after is not None:
+            thinker_kwargs["stopping_criteria"] = StopAfter(plan.thinker.stop_after).as_list()
+        thinker_kwargs |= {"streamer": text_tap, "use_audio_in_video": plan.use_audio_in_video}
+        talker_kwargs = talker_generate_kwargs(inputs, talker, tap.stopping_criteria())
         speak_while_thinking(self.model, inputs, thinker_kwargs, talker_kwargs, speaker_id, feed, cancel)
-
-    def _thinker_decoding(self, kwargs: dict[str, Any]) -> Any:
-        return replace(thinker_decoding(self.model, kwargs), stop_after=self.options.stop_after_tokens)
 
     def _project_text(self, token_ids: Any) -> Any:
         """Reply tokens -> the talker's text embeddings (what generate() feeds it per step)."""
