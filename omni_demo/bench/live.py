@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import statistics
@@ -31,6 +32,7 @@ import numpy as np
 import soundfile as sf
 
 from omni_demo.config import Settings
+from omni_demo.realtime.protocol import ProtocolError
 from omni_demo.realtime.session import LiveSession
 
 log = logging.getLogger(__name__)
@@ -100,8 +102,10 @@ async def _one_turn(engine: Any, question: np.ndarray) -> float:
     silence = np.zeros(RATE, dtype=np.int16)
     last_voiced = await probe.speak(np.concatenate([silence[: RATE // 2], question, silence]))
     first_audio, _ = await probe.wait_for("response.output_audio.delta", after=0)
-    # Only the first audio is measured: the rest is cancelled (random weights never end on their own).
-    probe.session.handle({"type": "response.cancel"})
+    # Only the first audio is measured: the rest is cancelled (random weights never end on their own),
+    # unless the answer has already ended by itself (nothing is then in progress to cancel).
+    with contextlib.suppress(ProtocolError):
+        probe.session.handle({"type": "response.cancel"})
     await probe.wait_for("response.done", after=0)
     probe.session.close()
     return first_audio - last_voiced
