@@ -76,6 +76,11 @@ class TextFeed:
                 self._cond.wait(_POLL_S)
             return len(self._entries) >= count
 
+    def known(self, step: int) -> bool:
+        """Whether `talker_input(step, ...)` can answer without waiting (a batched talker asks first)."""
+        with self._cond:
+            return len(self._entries) >= step + 3 or self._finished
+
     def has(self, step: int) -> bool:
         if self.wait_for_tokens(step + 3):  # entry `step` is reply token step + 1, known before the next
             return True

@@ -87,6 +87,7 @@ class EngineOptions:
     # transformers' generate() as it ships, kept as a fallback and for comparison.
     engine: str = DEFAULTS.engine
     compile: bool = False  # fast engine: torch.compile each step before capturing it (slow start-up)
+    max_batch: int = 1  # fast engine: requests decoded together (the loader sizes it to the GPU's memory)
     # Extra generate() kwargs applied last, e.g. the benchmark's suppressed end tokens
     # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 126}).
     generate_overrides: tuple[tuple[str, Any], ...] = ()
@@ -120,7 +121,7 @@ class LocalEngine:
         processor: Any,
         info: ModelInfo,
         options: EngineOptions | None = None,
-        lock: threading.Lock | None = None,
+        lock: Any = None,
         fast: FastPath | None = None,
         facts: ModelFacts = QWEN3_OMNI,
     ) -> None:
@@ -129,7 +130,8 @@ class LocalEngine:
         self._info = info
         self.options = options or EngineOptions()
         self.facts = facts  # what the checkpoint's files say (the loader reads them; else the published)
-        self._lock = lock or threading.Lock()  # one generation at a time on the GPU
+        # Generations on the GPU at once: the fast engine decodes `max_batch` together, generate() one.
+        self._lock = lock or Slots(self.concurrency)
         self._fast = fast  # made on first use; shared with `with_options` copies (its graphs are costly)
         self.served = Served()  # how this engine's streams ended
 
@@ -140,6 +142,11 @@ class LocalEngine:
     @property
     def busy(self) -> bool:
         return self._lock.locked()
+
+    @property
+    def concurrency(self) -> int:
+        """Generations this engine runs at once (the page lets that many reach it together)."""
+        return self.options.max_batch if self.options.engine == "fast" else 1
 
     def check(self, request: Request) -> None:
         self._checked_input(request)
@@ -328,7 +335,7 @@ class LocalEngine:
                     text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
                     if self.fast_path is not None:
                         thinker = plan.thinker.with_defaults(self.model.thinker.generation_config)
-                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap)
+                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap, cancel)
                     else:
                         self.model.generate(**inputs, thinker_streamer=text_tap, **self._stock_kwargs(plan))
             progress.completed = True
@@ -504,6 +511,8 @@ class LocalEngine:
     def _fall_back(self) -> None:
         self.options = replace(self.options, engine="plain", interleave=False)
         self._fast = None  # its caches and graphs hold GPU memory the plain engine never uses
+        if isinstance(self._lock, Slots):
+            self._lock.limit = 1
 
     @property
     def fast_path(self) -> FastPath | None:
@@ -511,17 +520,42 @@ class LocalEngine:
         if self.options.engine != "fast":
             return None
         if self._fast is None:
-            self._fast = FastPath(self.model, compile=self.options.compile)
+            self._fast = FastPath(self.model, compile=self.options.compile, max_batch=self.options.max_batch)
         return self._fast
 
     def with_options(self, **changes: Any) -> LocalEngine:
         """A second engine over the same model with other options (tests and the benchmark use it)."""
         options = replace(self.options, **changes)
         if options.engine == "fast" and self._fast is None:
-            self._fast = FastPath(self.model, compile=options.compile)  # every copy shares its graphs
+            self._fast = FastPath(  # every copy shares its loops and graphs
+                self.model, compile=options.compile, max_batch=options.max_batch
+            )
         return LocalEngine(
             self.model, self.processor, self._info, options, self._lock, self._fast, self.facts
         )
+
+
+class Slots:
+    """At most `limit` holders at once (`with slots:`), the others wait; `locked()`: any holder."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held = 0
+        self._cond = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._cond:
+            while self._held >= self.limit:
+                self._cond.wait()
+            self._held += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._held -= 1
+            self._cond.notify()
+
+    def locked(self) -> bool:
+        return self._held > 0
 
 
 def _in_background(work: Any) -> Any:

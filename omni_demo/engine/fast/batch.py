@@ -1,0 +1,341 @@
+"""Several requests decoded together: one batched step for all the replies a loop serves.
+
+A decode step here is bound by kernel launches and weight reads, not arithmetic, so one step over four
+rows costs little more than one over a single row. Each loop owns a decoder whose cache has one row
+per request (`StaticKV` rows) and a thread that runs its steps on its own CUDA stream:
+
+- a request prefills its prompt in its own thread (and stream), beside the running steps, then hands
+  the result to the loop as a `Lane`; the loop loads it into the next free row between two steps;
+- every step, each lane says whether it takes part (a thinker lane waits for its talker's prefill, a
+  talker lane for the text it reads); the others sit the step out without leaving the batch;
+- after the step each lane picks its token with its own `Picker` (its own sampling, as `generate()`
+  would) and hands it on; one device-to-host copy serves all lanes;
+- a lane that ends (its end token, Stop, an error) leaves between two steps: the last row moves into
+  its place, so the rows in use are always the first ones and a step runs the graph of the smallest
+  batch size holding them. Ending one lane never stops the others.
+
+The thinker's loop (`ThinkerLoop`) hands tokens to the request's text tap; the talker's
+(`TalkerLoop`) reads the text through the request's `TextFeed` and hands each frame's codes to its
+speech tap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from omni_demo.engine.fast.sampling import Picker
+from omni_demo.errors import GenerationCancelled
+
+log = logging.getLogger(__name__)
+_IDLE_POLL_S = 0.002  # how often a loop whose lanes all sit out looks again
+
+
+@dataclass(eq=False)
+class Lane:
+    """One request's place in a loop: what it feeds the loop and how the loop reports back."""
+
+    picker: Picker
+    token: Any  # the next input token [1, 1] on the device
+    prompt: int  # positions already in the row (the loop captures the windows they need)
+    load: Callable[[int], None]  # puts the prefilled prompt into the given row
+    cancel: threading.Event
+    ready: Callable[[], bool] | None = None  # None: always; else True once the lane takes part in steps
+    done: bool = False  # set by the loop's thread when the lane ends ...
+    error: BaseException | None = None  # ... and why, when not by its own end
+    ended: threading.Event = field(default_factory=threading.Event)  # ... then, out of its row, this
+    prefilled: Any = None  # the CUDA event after the lane's prefill (None on a CPU)
+
+    finished: Any = None  # the CUDA event after the lane's last step (None on a CPU)
+
+    def wait(self) -> None:
+        """Block the request's thread until the loop is done with this lane; raise what ended it. The
+        caller's CUDA stream then waits for the lane's last step (its codes and text are read there)."""
+        self.ended.wait()
+        if self.finished is not None:
+            import torch
+
+            torch.cuda.current_stream(self.finished.device).wait_event(self.finished)
+        if self.error is not None:
+            raise self.error
+
+
+class Loop:
+    """The thread and the row bookkeeping shared by the thinker's and the talker's loops.
+
+    Subclasses implement `_admit` (load a lane into a row), `_step` (one batched step over the lanes in
+    rows 0..n-1, returning the lanes that ended) and `_move` (a row into another).
+    """
+
+    def __init__(self, name: str, rows: int, device: Any, rng: threading.Lock) -> None:
+        self.name = name
+        self.rows = rows
+        self.device = device
+        self._rng = rng  # see FastPath: CUDA graph capture that samples and host sampling take turns
+        self._cond = threading.Condition()
+        self._joining: list[Lane] = []
+        self._lanes: list[Lane] = []  # the lane in row i is _lanes[i]
+        self._thread: threading.Thread | None = None
+        self._stream: Any = None
+        self._closed = False
+
+    @property
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._joining and not self._lanes
+
+    @property
+    def serving(self) -> int:
+        """Lanes in rows now."""
+        return len(self._lanes)
+
+    def run(self, lane: Lane) -> None:
+        """Decode `lane` together with the others until it ends (called from the request's thread)."""
+        if self.device.type == "cuda":
+            import torch
+
+            lane.prefilled = torch.cuda.current_stream(self.device).record_event()
+        with self._cond:
+            self._joining.append(lane)
+            self._start()
+            self._cond.notify_all()
+        lane.wait()
+
+    def close(self) -> None:
+        """End the loop's thread once it has no lanes (a freed cache length)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
+            self._thread.start()
+
+    # -- the loop's thread ----------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        with self._context():
+            while self._take_joining():
+                lanes = list(self._lanes)
+                taking_part = [self._takes_part(lane) for lane in lanes]
+                if any(lane.done for lane in lanes):  # cancelled while waiting: out, then look again
+                    self._drop()
+                    continue
+                if not any(taking_part):
+                    time.sleep(_IDLE_POLL_S)
+                    continue
+                try:
+                    self._step(lanes, taking_part)
+                except BaseException as exc:  # a fault of the step itself: every lane in it ends with it
+                    log.exception("%s: a batched step failed", self.name)
+                    for lane in lanes:
+                        _end(lane, exc)
+                self._drop()
+
+    def _take_joining(self) -> bool:
+        """Wait for work; load the lanes that joined into free rows (in the order they came). False:
+        the loop was closed and has nothing left to do."""
+        with self._cond:
+            while not self._lanes and not self._joining:
+                if self._closed:
+                    return False
+                self._cond.wait()
+            free = self.rows - len(self._lanes)
+            joining, self._joining = self._joining[:free], self._joining[free:]
+        for lane in joining:
+            try:
+                if lane.cancel.is_set():
+                    raise GenerationCancelled
+                if lane.prefilled is not None:
+                    self._stream.wait_event(lane.prefilled)
+                self._admit(lane, len(self._lanes))
+            except BaseException as exc:
+                if not isinstance(exc, GenerationCancelled):
+                    log.exception("%s: a request could not join", self.name)
+                _end(lane, exc)
+                lane.ended.set()
+                continue
+            self._lanes.append(lane)
+        return True
+
+    def _drop(self) -> None:
+        """Take the lanes that ended out of their rows (the last row moves into each gap), then wake
+        their requests."""
+        for lane in [lane for lane in self._lanes if lane.done]:
+            row, last = self._lanes.index(lane), len(self._lanes) - 1
+            if row != last:
+                self._move(last, row)
+                self._lanes[row] = self._lanes[last]
+            self._lanes.pop()
+            self._free(last)
+            if self._stream is not None:
+                lane.finished = self._stream.record_event()
+            lane.ended.set()
+
+    def _takes_part(self, lane: Lane) -> bool:
+        """Whether the lane takes part in the next step; ends a cancelled lane."""
+        if lane.cancel.is_set():
+            _end(lane, GenerationCancelled())
+            return False
+        return lane.ready is None or lane.ready()
+
+    @contextlib.contextmanager
+    def _context(self) -> Iterator[None]:
+        """Inference mode and the loop's own CUDA stream, for the whole life of the thread."""
+        import torch
+
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(torch.inference_mode())
+            if self.device.type == "cuda":
+                self._stream = torch.cuda.Stream(self.device)
+                stack.enter_context(torch.cuda.stream(self._stream))
+            yield
+
+    def _admit(self, lane: Lane, row: int) -> None:
+        raise NotImplementedError
+
+    def _step(self, lanes: list[Lane], taking_part: list[bool]) -> None:
+        raise NotImplementedError
+
+    def _move(self, source: int, target: int) -> None:
+        raise NotImplementedError
+
+    def _free(self, row: int) -> None:
+        raise NotImplementedError
+
+
+def _end(lane: Lane, error: BaseException | None = None) -> None:
+    """Mark the lane ended (the loop takes it out of its row before waking its request)."""
+    if not lane.done:
+        lane.done, lane.error = True, error
+
+
+def _loaded(row: int) -> None:
+    """A lane's `load` once it has run (its prefilled cache released)."""
+
+
+# -- the thinker --------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ThinkerLane(Lane):
+    text_tap: Any = None  # TextTap: streams each token (and raises GenerationCancelled on Stop)
+
+
+class ThinkerLoop(Loop):
+    """Batched thinker decode steps over one `ThinkerDecoder` (one row per request)."""
+
+    def __init__(self, decoder: Any, rng: threading.Lock) -> None:
+        super().__init__(f"omni-thinker-{decoder.length}", decoder.rows, decoder.device, rng)
+        self.decoder = decoder
+        self.length = decoder.length
+        self.step = decoder.step  # its graphs, one per batch size and window
+
+    def _admit(self, lane: Lane, row: int) -> None:
+        with self._rng:
+            self.decoder.capture(lane.prompt)  # no-op once the windows are captured
+        lane.load(row)
+        lane.load = _loaded  # the prefill's cache can go
+
+    def _step(self, lanes: list[Lane], taking_part: list[bool]) -> None:
+        import torch
+
+        tokens = torch.cat([lane.token for lane in lanes])
+        logits = self.decoder.decode(tokens, taking_part)
+        picked: list[tuple[ThinkerLane, Any]] = []
+        with self._rng:
+            for row, lane in enumerate(lanes):
+                if taking_part[row]:
+                    picked.append((lane, lane.picker.pick(logits[row : row + 1])))  # type: ignore[arg-type]
+        chosen = torch.cat([token for _, token in picked]).reshape(-1).cpu()  # one wait for the GPU
+        for (lane, token), token_id in zip(picked, chosen.tolist(), strict=True):
+            lane.token = token
+            try:
+                lane.text_tap.put(chosen.new_tensor([token_id]))  # raises on Stop
+                if lane.picker.finished(token_id):
+                    lane.text_tap.end()
+                    _end(lane)
+            except BaseException as exc:
+                _end(lane, exc)
+
+    def _move(self, source: int, target: int) -> None:
+        self.decoder.move(source, target)
+
+    def _free(self, row: int) -> None:
+        self.decoder.kv.free(row)
+
+
+# -- the talker ---------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class TalkerLane(Lane):
+    feed: Any = None  # TextFeed: the reply's text, as the talker reads it
+    pad: Any = None  # the <tts_pad> embedding the talker reads once the text is done
+    speech_tap: Any = None  # SpeechTap: each frame's codes in, audio chunks out
+    generation_step: int = 0
+
+
+class TalkerLoop(Loop):
+    """Batched speech frames over one `FrameStep` (one row per request)."""
+
+    def __init__(self, step: Any, rng: threading.Lock) -> None:
+        super().__init__(f"omni-talker-{step.length}", step.rows, step.device, rng)
+        self.frames = step
+        self.length = step.length
+        self.step = step.step
+
+    def _admit(self, lane: Lane, row: int) -> None:
+        with self._rng:
+            self.frames.capture(lane.prompt)
+        lane.load(row)
+        lane.load = _loaded
+
+    def _takes_part(self, lane: Lane) -> bool:
+        if not super()._takes_part(lane):
+            return False
+        assert isinstance(lane, TalkerLane)
+        return lane.feed.known(lane.generation_step)  # else its text is still being written
+
+    def _step(self, lanes: list[Lane], taking_part: list[bool]) -> None:
+        import torch
+
+        texts = [
+            lane.feed.talker_input(lane.generation_step, lane.pad).reshape(1, -1)  # type: ignore[attr-defined]
+            if part
+            else lanes[0].pad.reshape(1, -1)  # type: ignore[attr-defined]
+            for lane, part in zip(lanes, taking_part, strict=True)
+        ]
+        tokens = torch.cat([lane.token for lane in lanes])
+        codes, logits = self.frames.frame(tokens, torch.stack(texts), taking_part)
+        picked = []
+        with self._rng:
+            for row, lane in enumerate(lanes):
+                if taking_part[row]:
+                    frame = torch.cat([lane.token, codes[row : row + 1]], dim=-1)
+                    picked.append((lane, frame, lane.picker.pick(logits[row : row + 1])))
+        chosen = torch.cat([token for _, _, token in picked]).reshape(-1).cpu()
+        for (lane, frame, token), token_id in zip(picked, chosen.tolist(), strict=True):
+            assert isinstance(lane, TalkerLane)
+            row = self._lanes.index(lane)
+            try:
+                lane.speech_tap.push(frame)  # raises on Stop
+                lane.token = token
+                lane.generation_step += 1
+                over = lane.speech_tap.over_budget() or self.frames.room(row) <= 0
+                if lane.picker.finished(token_id) or over:
+                    _end(lane)
+            except BaseException as exc:
+                _end(lane, exc)
+
+    def _move(self, source: int, target: int) -> None:
+        self.frames.move(source, target)
+
+    def _free(self, row: int) -> None:
+        self.frames.kv.free(row)

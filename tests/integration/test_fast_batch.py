@@ -1,0 +1,141 @@
+"""Requests decoded together: each gets what it gets alone, text, every speech code and the waveform.
+
+The fast engine's loops run one batched step for all the requests they serve (a row each). With greedy
+decoding, a request's reply must not depend on who else is in the batch: these tests run four different
+requests alone, then all four at once, and compare them exactly.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from omni_demo.types import Result
+
+pytestmark = pytest.mark.integration
+
+
+class _Open:
+    """A lock that never blocks: these tests let requests reach the engine together."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def locked(self) -> bool:
+        return False
+
+
+def _batched_engine(preview_engine: Any, rows: int) -> Any:
+    from omni_demo.engine.fast.run import FastPath
+    from omni_demo.engine.local import LocalEngine
+
+    shared = preview_engine.with_options(engine="fast", talker_do_sample=False, max_batch=rows)
+    fast = FastPath(shared.model, max_batch=rows)
+    options = replace(shared.options, max_batch=rows)
+    return LocalEngine(shared.model, shared.processor, shared.info, options, _Open(), fast)
+
+
+class _Watch:
+    """Rows per batched step, and the speech codes each request's decoder received (by decoder)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from omni_demo.engine.fast.talker import FrameStep
+        from omni_demo.engine.fast.thinker import ThinkerDecoder
+        from omni_demo.engine.speech import StreamingDecoder
+
+        self.thinker_rows: list[int] = []
+        self.talker_rows: list[int] = []
+        self.codes: dict[int, list[Any]] = {}
+        decode, frame, push = ThinkerDecoder.decode, FrameStep.frame, StreamingDecoder.push
+        lock = threading.Lock()
+
+        def counted_decode(decoder: Any, tokens: Any, active: Any = None) -> Any:
+            self.thinker_rows.append(sum(active) if active is not None else int(tokens.shape[0]))
+            return decode(decoder, tokens, active)
+
+        def counted_frame(step: Any, tokens: Any, text: Any, active: Any = None) -> Any:
+            self.talker_rows.append(sum(active) if active is not None else int(tokens.shape[0]))
+            return frame(step, tokens, text, active)
+
+        def kept_push(decoder: Any, codes: Any) -> Any:
+            with lock:
+                self.codes.setdefault(id(decoder), []).append(codes.detach().clone())
+            return push(decoder, codes)
+
+        monkeypatch.setattr(ThinkerDecoder, "decode", counted_decode)
+        monkeypatch.setattr(FrameStep, "frame", counted_frame)
+        monkeypatch.setattr(StreamingDecoder, "push", kept_push)
+
+    def take_codes(self) -> list[tuple[tuple[int, ...], ...]]:
+        """Every request's codes since the last call, as comparable tuples (order of requests lost)."""
+        out = [tuple(tuple(frame.reshape(-1).tolist()) for frame in frames) for frames in self.codes.values()]
+        self.codes.clear()
+        return sorted(out)
+
+
+def _reply(engine: Any, request: Any) -> Result:
+    result = list(engine.stream(request))[-1]
+    assert isinstance(result, Result)
+    return result
+
+
+def _all_at_once(engine: Any, requests: list[Any]) -> list[Result]:
+    results: list[Any] = [None] * len(requests)
+    start = threading.Barrier(len(requests))
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = _reply(engine, requests[index])
+        except BaseException as exc:  # reported by the assertion below
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def test_requests_decoded_together_equal_each_alone(preview_engine: Any, monkeypatch: Any) -> None:
+    from integration.test_fast_engine import CASES
+
+    engine = _batched_engine(preview_engine, rows=4)
+    requests = [CASES[name] for name in ("text-speech", "audio+image-speech", "text", "text-speech")]
+    requests[3] = replace(requests[3], voice="Ethan")  # the same question in another voice: another row
+    watch = _Watch(monkeypatch)
+
+    alone = [_reply(engine, request) for request in requests]
+    alone_codes = watch.take_codes()
+    assert max(watch.thinker_rows) == 1
+    watch.thinker_rows.clear()
+    watch.talker_rows.clear()
+
+    together = _all_at_once(engine, requests)
+    together_codes = watch.take_codes()
+
+    # They were decoded together (several rows in one step), in both loops.
+    assert max(watch.thinker_rows) >= 3
+    assert max(watch.talker_rows) >= 2
+    for one, other in zip(alone, together, strict=True):
+        assert other.text == one.text
+        assert other.timings.text_tokens == one.timings.text_tokens
+        if one.audio is None:
+            assert other.audio is None
+            continue
+        assert other.audio is not None
+        assert len(other.audio) == len(one.audio)
+        assert float(np.abs(other.audio - one.audio).max()) == 0.0
+    assert len(alone_codes) == 3  # three spoken requests
+    assert together_codes == alone_codes
