@@ -365,13 +365,15 @@ def test_back_to_back_requests_reuse_graphs(full_engine: Any, watch: Watch) -> N
 
 
 def test_four_requests_decoded_together(full_engine: Any, watch: Watch) -> None:
-    """(e) Four page requests sent at once: they are decoded together (batched steps of up to four rows,
-    replayed from the warm-up's graphs), each speaks before any has finished, and each one's tokens obey
-    its own sampling settings."""
+    """(e) Four page requests sent at once (or as many as the GPU's memory lets the engine decode
+    together, at least two): they are decoded together (batched steps of that many rows, replayed from
+    the warm-up's graphs), each speaks before any has finished, and each one's tokens obey its own
+    sampling settings."""
     from omni_demo.engine.fast.thinker import ThinkerDecoder
 
-    count = 4
-    assert full_engine.concurrency >= count, "the GPU's memory holds fewer rows (see budget.default_batch)"
+    count = min(4, full_engine.concurrency)
+    log.info("%d requests at once (the engine decodes up to %d together)", count, full_engine.concurrency)
+    assert count >= 2, "the GPU's memory holds one row only (see budget.default_batch)"
     engine = ending_after(full_engine, 48)
     rows: list[int] = []
     decode = ThinkerDecoder.decode
