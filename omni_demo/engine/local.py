@@ -335,7 +335,7 @@ class LocalEngine:
                     text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
                     if self.fast_path is not None:
                         thinker = plan.thinker.with_defaults(self.model.thinker.generation_config)
-                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap, cancel)
+                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap)
                     else:
                         self.model.generate(**inputs, thinker_streamer=text_tap, **self._stock_kwargs(plan))
             progress.completed = True

@@ -135,7 +135,8 @@ class FastPath:
         text_tap: Any,
         cancel: threading.Event | None = None,
     ) -> None:
-        """Text only."""
+        """Text only. Stop reaches the loop through `text_tap` (it raises); `cancel` also ends the reply
+        between two steps."""
         try:
             with self._own_stream():
                 self._think(inputs, decoding, use_audio_in_video, text_tap, cancel or threading.Event())
