@@ -25,10 +25,9 @@ GIB_PER_TOKEN_TEXT = 0.42 / 1024
 GIB_PER_TOKEN_SPEECH = 0.60 / 1024
 HEADROOM_GIB = 2.0  # activations of the first decode steps, allocator fragmentation
 # Requests decoded together by default: a share of the memory left after loading goes to their caches
-# (one row each, `row_gib`), the rest to prompts (the input-token limit). 8 rows on an H200, 3 on an H100
-# (full-size model, bf16); past 8 a step's cost grows with its rows (measured on the benchmark's
-# concurrent workloads).
-BATCH_SHARE = 0.4
+# (one row each, `row_gib`), the rest to prompts (the input-token limit). 8 rows on an H200, 3 on an
+# 80 GB card (full-size model, bf16).
+BATCH_SHARE = 0.3
 MOST_BATCH = 8
 CPU_BATCH = 4  # the preview model on a CPU: small caches, and tests of the batched path
 ROW_POSITIONS = 16384  # a page request's thinker cache: 8,192 new tokens after a prompt of up to 8,191
@@ -151,13 +150,14 @@ def check_limit(found: Estimate, limit: int) -> None:
 
 def default_limit(model: Any, speaks: bool, batch: int = 1) -> int:
     """The thinker's context, and on a GPU what its memory holds after loading and after the caches of
-    the `batch` requests the fast engine decodes together (so admitting one never starves another)."""
+    the other `batch - 1` requests the fast engine decodes together (so admitting one never starves
+    another; the per-token figures already hold one request's own cache)."""
     context = int(model.config.thinker_config.text_config.max_position_embeddings)
     free = _free_gib()
     if free is None:
         return context
     per_token = GIB_PER_TOKEN_SPEECH if speaks else GIB_PER_TOKEN_TEXT
-    fits = int((free - batch * row_gib(model, speaks) - HEADROOM_GIB) / per_token)
+    fits = int((free - (batch - 1) * row_gib(model, speaks) - HEADROOM_GIB) / per_token)
     return max(1024, min(context, fits))
 
 
