@@ -60,7 +60,7 @@ class Lane:
         if self.finished is not None:
             import torch
 
-            torch.cuda.current_stream(self.finished.device).wait_event(self.finished)
+            torch.cuda.current_stream().wait_event(self.finished)
         if self.error is not None:
             raise self.error
 
