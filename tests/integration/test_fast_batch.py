@@ -8,6 +8,7 @@ requests alone, then all four at once, and compare them exactly.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -139,3 +140,82 @@ def test_requests_decoded_together_equal_each_alone(preview_engine: Any, monkeyp
         assert float(np.abs(other.audio - one.audio).max()) == 0.0
     assert len(alone_codes) == 3  # three spoken requests
     assert together_codes == alone_codes
+
+
+def test_the_thinking_shape_decodes_requests_together(thinking_engine: Any, monkeypatch: Any) -> None:
+    """No talker (Thinking, Captioner): the batched thinker alone, each reply as when it runs alone."""
+    from integration.test_fast_engine import _request
+
+    engine = _batched_engine(thinking_engine, rows=3)
+    requests = [
+        _request(question, (), 24, speak=False)
+        for question in ("Why is the sky blue?", "Count to five.", "Name a prime number.")
+    ]
+    watch = _Watch(monkeypatch)
+    alone = [_reply(engine, request) for request in requests]
+    watch.thinker_rows.clear()
+
+    together = _all_at_once(engine, requests)
+
+    assert max(watch.thinker_rows) >= 2
+    assert [r.text for r in together] == [r.text for r in alone]
+    assert all(r.audio is None for r in together)
+
+
+def test_stopping_one_request_leaves_the_others_as_they_were(preview_engine: Any, monkeypatch: Any) -> None:
+    """Three spoken requests decoded together; one tester presses Stop after its first words. That
+    request ends; the other two go on and end as they do alone (text, codes, waveform)."""
+    from integration.test_fast_engine import CASES
+    from omni_demo.types import TextDelta
+
+    engine = _batched_engine(preview_engine, rows=3)
+    kept = [CASES["text-speech"], replace(CASES["text-speech"], voice="Ethan")]
+    stopped = replace(
+        CASES["text-speech"],
+        voice="Chelsie",
+        sampling=replace(CASES["text-speech"].sampling, max_new_tokens=200),
+    )
+    watch = _Watch(monkeypatch)
+    alone = [_reply(engine, request) for request in kept]
+    alone_codes = watch.take_codes()
+    watch.thinker_rows.clear()
+
+    start = threading.Barrier(3)
+    outcome: dict[str, Any] = {}
+
+    def stop_early() -> None:
+        start.wait()
+        stream = engine.stream(stopped)
+        words = 0
+        for event in stream:
+            words += isinstance(event, TextDelta)
+            if words == 4:
+                break
+        stream.close()  # what Stop does
+        outcome["stopped"] = time.perf_counter()
+
+    def run(index: int) -> None:
+        start.wait()
+        outcome[index] = _reply(engine, kept[index])
+        outcome[f"ended {index}"] = time.perf_counter()
+
+    threads = [threading.Thread(target=stop_early)] + [
+        threading.Thread(target=run, args=(i,)) for i in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert outcome.get("stopped")
+    assert max(watch.thinker_rows) >= 2  # decoded together ...
+    assert outcome["stopped"] < min(outcome["ended 0"], outcome["ended 1"])  # ... and stopped amid them
+    assert engine.served.as_dict()["cancelled"] >= 1
+    stopped_codes = [c for c in watch.take_codes() if c not in alone_codes]
+    assert len(stopped_codes) <= 1  # the stopped request's few frames, if it spoke at all
+    for index, one in enumerate(alone):
+        other = outcome[index]
+        assert other.text == one.text
+        assert other.audio is not None
+        assert one.audio is not None
+        assert float(np.abs(other.audio - one.audio).max()) == 0.0
