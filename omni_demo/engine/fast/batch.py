@@ -102,7 +102,10 @@ class Loop:
             lane.prefilled = torch.cuda.current_stream(self.device).record_event()
         with self._cond:
             self._joining.append(lane)
-            self._start()
+            self._closed = False  # a request that took the loop just before it was freed still runs
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
+                self._thread.start()
             self._cond.notify_all()
         lane.wait()
 
@@ -112,14 +115,21 @@ class Loop:
             self._closed = True
             self._cond.notify_all()
 
-    def _start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
-            self._thread.start()
-
     # -- the loop's thread ----------------------------------------------------------------------------
 
     def _serve(self) -> None:
+        try:
+            self._steps()
+        except BaseException as exc:  # a fault outside any step: no lane may wait for ever
+            log.exception("%s: the loop failed", self.name)
+            with self._cond:
+                lanes, self._lanes, self._joining = self._lanes + self._joining, [], []
+                self._thread = None
+            for lane in lanes:
+                _end(lane, exc)
+                lane.ended.set()
+
+    def _steps(self) -> None:
         with self._context():
             while self._take_joining():
                 lanes = list(self._lanes)
@@ -144,6 +154,7 @@ class Loop:
         with self._cond:
             while not self._lanes and not self._joining:
                 if self._closed:
+                    self._thread = None  # the next `run` starts another
                     return False
                 self._cond.wait()
             free = self.rows - len(self._lanes)
