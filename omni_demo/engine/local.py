@@ -475,6 +475,8 @@ class LocalEngine:
         started = time.perf_counter()
         for _ in self.with_options(stop_after_tokens=2, stop_after_frames=4).stream(request):
             pass
+        if self.fast_path is not None:
+            self.fast_path.capture_all()  # the graphs of several requests decoded together
         log.info("warm-up (%s engine) took %.1f s", self.options.engine, time.perf_counter() - started)
 
     def self_check(self) -> bool:

@@ -208,6 +208,12 @@ class Loop:
                 stack.enter_context(torch.cuda.stream(self._stream))
             yield
 
+    def capture_all(self) -> None:
+        """Capture every batch size and window now (the start-up warm-up, while nothing runs), so that
+        requests decoded together never wait for a capture."""
+        with self._rng:
+            self.step.prepare(0)
+
     def _admit(self, lane: Lane, row: int) -> None:
         raise NotImplementedError
 
@@ -250,7 +256,7 @@ class ThinkerLoop(Loop):
 
     def _admit(self, lane: Lane, row: int) -> None:
         with self._rng:
-            self.decoder.capture(lane.prompt)  # no-op once the windows are captured
+            self.step.prepare(lane.prompt, row + 1)  # no-op once the graphs are captured
         lane.load(row)
         lane.load = _loaded  # the prefill's cache can go
 
@@ -304,7 +310,7 @@ class TalkerLoop(Loop):
 
     def _admit(self, lane: Lane, row: int) -> None:
         with self._rng:
-            self.frames.capture(lane.prompt)
+            self.step.prepare(lane.prompt, row + 1)
         lane.load(row)
         lane.load = _loaded
 

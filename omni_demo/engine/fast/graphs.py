@@ -87,12 +87,13 @@ class WindowedStep:
     """One `Step` per batch size and attention window of `kv` (see `kv.windows`, `batch_sizes`), run
     with that batch and window set.
 
-    `prepare(filled)` captures every window that decode steps after a prompt of `filled` positions may
-    use, for every batch size; calling it with `(batch, filled)` runs the smallest batch size holding
-    `batch` rows and the smallest window holding `filled` slots. Capturing runs the body a few times:
-    the rows' positions are put back afterwards, and what those runs wrote lies at or beyond each row's
-    position, where the row's next real step writes anyway, so a capture between two steps of running
-    requests leaves them intact. The graphs share one memory pool: they run one at a time, on one stream.
+    `prepare(filled, rows)` captures every window that decode steps after a prompt of `filled`
+    positions may use, for the batch sizes up to `rows` rows; calling it with `(filled, rows)` runs the
+    smallest batch size holding `rows` rows and the smallest window holding `filled` slots. Capturing
+    runs the body a few times: the rows' positions are put back afterwards, and what those runs wrote
+    lies at or beyond each row's position, where the row's next real step writes anyway, so a capture
+    between two steps of running requests leaves them intact. The graphs share one memory pool: they
+    run one at a time, on one stream.
     """
 
     def __init__(
@@ -138,13 +139,15 @@ class WindowedStep:
         finally:
             self.kv.window, self.kv.batch = self.kv.length, self.kv.rows
 
-    def prepare(self, filled: int) -> None:
-        """Capture the windows that decode steps after a prompt of `filled` positions can use."""
+    def prepare(self, filled: int, rows: int | None = None) -> None:
+        """Capture the windows that decode steps after a prompt of `filled` positions can use, for the
+        batch sizes up to the one holding `rows` rows (None: every batch size)."""
         from omni_demo.engine.fast.kv import window_for
 
         first = window_for(filled + 1, self.sizes)
-        for (_, size), step in self.by_shape.items():
-            if size >= first:
+        most = self.kv.rows if rows is None else self.batch_for(rows)
+        for (batch, size), step in self.by_shape.items():
+            if size >= first and batch <= most:
                 step.capture()
 
     def batch_for(self, rows: int) -> int:

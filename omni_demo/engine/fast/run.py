@@ -113,6 +113,19 @@ class FastPath:
     def _rows(self, length: int) -> int:
         return self.max_batch if length <= self.keep_up_to else 1
 
+    def capture_all(self) -> None:
+        """Capture every batch size of the loops the latest request used (the warm-up: a page request's
+        sizes), which captured a single row's graphs."""
+        used = self.cache_sizes()
+        with self._loops:
+            loops = [self._thinkers.get(used.get("thinker_positions", 0))]
+            loops += [
+                loop for (length, _), loop in self._frames.items() if length == used.get("talker_positions")
+            ]
+        for loop in loops:
+            if loop is not None:
+                loop.capture_all()
+
     def cache_sizes(self) -> dict[str, int]:
         """The cache lengths (positions) the latest request decoded over (the benchmark records them)."""
         return dict(self._used)
