@@ -3,9 +3,10 @@
 generate() runs in a long-lived worker thread. Text reaches us through a streamer, speech through a forward
 pre-hook on the talker that sees each frame's 16 codes (`residual_codes`) and feeds a StreamingDecoder.
 Both push events into one queue that `stream()` drains, so the caller sees text deltas and ~1 s
-audio chunks in the order they were made. Closing the stream sets a flag that the streamer and the
-hook check on every step: generation stops at the next token, and the lock is released only once
-the worker has really finished, so the next request never shares the GPU with a dying one.
+audio chunks in the order they were made. Requests beyond what the GPU runs at once wait in line
+(`admission`), told their place as it changes. Closing the stream sets a flag that the streamer and the
+hook check on every step: generation stops at the next token, and the place in the line is given back
+only once the worker has really finished, so the next request never shares the GPU with a dying one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from omni_demo import media
 from omni_demo.config import DEFAULTS
 from omni_demo.conversation import ModelInput, build_model_input
 from omni_demo.engine import budget, selfcheck
+from omni_demo.engine.admission import MAX_WAITING, Admission
 from omni_demo.engine.base import check_voice
 from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.engine.fast import FastPath
@@ -42,7 +44,7 @@ from omni_demo.engine.plan import Plan, generate_kwargs, model_generate_kwargs, 
 from omni_demo.engine.served import Served
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
-from omni_demo.errors import GenerationCancelled, InputError, OmniError
+from omni_demo.errors import GenerationCancelled, InputError, OmniError, QueueFullError
 from omni_demo.i18n import Sentence
 from omni_demo.presets import reply_sampling
 from omni_demo.types import (
@@ -120,7 +122,7 @@ class LocalEngine:
         processor: Any,
         info: ModelInfo,
         options: EngineOptions | None = None,
-        lock: threading.Lock | None = None,
+        admission: Admission | None = None,
         fast: FastPath | None = None,
         facts: ModelFacts = QWEN3_OMNI,
     ) -> None:
@@ -129,7 +131,8 @@ class LocalEngine:
         self._info = info
         self.options = options or EngineOptions()
         self.facts = facts  # what the checkpoint's files say (the loader reads them; else the published)
-        self._lock = lock or threading.Lock()  # one generation at a time on the GPU
+        # The line in front of the GPU, shared by every `with_options` copy (they share the model).
+        self.admission = admission or Admission(self.concurrency, MAX_WAITING)
         self._fast = fast  # made on first use; shared with `with_options` copies (its graphs are costly)
         self.served = Served()  # how this engine's streams ended
 
@@ -138,8 +141,14 @@ class LocalEngine:
         return self._info
 
     @property
+    def concurrency(self) -> int:
+        """Generations the GPU runs at once; further requests wait in line for a place."""
+        return 1
+
+    @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        """A generation is running (or the self-check holds the GPU)."""
+        return self.admission.busy
 
     def check(self, request: Request) -> None:
         self._checked_input(request)
@@ -156,7 +165,7 @@ class LocalEngine:
         except GeneratorExit:  # closed early (Stop): cancelled, unless the model had finished anyway
             self.served.add("answered" if progress.completed else "cancelled")
             raise
-        except InputError:
+        except (InputError, QueueFullError):
             self.served.add("refused")
             raise
         except BaseException:
@@ -166,14 +175,18 @@ class LocalEngine:
 
     def _stream(self, request: Request, progress: _Progress) -> Iterator[Event]:
         model_input = self._checked_input(request)
-        # Media decoding and the processor are CPU work: they run before the GPU lock (other users'
-        # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
-        # closing it (Stop) ends the request before the prefill.
+        if self.admission.full:  # refused before its media is decoded for nothing
+            raise QueueFullError("queue.full")
+        # Media decoding and the processor are CPU work: they run before the request takes its place
+        # in line (other users' generations go on meanwhile), in a thread, while this generator yields
+        # `Preparing` so that closing it (Stop) ends the request before the prefill.
         inputs = yield from _in_background(lambda: self._processed(model_input, request))
         log.debug("media and processor: %.0f ms", 1000 * (time.perf_counter() - progress.started))
+        # Waits for a place, yielding `Queued` with its place in the line; a Stop leaves the line.
+        ticket = yield from self.admission.enter()
         finished = False
         try:
-            with self._lock:
+            with ticket:
                 inputs = _to_device(inputs, self.model)
                 yield from self._run(inputs, request, progress)
                 result = self._result(progress, inputs, model_input.notices)
@@ -188,7 +201,7 @@ class LocalEngine:
         log.info("reply: %s", result.timings.summary())
         yield result
 
-    # -- before the lock: cheap checks that fail fast with one sentence --------------------------
+    # -- before the line: cheap checks that fail fast with one sentence --------------------------
 
     def _checked_input(self, request: Request) -> ModelInput:
         caps = self._info.capabilities
@@ -231,14 +244,14 @@ class LocalEngine:
             Sentence("engine.captioner_long", seconds=f"{seconds:.0f}", limit=f"{CAPTIONER_MAX_SECONDS:.0f}"),
         )
 
-    # -- media and processor (before the lock), then the GPU (under it) ----------------------------
+    # -- media and processor (before the line), then the GPU (with a place) ------------------------
 
     def _prepare(self, model_input: ModelInput, request: Request) -> Any:
         """Decode the media and run the processor; returns tensors on the model's device."""
         return _to_device(self._processed(model_input, request), self.model)
 
     def _processed(self, model_input: ModelInput, request: Request) -> Any:
-        """Decode the media and run the processor (CPU work, no lock needed); tensors stay on the CPU."""
+        """Decode the media and run the processor (CPU work, no place needed); tensors stay on the CPU."""
         limit = self._clip_limit()
         audio = [
             media.load_audio(s.path, limit)
@@ -520,7 +533,7 @@ class LocalEngine:
         if options.engine == "fast" and self._fast is None:
             self._fast = FastPath(self.model, compile=options.compile)  # every copy shares its graphs
         return LocalEngine(
-            self.model, self.processor, self._info, options, self._lock, self._fast, self.facts
+            self.model, self.processor, self._info, options, self.admission, self._fast, self.facts
         )
 
 

@@ -1,0 +1,152 @@
+"""Requests that come while the preview model generates wait in the engine's line, told their place.
+
+One thread drives every stream here, a step at a time, so the order of events is exact: a stream
+paused between two events keeps its place in line (or its place on the GPU) until it is pulled again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sentences import assert_one_sentence
+
+from omni_demo.engine.admission import Admission
+from omni_demo.engine.local import LocalEngine
+from omni_demo.errors import QueueFullError
+from omni_demo.types import Event, Preparing, Queued, Request, Result, Sampling, TextDelta, Turn
+
+pytestmark = pytest.mark.integration
+
+
+def _ask(text: str, tokens: int = 4) -> Request:
+    return Request(
+        turns=(Turn("user", text),),
+        return_audio=False,
+        sampling=Sampling(temperature=0, max_new_tokens=tokens),
+    )
+
+
+def _until(stream: Iterator[Event], kind: type) -> list[Event]:
+    """Pull `stream` up to and including its first event of `kind`."""
+    pulled: list[Event] = []
+    for event in stream:
+        pulled.append(event)
+        if isinstance(event, kind):
+            return pulled
+    raise AssertionError(f"the stream ended without a {kind.__name__}: {pulled}")
+
+
+def _places(events: list[Event]) -> list[int]:
+    """The places a stream reported, each once (its ticks repeat a place until it moves)."""
+    places = [e.ahead for e in events if isinstance(e, Queued)]
+    return [p for i, p in enumerate(places) if i == 0 or places[i - 1] != p]
+
+
+def test_requests_wait_in_line_told_their_place_then_are_answered(preview_engine) -> None:
+    engine = preview_engine.with_options()
+    running = engine.stream(_ask("Tell me a long story.", tokens=32))
+    assert isinstance(_until(running, TextDelta)[-1], TextDelta)  # it holds the GPU now
+    second = engine.stream(_ask("Hi"))
+    third = engine.stream(_ask("Hello"))
+    second_events = _until(second, Queued)
+    third_events = _until(third, Queued)
+    assert [e for e in second_events if not isinstance(e, Preparing)] == [Queued(0)]
+    assert third_events[-1] == Queued(1)
+    assert (engine.admission.running, engine.admission.waiting) == (1, 2)
+    # While the first generates, the waiting ones only tick: same place, nothing of an answer.
+    for _ in range(3):
+        assert next(second) == Queued(0)
+    assert next(third) == Queued(1)
+
+    first_result = list(running)[-1]  # the first answer ends and gives its place to the second
+    assert isinstance(first_result, Result)
+    rest_of_third = _until(third, Queued)
+    assert rest_of_third[-1] == Queued(0)  # moved up while the second takes the GPU
+    second_events += list(second)
+    third_events += rest_of_third + list(third)
+
+    for events in (second_events, third_events):
+        answer = [e for e in events if not isinstance(e, Preparing | Queued)]
+        assert isinstance(answer[0], TextDelta)  # the answer comes only after the wait
+        assert isinstance(answer[-1], Result)
+        assert answer[-1].text
+        last_wait = max(i for i, e in enumerate(events) if isinstance(e, Queued))
+        assert last_wait < events.index(answer[0])
+    assert _places(second_events) == [0]
+    assert _places(third_events) == [1, 0]
+    assert not engine.busy
+    assert engine.admission.waiting == 0
+    assert engine.served.as_dict()["answered"] == 3
+
+
+def test_a_stop_while_waiting_leaves_the_line_at_once(preview_engine) -> None:
+    engine = preview_engine.with_options()
+    running = engine.stream(_ask("Tell me a long story.", tokens=2000))  # still going when stopped
+    _until(running, TextDelta)
+    waiting = engine.stream(_ask("Hi"))
+    _until(waiting, Queued)
+    behind = engine.stream(_ask("Hello"))
+    assert _until(behind, Queued)[-1] == Queued(1)
+    started = time.perf_counter()
+    waiting.close()  # Stop: Gradio closes the generator between two events
+    assert time.perf_counter() - started < 0.5
+    assert engine.admission.waiting == 1
+    assert _until(behind, Queued)[-1] == Queued(0)  # the one behind moved up
+    running.close()
+    assert isinstance(list(behind)[-1], Result)
+    served = engine.served.as_dict()
+    assert (served["cancelled"], served["answered"]) == (2, 1)
+    assert not engine.busy
+
+
+def test_a_full_line_refuses_in_one_sentence(preview_engine) -> None:
+    short_line = Admission(preview_engine.concurrency, max_waiting=1)
+    engine = LocalEngine(
+        preview_engine.model, preview_engine.processor, preview_engine.info, preview_engine.options,
+        short_line, facts=preview_engine.facts,
+    )  # fmt: skip
+    running = engine.stream(_ask("Tell me a long story.", tokens=32))
+    _until(running, TextDelta)
+    waiting = engine.stream(_ask("Hi"))
+    _until(waiting, Queued)
+    processed = engine._processed
+    prepared: list[Request] = []
+
+    def counted(model_input, request: Request):
+        prepared.append(request)
+        return processed(model_input, request)
+
+    engine._processed = counted
+    with pytest.raises(QueueFullError) as refused:
+        next(engine.stream(_ask("Hello")))
+    message = str(refused.value)
+    assert_one_sentence(message)
+    assert message == "Too many people are waiting for the GPU; try again in a minute."
+    assert prepared == []  # refused before its media was decoded for nothing
+    assert engine.served.as_dict()["refused"] == 1
+    running.close()
+    assert isinstance(list(waiting)[-1], Result)  # the one in line is still served
+
+
+def test_copies_of_an_engine_share_its_line(preview_engine) -> None:
+    plain = preview_engine.with_options(engine="plain")
+    assert plain.admission is preview_engine.admission
+    assert preview_engine.concurrency == preview_engine.admission.slots == 1
+
+
+def test_the_self_check_holds_the_gpu_for_its_generate(preview_engine, monkeypatch) -> None:
+    """Its stock generate() runs outside any stream: it takes the GPU's places itself."""
+    engine = preview_engine.with_options(engine="fast")
+    generate = engine.model.generate
+    held: list[tuple[bool, int]] = []
+
+    def watched(*args, **kwargs):
+        held.append((engine.busy, engine.admission.running))
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(engine.model, "generate", watched)
+    assert engine.self_check()
+    assert held == [(True, 1)]
+    assert not engine.busy
