@@ -26,12 +26,16 @@ def _admission(slots: int = 1, max_waiting: int = 32) -> Admission:
 
 
 def _drive(waiting: Generator[Queued, None, Ticket], seen: list[int]) -> Ticket:
-    """Run `enter()` to its ticket, recording each place it reports."""
-    while True:
+    """Run `enter()` to its ticket, recording each place it reports (a test fails rather than waits
+    for ever when the place never comes)."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
         try:
             seen.append(next(waiting).ahead)
         except StopIteration as admitted:
             return admitted.value
+    waiting.close()
+    raise AssertionError(f"no place came in {WAIT_S} s; places told: {_moves(seen)}")
 
 
 def _until(condition: Callable[[], bool]) -> None:
