@@ -6,8 +6,11 @@ paused between two events keeps its place in line (or its place on the GPU) unti
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sentences import assert_one_sentence
@@ -18,6 +21,7 @@ from omni_demo.errors import QueueFullError
 from omni_demo.types import Event, Preparing, Queued, Request, Result, Sampling, TextDelta, Turn
 
 pytestmark = pytest.mark.integration
+STEP_S = 60.0  # the longest one event may take (a prefill on a busy machine takes well under 1 s)
 
 
 def _ask(text: str, tokens: int = 4) -> Request:
@@ -28,14 +32,59 @@ def _ask(text: str, tokens: int = 4) -> Request:
     )
 
 
+def _next(stream: Iterator[Event]) -> Event | None:
+    """The stream's next event (None at its end), pulled in a helper thread: a request that blocks
+    where it should wait in line (yielding as it waits) fails the test instead of hanging it."""
+    box: dict[str, Any] = {}
+
+    def pull() -> None:
+        try:
+            box["event"] = next(stream, None)
+        except BaseException as exc:  # raised here, in the test's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=pull, daemon=True)
+    thread.start()
+    thread.join(STEP_S)
+    assert not thread.is_alive(), f"the stream gave no event in {STEP_S} s"
+    if "error" in box:
+        raise box["error"]
+    return box["event"]
+
+
 def _until(stream: Iterator[Event], kind: type) -> list[Event]:
     """Pull `stream` up to and including its first event of `kind`."""
     pulled: list[Event] = []
-    for event in stream:
+    while (event := _next(stream)) is not None:
         pulled.append(event)
         if isinstance(event, kind):
             return pulled
     raise AssertionError(f"the stream ended without a {kind.__name__}: {pulled}")
+
+
+def _rest(stream: Iterator[Event]) -> list[Event]:
+    """Pull `stream` to its end."""
+    pulled: list[Event] = []
+    while (event := _next(stream)) is not None:
+        pulled.append(event)
+    return pulled
+
+
+@pytest.fixture
+def ask() -> Iterator[Callable[..., Iterator[Event]]]:
+    """`ask(engine, text, tokens)`: a stream of `engine`'s answer. Every stream a test opened is
+    closed after it, so a failing test leaves no place held in the engine's line for the next ones."""
+    opened: list[Iterator[Event]] = []
+
+    def open_stream(engine: LocalEngine, text: str, tokens: int = 4) -> Iterator[Event]:
+        stream = engine.stream(_ask(text, tokens))
+        opened.append(stream)
+        return stream
+
+    yield open_stream
+    for stream in opened:
+        with contextlib.suppress(ValueError):  # still pulled by a helper thread that gave up
+            stream.close()
 
 
 def _places(events: list[Event]) -> list[int]:
@@ -44,12 +93,12 @@ def _places(events: list[Event]) -> list[int]:
     return [p for i, p in enumerate(places) if i == 0 or places[i - 1] != p]
 
 
-def test_requests_wait_in_line_told_their_place_then_are_answered(preview_engine) -> None:
+def test_requests_wait_in_line_told_their_place_then_are_answered(preview_engine, ask) -> None:
     engine = preview_engine.with_options()
-    running = engine.stream(_ask("Tell me a long story.", tokens=32))
+    running = ask(engine, "Tell me a long story.", tokens=32)
     assert isinstance(_until(running, TextDelta)[-1], TextDelta)  # it holds the GPU now
-    second = engine.stream(_ask("Hi"))
-    third = engine.stream(_ask("Hello"))
+    second = ask(engine, "Hi")
+    third = ask(engine, "Hello")
     second_events = _until(second, Queued)
     third_events = _until(third, Queued)
     assert [e for e in second_events if not isinstance(e, Preparing)] == [Queued(0)]
@@ -57,15 +106,15 @@ def test_requests_wait_in_line_told_their_place_then_are_answered(preview_engine
     assert (engine.admission.running, engine.admission.waiting) == (1, 2)
     # While the first generates, the waiting ones only tick: same place, nothing of an answer.
     for _ in range(3):
-        assert next(second) == Queued(0)
-    assert next(third) == Queued(1)
+        assert _next(second) == Queued(0)
+    assert _next(third) == Queued(1)
 
-    first_result = list(running)[-1]  # the first answer ends and gives its place to the second
+    first_result = _rest(running)[-1]  # the first answer ends and gives its place to the second
     assert isinstance(first_result, Result)
     rest_of_third = _until(third, Queued)
     assert rest_of_third[-1] == Queued(0)  # moved up while the second takes the GPU
-    second_events += list(second)
-    third_events += rest_of_third + list(third)
+    second_events += _rest(second)
+    third_events += rest_of_third + _rest(third)
 
     for events in (second_events, third_events):
         answer = [e for e in events if not isinstance(e, Preparing | Queued)]
@@ -81,13 +130,13 @@ def test_requests_wait_in_line_told_their_place_then_are_answered(preview_engine
     assert engine.served.as_dict()["answered"] == 3
 
 
-def test_a_stop_while_waiting_leaves_the_line_at_once(preview_engine) -> None:
+def test_a_stop_while_waiting_leaves_the_line_at_once(preview_engine, ask) -> None:
     engine = preview_engine.with_options()
-    running = engine.stream(_ask("Tell me a long story.", tokens=2000))  # still going when stopped
+    running = ask(engine, "Tell me a long story.", tokens=2000)  # still going when stopped
     _until(running, TextDelta)
-    waiting = engine.stream(_ask("Hi"))
+    waiting = ask(engine, "Hi")
     _until(waiting, Queued)
-    behind = engine.stream(_ask("Hello"))
+    behind = ask(engine, "Hello")
     assert _until(behind, Queued)[-1] == Queued(1)
     started = time.perf_counter()
     waiting.close()  # Stop: Gradio closes the generator between two events
@@ -95,21 +144,21 @@ def test_a_stop_while_waiting_leaves_the_line_at_once(preview_engine) -> None:
     assert engine.admission.waiting == 1
     assert _until(behind, Queued)[-1] == Queued(0)  # the one behind moved up
     running.close()
-    assert isinstance(list(behind)[-1], Result)
+    assert isinstance(_rest(behind)[-1], Result)
     served = engine.served.as_dict()
     assert (served["cancelled"], served["answered"]) == (2, 1)
     assert not engine.busy
 
 
-def test_a_full_line_refuses_in_one_sentence(preview_engine) -> None:
+def test_a_full_line_refuses_in_one_sentence(preview_engine, ask) -> None:
     short_line = Admission(preview_engine.concurrency, max_waiting=1)
     engine = LocalEngine(
         preview_engine.model, preview_engine.processor, preview_engine.info, preview_engine.options,
         short_line, facts=preview_engine.facts,
     )  # fmt: skip
-    running = engine.stream(_ask("Tell me a long story.", tokens=32))
+    running = ask(engine, "Tell me a long story.", tokens=32)
     _until(running, TextDelta)
-    waiting = engine.stream(_ask("Hi"))
+    waiting = ask(engine, "Hi")
     _until(waiting, Queued)
     processed = engine._processed
     prepared: list[Request] = []
@@ -120,14 +169,14 @@ def test_a_full_line_refuses_in_one_sentence(preview_engine) -> None:
 
     engine._processed = counted
     with pytest.raises(QueueFullError) as refused:
-        next(engine.stream(_ask("Hello")))
+        _next(ask(engine, "Hello"))
     message = str(refused.value)
     assert_one_sentence(message)
     assert message == "Too many people are waiting for the GPU; try again in a minute."
     assert prepared == []  # refused before its media was decoded for nothing
     assert engine.served.as_dict()["refused"] == 1
     running.close()
-    assert isinstance(list(waiting)[-1], Result)  # the one in line is still served
+    assert isinstance(_rest(waiting)[-1], Result)  # the one in line is still served
 
 
 def test_copies_of_an_engine_share_its_line(preview_engine) -> None:
