@@ -3,9 +3,10 @@
 generate() runs in a long-lived worker thread. Text reaches us through a streamer, speech through a forward
 pre-hook on the talker that sees each frame's 16 codes (`residual_codes`) and feeds a StreamingDecoder.
 Both push events into one queue that `stream()` drains, so the caller sees text deltas and ~1 s
-audio chunks in the order they were made. Closing the stream sets a flag that the streamer and the
-hook check on every step: generation stops at the next token, and the lock is released only once
-the worker has really finished, so the next request never shares the GPU with a dying one.
+audio chunks in the order they were made. Requests beyond what the GPU runs at once wait in line
+(`admission`), told their place as it changes. Closing the stream sets a flag that the streamer and the
+hook check on every step: generation stops at the next token, and the place in the line is given back
+only once the worker has really finished, so the next request never shares the GPU with a dying one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from omni_demo import media
 from omni_demo.config import DEFAULTS
 from omni_demo.conversation import ModelInput, build_model_input
 from omni_demo.engine import budget, selfcheck
+from omni_demo.engine.admission import MAX_WAITING, Admission
 from omni_demo.engine.base import check_voice
 from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.engine.fast import FastPath
@@ -42,7 +44,7 @@ from omni_demo.engine.plan import Plan, generate_kwargs, model_generate_kwargs, 
 from omni_demo.engine.served import Served
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
-from omni_demo.errors import GenerationCancelled, InputError, OmniError
+from omni_demo.errors import GenerationCancelled, InputError, OmniError, QueueFullError
 from omni_demo.i18n import Sentence
 from omni_demo.presets import reply_sampling
 from omni_demo.types import (
@@ -121,7 +123,7 @@ class LocalEngine:
         processor: Any,
         info: ModelInfo,
         options: EngineOptions | None = None,
-        lock: Any = None,
+        admission: Admission | None = None,
         fast: FastPath | None = None,
         facts: ModelFacts = QWEN3_OMNI,
     ) -> None:
@@ -130,8 +132,9 @@ class LocalEngine:
         self._info = info
         self.options = options or EngineOptions()
         self.facts = facts  # what the checkpoint's files say (the loader reads them; else the published)
-        # Generations on the GPU at once: the fast engine decodes `max_batch` together, generate() one.
-        self._lock = lock or Slots(self.concurrency)
+        # The line in front of the GPU, shared by every `with_options` copy (they share the model): the
+        # fast engine decodes `max_batch` requests together, generate() one at a time.
+        self.admission = admission or Admission(self.concurrency, MAX_WAITING)
         self._fast = fast  # made on first use; shared with `with_options` copies (its graphs are costly)
         self.served = Served()  # how this engine's streams ended
 
@@ -141,11 +144,13 @@ class LocalEngine:
 
     @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        """A generation is running (or the self-check holds the GPU)."""
+        return self.admission.busy
 
     @property
     def concurrency(self) -> int:
-        """Generations this engine runs at once (the page lets that many reach it together)."""
+        """Generations the GPU runs at once (the fast engine decodes them together); further requests
+        wait in line for a place."""
         return self.options.max_batch if self.options.engine == "fast" else 1
 
     def check(self, request: Request) -> None:
@@ -163,7 +168,7 @@ class LocalEngine:
         except GeneratorExit:  # closed early (Stop): cancelled, unless the model had finished anyway
             self.served.add("answered" if progress.completed else "cancelled")
             raise
-        except InputError:
+        except (InputError, QueueFullError):
             self.served.add("refused")
             raise
         except BaseException:
@@ -173,14 +178,18 @@ class LocalEngine:
 
     def _stream(self, request: Request, progress: _Progress) -> Iterator[Event]:
         model_input = self._checked_input(request)
-        # Media decoding and the processor are CPU work: they run before the GPU lock (other users'
-        # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
-        # closing it (Stop) ends the request before the prefill.
+        if self.admission.full:  # refused before its media is decoded for nothing
+            raise QueueFullError("queue.full")
+        # Media decoding and the processor are CPU work: they run before the request takes its place
+        # in line (other users' generations go on meanwhile), in a thread, while this generator yields
+        # `Preparing` so that closing it (Stop) ends the request before the prefill.
         inputs = yield from _in_background(lambda: self._processed(model_input, request))
         log.debug("media and processor: %.0f ms", 1000 * (time.perf_counter() - progress.started))
+        # Waits for a place, yielding `Queued` with its place in the line; a Stop leaves the line.
+        ticket = yield from self.admission.enter()
         finished = False
         try:
-            with self._lock:
+            with ticket:
                 inputs = _to_device(inputs, self.model)
                 yield from self._run(inputs, request, progress)
                 result = self._result(progress, inputs, model_input.notices)
@@ -195,7 +204,7 @@ class LocalEngine:
         log.info("reply: %s", result.timings.summary())
         yield result
 
-    # -- before the lock: cheap checks that fail fast with one sentence --------------------------
+    # -- before the line: cheap checks that fail fast with one sentence --------------------------
 
     def _checked_input(self, request: Request) -> ModelInput:
         caps = self._info.capabilities
@@ -238,14 +247,14 @@ class LocalEngine:
             Sentence("engine.captioner_long", seconds=f"{seconds:.0f}", limit=f"{CAPTIONER_MAX_SECONDS:.0f}"),
         )
 
-    # -- media and processor (before the lock), then the GPU (under it) ----------------------------
+    # -- media and processor (before the line), then the GPU (with a place) ------------------------
 
     def _prepare(self, model_input: ModelInput, request: Request) -> Any:
         """Decode the media and run the processor; returns tensors on the model's device."""
         return _to_device(self._processed(model_input, request), self.model)
 
     def _processed(self, model_input: ModelInput, request: Request) -> Any:
-        """Decode the media and run the processor (CPU work, no lock needed); tensors stay on the CPU."""
+        """Decode the media and run the processor (CPU work, no place needed); tensors stay on the CPU."""
         limit = self._clip_limit()
         audio = [
             media.load_audio(s.path, limit)
@@ -513,8 +522,8 @@ class LocalEngine:
     def _fall_back(self) -> None:
         self.options = replace(self.options, engine="plain", interleave=False)
         self._fast = None  # its caches and graphs hold GPU memory the plain engine never uses
-        if isinstance(self._lock, Slots):
-            self._lock.limit = 1
+        # Start-up, before any request: the plain engine's line has one place.
+        self.admission = Admission(self.concurrency, MAX_WAITING)
 
     @property
     def fast_path(self) -> FastPath | None:
@@ -533,31 +542,8 @@ class LocalEngine:
                 self.model, compile=options.compile, max_batch=options.max_batch
             )
         return LocalEngine(
-            self.model, self.processor, self._info, options, self._lock, self._fast, self.facts
+            self.model, self.processor, self._info, options, self.admission, self._fast, self.facts
         )
-
-
-class Slots:
-    """At most `limit` holders at once (`with slots:`), the others wait; `locked()`: any holder."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._held = 0
-        self._cond = threading.Condition()
-
-    def __enter__(self) -> None:
-        with self._cond:
-            while self._held >= self.limit:
-                self._cond.wait()
-            self._held += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self._held -= 1
-            self._cond.notify()
-
-    def locked(self) -> bool:
-        return self._held > 0
 
 
 def _in_background(work: Any) -> Any:

@@ -142,7 +142,7 @@ def test_small_windows_equal_generate(preview_engine: Any, case: str, windows_us
 
     shared = preview_engine.with_options(engine="fast", talker_do_sample=False)
     fast = FastPath(shared.model, smallest_window=16)
-    engine = LocalEngine(shared.model, shared.processor, shared.info, shared.options, shared._lock, fast)
+    engine = LocalEngine(shared.model, shared.processor, shared.info, shared.options, shared.admission, fast)
 
     with grouped_calls() as grouped:
         assert_equals_generate(engine, CASES[case])

@@ -20,27 +20,15 @@ from omni_demo.types import Result
 pytestmark = pytest.mark.integration
 
 
-class _Open:
-    """A lock that never blocks: these tests let requests reach the engine together."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def locked(self) -> bool:
-        return False
-
-
 def _batched_engine(preview_engine: Any, rows: int) -> Any:
+    from omni_demo.engine.admission import Admission
     from omni_demo.engine.fast.run import FastPath
     from omni_demo.engine.local import LocalEngine
 
     shared = preview_engine.with_options(engine="fast", talker_do_sample=False, max_batch=rows)
     fast = FastPath(shared.model, max_batch=rows)
     options = replace(shared.options, max_batch=rows)
-    return LocalEngine(shared.model, shared.processor, shared.info, options, _Open(), fast)
+    return LocalEngine(shared.model, shared.processor, shared.info, options, Admission(rows), fast)
 
 
 class _Watch:
