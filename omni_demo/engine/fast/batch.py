@@ -211,8 +211,17 @@ class Loop:
     def capture_all(self) -> None:
         """Capture every batch size and window now (the start-up warm-up, while nothing runs), so that
         requests decoded together never wait for a capture."""
-        with self._rng:
+        with self._rng, self._timed("every batch size"):
             self.step.prepare(0)
+
+    @contextlib.contextmanager
+    def _timed(self, what: str) -> Iterator[None]:
+        """Log how long capturing took, when it took noticeable time (graphs were missing)."""
+        started = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - started
+        if elapsed > 0.05:
+            log.info("%s: graphs for %s captured in %.2f s", self.name, what, elapsed)
 
     def _admit(self, lane: Lane, row: int) -> None:
         raise NotImplementedError
@@ -255,7 +264,7 @@ class ThinkerLoop(Loop):
         self.step = decoder.step  # its graphs, one per batch size and window
 
     def _admit(self, lane: Lane, row: int) -> None:
-        with self._rng:
+        with self._rng, self._timed(f"{row + 1} rows"):
             self.step.prepare(lane.prompt, row + 1)  # no-op once the graphs are captured
         lane.load(row)
         lane.load = _loaded  # the prefill's cache can go
@@ -309,7 +318,7 @@ class TalkerLoop(Loop):
         self.step = step.step
 
     def _admit(self, lane: Lane, row: int) -> None:
-        with self._rng:
+        with self._rng, self._timed(f"{row + 1} rows"):
             self.step.prepare(lane.prompt, row + 1)
         lane.load(row)
         lane.load = _loaded

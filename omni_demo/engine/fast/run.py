@@ -323,13 +323,3 @@ def _log_marks(what: str, marks: list[tuple[str, float]]) -> None:
     if log.isEnabledFor(logging.DEBUG):
         start = marks[0][1]
         log.debug("%s: %s", what, ", ".join(f"{name} {1000 * (t - start):.0f} ms" for name, t in marks[1:]))
-
-
-@contextlib.contextmanager
-def _timed(what: str, size: int) -> Iterator[None]:
-    """Log how long capturing took, when it took noticeable time (graphs missing for a window)."""
-    started = time.perf_counter()
-    yield
-    elapsed = time.perf_counter() - started
-    if elapsed > 0.05:
-        log.info(what + " ready in %.2f s", size, elapsed)
