@@ -28,7 +28,8 @@ RECORDER = """() => {
         if (!last) return;
         const now = Date.now();
         const text = last.innerText.trim();
-        if (r.firstText === null && text.length > 0 && !text.includes('Waiting for the GPU')) r.firstText = now;
+        const answer = text.length > 0 && !text.includes('Waiting for the GPU');
+        if (r.firstText === null && answer) r.firstText = now;
         if (r.timings === null && last.innerText.includes('Timings')) r.timings = now;
     }, 20);
 }"""

@@ -8,6 +8,7 @@ into the gap), sit steps out, and how a failing step or a freed loop never leave
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -64,6 +65,17 @@ class Counting(Loop):
         pass
 
 
+def _joined(loop: Counting, lane: Lane, timeout_s: float = 5.0) -> None:
+    """Wait until `lane` is in the loop's line or in a row (or already ended)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with loop._cond:
+            if lane in loop._joining or lane in loop._lanes or lane.ended.is_set():
+                return
+        time.sleep(0.001)
+    raise AssertionError("the lane never joined")
+
+
 def _run_all(loop: Counting, lanes: list[Lane]) -> list[BaseException | None]:
     errors: list[BaseException | None] = [None] * len(lanes)
 
@@ -74,8 +86,9 @@ def _run_all(loop: Counting, lanes: list[Lane]) -> list[BaseException | None]:
             errors[index] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(lanes))]
-    for thread in threads:
+    for thread, lane in zip(threads, lanes, strict=True):
         thread.start()
+        _joined(loop, lane)  # one after the other: the order they join is the order of the list
     for thread in threads:
         thread.join(timeout=10)
         assert not thread.is_alive(), "a request still waits for its lane"

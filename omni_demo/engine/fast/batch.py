@@ -68,8 +68,8 @@ class Lane:
 class Loop:
     """The thread and the row bookkeeping shared by the thinker's and the talker's loops.
 
-    Subclasses implement `_admit` (load a lane into a row), `_step` (one batched step over the lanes in
-    rows 0..n-1, returning the lanes that ended) and `_move` (a row into another).
+    Subclasses implement `_admit` (load a lane into a row) and `_step` (one batched step over the lanes
+    in rows 0..n-1, marking the lanes that end); rows move and are freed through `owner`.
     """
 
     def __init__(self, name: str, rows: int, device: Any, rng: threading.Lock) -> None:
@@ -83,6 +83,7 @@ class Loop:
         self._thread: threading.Thread | None = None
         self._stream: Any = None
         self._closed = False
+        self.owner: Any = None  # the decoder or frame step whose rows this loop fills (`move`, `kv`)
 
     @property
     def idle(self) -> bool:
@@ -230,10 +231,10 @@ class Loop:
         raise NotImplementedError
 
     def _move(self, source: int, target: int) -> None:
-        raise NotImplementedError
+        self.owner.move(source, target)
 
     def _free(self, row: int) -> None:
-        raise NotImplementedError
+        self.owner.kv.free(row)
 
 
 def _end(lane: Lane, error: BaseException | None = None) -> None:
@@ -259,7 +260,7 @@ class ThinkerLoop(Loop):
 
     def __init__(self, decoder: Any, rng: threading.Lock) -> None:
         super().__init__(f"omni-thinker-{decoder.length}", decoder.rows, decoder.device, rng)
-        self.decoder = decoder
+        self.decoder = self.owner = decoder
         self.length = decoder.length
         self.step = decoder.step  # its graphs, one per batch size and window
 
@@ -290,12 +291,6 @@ class ThinkerLoop(Loop):
             except BaseException as exc:
                 _end(lane, exc)
 
-    def _move(self, source: int, target: int) -> None:
-        self.decoder.move(source, target)
-
-    def _free(self, row: int) -> None:
-        self.decoder.kv.free(row)
-
 
 # -- the talker ---------------------------------------------------------------------------------------
 
@@ -313,7 +308,7 @@ class TalkerLoop(Loop):
 
     def __init__(self, step: Any, rng: threading.Lock) -> None:
         super().__init__(f"omni-talker-{step.length}", step.rows, step.device, rng)
-        self.frames = step
+        self.frames = self.owner = step
         self.length = step.length
         self.step = step.step
 
@@ -359,9 +354,3 @@ class TalkerLoop(Loop):
                     _end(lane)
             except BaseException as exc:
                 _end(lane, exc)
-
-    def _move(self, source: int, target: int) -> None:
-        self.frames.move(source, target)
-
-    def _free(self, row: int) -> None:
-        self.frames.kv.free(row)
