@@ -344,7 +344,7 @@ class LocalEngine:
                     text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
                     if self.fast_path is not None:
                         thinker = plan.thinker.with_defaults(self.model.thinker.generation_config)
-                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap)
+                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap, cancel)
                     else:
                         self.model.generate(**inputs, thinker_streamer=text_tap, **self._stock_kwargs(plan))
             progress.completed = True
@@ -521,7 +521,9 @@ class LocalEngine:
 
     def _fall_back(self) -> None:
         self.options = replace(self.options, engine="plain", interleave=False)
-        self._fast = None  # its caches and graphs hold GPU memory the plain engine never uses
+        if self._fast is not None:
+            self._fast.close()  # its loops' caches and graphs hold GPU memory the plain engine never uses
+        self._fast = None
         # Start-up, before any request: the plain engine's line has one place.
         self.admission = Admission(self.concurrency, MAX_WAITING)
 

@@ -207,3 +207,22 @@ def test_stopping_one_request_leaves_the_others_as_they_were(preview_engine: Any
         assert other.audio is not None
         assert one.audio is not None
         assert float(np.abs(other.audio - one.audio).max()) == 0.0
+
+
+def test_a_large_loop_is_freed_when_no_request_holds_it(preview_engine: Any) -> None:
+    """A loop above the kept size stays while any request holds it (even one still prefilling), and goes
+    when the last lets it go."""
+    from omni_demo.engine.fast.run import FastPath
+
+    fast = FastPath(preview_engine.model, keep_up_to=1024, max_batch=2)
+    first = fast.thinker_for(100, 3000)  # 4096 positions: above what is kept
+    second = fast.thinker_for(100, 3000)
+    assert first is second
+    fast.release(first)
+    assert fast.thinker_for(100, 3000) is second  # still held: the same loop
+    fast.release(second)
+    fast.release(second)
+    assert 4096 not in fast._thinkers
+    kept = fast.thinker_for(10, 100)
+    fast.release(kept)
+    assert fast._thinkers[kept.length] is kept  # a kept size stays

@@ -154,3 +154,21 @@ def test_a_freed_loop_serves_a_request_that_took_it_before(idle_first: bool) -> 
         threading.Event().wait(0.05)  # its thread has ended
     assert _run_all(loop, [loop.lane(1, 2)]) == [None]
     assert loop.counts[1] == 2
+
+
+def test_stop_while_waiting_for_a_free_row_ends_at_once() -> None:
+    loop = Counting(rows=1)
+    running = loop.lane(0, 10**9)  # holds the one row until the end of the test
+    waiting = loop.lane(1, 3)
+    ended: list[BaseException | None] = []
+    thread = threading.Thread(target=lambda: ended.extend(_run_all(loop, [waiting])))
+    threading.Thread(target=loop.run, args=(running,), daemon=True).start()
+    _joined(loop, running)
+    thread.start()
+    _joined(loop, waiting)
+    waiting.cancel.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive(), "a stopped request waited for the row"
+    assert isinstance(ended[0], GenerationCancelled)
+    assert 1 not in loop.counts
+    _end(running)  # let the loop's thread go

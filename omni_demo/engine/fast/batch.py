@@ -84,6 +84,7 @@ class Loop:
         self._stream: Any = None
         self._closed = False
         self.owner: Any = None  # the decoder or frame step whose rows this loop fills (`move`, `kv`)
+        self.users = 0  # requests holding this loop (FastPath frees an unused loop of a large size)
 
     @property
     def idle(self) -> bool:
@@ -128,7 +129,7 @@ class Loop:
                 self._thread = None
             for lane in lanes:
                 _end(lane, exc)
-                lane.ended.set()
+                self._wake(lane)
 
     def _steps(self) -> None:
         with self._context():
@@ -158,8 +159,13 @@ class Loop:
                     self._thread = None  # the next `run` starts another
                     return False
                 self._cond.wait()
+            stopped = [lane for lane in self._joining if lane.cancel.is_set()]
+            waiting = [lane for lane in self._joining if not lane.cancel.is_set()]
             free = self.rows - len(self._lanes)
-            joining, self._joining = self._joining[:free], self._joining[free:]
+            joining, self._joining = waiting[:free], waiting[free:]
+        for lane in stopped:  # Stop while waiting for a free row: ends at once
+            _end(lane, GenerationCancelled())
+            self._wake(lane)
         for lane in joining:
             try:
                 if lane.cancel.is_set():
@@ -171,30 +177,42 @@ class Loop:
                 if not isinstance(exc, GenerationCancelled):
                     log.exception("%s: a request could not join", self.name)
                 _end(lane, exc)
-                lane.ended.set()
+                self._wake(lane)
                 continue
             self._lanes.append(lane)
         return True
 
     def _drop(self) -> None:
         """Take the lanes that ended out of their rows (the last row moves into each gap), then wake
-        their requests."""
-        for lane in [lane for lane in self._lanes if lane.done]:
-            row, last = self._lanes.index(lane), len(self._lanes) - 1
+        their requests. From the last row up, so a row that moves is never one that ended too."""
+        for row in reversed(range(len(self._lanes))):
+            lane = self._lanes[row]
+            if not lane.done:
+                continue
+            last = len(self._lanes) - 1
             if row != last:
                 self._move(last, row)
                 self._lanes[row] = self._lanes[last]
             self._lanes.pop()
             self._free(last)
-            if self._stream is not None:
-                lane.finished = self._stream.record_event()
-            lane.ended.set()
+            self._wake(lane)
+
+    def _wake(self, lane: Lane) -> None:
+        """The lane's request goes on; its CUDA stream first waits for what this loop queued for it."""
+        if self._stream is not None:
+            lane.finished = self._stream.record_event()
+        lane.ended.set()
 
     def _takes_part(self, lane: Lane) -> bool:
-        """Whether the lane takes part in the next step; ends a cancelled lane."""
+        """Whether the lane takes part in the next step. A lane that sits the step out ends here on
+        Stop; one that takes part is stopped by its taps (they raise), as the stock loops are."""
+        if self._ready(lane):
+            return True
         if lane.cancel.is_set():
             _end(lane, GenerationCancelled())
-            return False
+        return False
+
+    def _ready(self, lane: Lane) -> bool:
         return lane.ready is None or lane.ready()
 
     @contextlib.contextmanager
@@ -212,8 +230,17 @@ class Loop:
     def capture_all(self) -> None:
         """Capture every batch size and window now (the start-up warm-up, while nothing runs), so that
         requests decoded together never wait for a capture."""
-        with self._rng, self._timed("every batch size"):
-            self.step.prepare(0)
+        import torch
+
+        with torch.inference_mode(), self._rng, self._timed("every batch size"):
+            self.step.prepare(0)  # the buffers are inference tensors: captured in inference mode
+
+    def _ensure_graphs(self, lanes: list[Lane]) -> None:
+        """Capture what the next step replays if a join did not (a shape first needed now, e.g. a
+        smaller window once a long prompt's lane sits out): never an eager step that samples on the
+        device while another loop captures."""
+        with self._rng:
+            self.step.prepare(min(self.owner.kv.filled[: len(lanes)]), len(lanes))
 
     @contextlib.contextmanager
     def _timed(self, what: str) -> Iterator[None]:
@@ -273,13 +300,12 @@ class ThinkerLoop(Loop):
     def _step(self, lanes: list[Lane], taking_part: list[bool]) -> None:
         import torch
 
+        self._ensure_graphs(lanes)
         tokens = torch.cat([lane.token for lane in lanes])
         logits = self.decoder.decode(tokens, taking_part)
-        picked: list[tuple[ThinkerLane, Any]] = []
-        with self._rng:
-            for row, lane in enumerate(lanes):
-                if taking_part[row]:
-                    picked.append((lane, lane.picker.pick(logits[row : row + 1])))  # type: ignore[arg-type]
+        picked = _picks(lanes, taking_part, logits, self._rng)
+        if not picked:
+            return
         chosen = torch.cat([token for _, token in picked]).reshape(-1).cpu()  # one wait for the GPU
         for (lane, token), token_id in zip(picked, chosen.tolist(), strict=True):
             lane.token = token
@@ -318,33 +344,31 @@ class TalkerLoop(Loop):
         lane.load(row)
         lane.load = _loaded
 
-    def _takes_part(self, lane: Lane) -> bool:
-        if not super()._takes_part(lane):
-            return False
+    def _ready(self, lane: Lane) -> bool:
         assert isinstance(lane, TalkerLane)
-        return lane.feed.known(lane.generation_step)  # else its text is still being written
+        return super()._ready(lane) and lane.feed.known(lane.generation_step)  # else: text still coming
 
     def _step(self, lanes: list[Lane], taking_part: list[bool]) -> None:
         import torch
 
-        texts = [
-            lane.feed.talker_input(lane.generation_step, lane.pad).reshape(1, -1)  # type: ignore[attr-defined]
-            if part
-            else lanes[0].pad.reshape(1, -1)  # type: ignore[attr-defined]
-            for lane, part in zip(lanes, taking_part, strict=True)
-        ]
+        texts = [self._text(lane) if part else None for lane, part in zip(lanes, taking_part, strict=True)]
+        taking_part = [text is not None for text in texts]  # a lane whose text failed has ended
+        if not any(taking_part):
+            return
+        pad = next(text for text in texts if text is not None)
+        self._ensure_graphs(lanes)
         tokens = torch.cat([lane.token for lane in lanes])
-        codes, logits = self.frames.frame(tokens, torch.stack(texts), taking_part)
-        picked = []
-        with self._rng:
-            for row, lane in enumerate(lanes):
-                if taking_part[row]:
-                    frame = torch.cat([lane.token, codes[row : row + 1]], dim=-1)
-                    picked.append((lane, frame, lane.picker.pick(logits[row : row + 1])))
-        chosen = torch.cat([token for _, _, token in picked]).reshape(-1).cpu()
-        for (lane, frame, token), token_id in zip(picked, chosen.tolist(), strict=True):
+        codes, logits = self.frames.frame(
+            tokens, torch.stack([pad if text is None else text for text in texts]), taking_part
+        )
+        picked = _picks(lanes, taking_part, logits, self._rng)
+        if not picked:
+            return
+        chosen = torch.cat([token for _, token in picked]).reshape(-1).cpu()
+        for (lane, token), token_id in zip(picked, chosen.tolist(), strict=True):
             assert isinstance(lane, TalkerLane)
             row = self._lanes.index(lane)
+            frame = torch.cat([lane.token, codes[row : row + 1]], dim=-1)
             try:
                 lane.speech_tap.push(frame)  # raises on Stop
                 lane.token = token
@@ -354,3 +378,29 @@ class TalkerLoop(Loop):
                     _end(lane)
             except BaseException as exc:
                 _end(lane, exc)
+
+    def _text(self, lane: Lane) -> Any:
+        """The lane's text input for this frame [1, H] (None: it failed, and the lane has ended)."""
+        assert isinstance(lane, TalkerLane)
+        try:
+            return lane.feed.talker_input(lane.generation_step, lane.pad).reshape(1, -1)
+        except BaseException as exc:
+            _end(lane, exc)
+            return None
+
+
+def _picks(
+    lanes: list[Lane], taking_part: list[bool], logits: Any, rng: threading.Lock
+) -> list[tuple[Lane, Any]]:
+    """Each taking lane's next token [1, 1] from its row of `logits`, by its own `Picker`; a lane whose
+    pick fails ends alone."""
+    picked = []
+    with rng:
+        for row, lane in enumerate(lanes):
+            if not taking_part[row]:
+                continue
+            try:
+                picked.append((lane, lane.picker.pick(logits[row : row + 1])))
+            except BaseException as exc:
+                _end(lane, exc)
+    return picked

@@ -47,11 +47,18 @@ class Step:
 
     def capture(self, warmups: int = 3) -> None:
         """Record `body` as a graph (CUDA only). Warm-up runs first, on a side stream, as torch asks."""
-        import torch
 
         if self._device.type != "cuda" or self._graph is not None:
             return
         self._reset()
+        try:  # the state is put back however capturing ends (other requests' rows depend on it)
+            self._graph = self._record(warmups)
+        finally:
+            self._reset()
+
+    def _record(self, warmups: int) -> Any:
+        import torch
+
         side = torch.cuda.Stream(self._device)
         side.wait_stream(torch.cuda.current_stream(self._device))
         with torch.cuda.stream(side), self._around():
@@ -68,8 +75,7 @@ class Step:
             self._around(),
         ):
             self._body()
-        self._graph = graph
-        self._reset()
+        return graph
 
     @property
     def captured(self) -> bool:

@@ -89,6 +89,7 @@ class FastPath:
                     self.model.thinker, length, self.compile, self.smallest_window, self._rows(length)
                 )
                 loop = self._thinkers[length] = ThinkerLoop(decoder, self._rng)
+            loop.users += 1  # `release` never frees a loop a request holds (even before it joins)
         self._used["thinker_positions"] = length
         return loop
 
@@ -107,6 +108,7 @@ class FastPath:
                     self._rows(key[0] // 2),
                 )
                 loop = self._frames[key] = TalkerLoop(step, self._rng)
+            loop.users += 1
         self._used["talker_positions"] = key[0]
         return loop
 
@@ -130,13 +132,26 @@ class FastPath:
         """The cache lengths (positions) the latest request decoded over (the benchmark records them)."""
         return dict(self._used)
 
-    def release_large(self) -> None:
-        """Free the idle loops (caches and graphs) of lengths above `keep_up_to`."""
+    def release(self, loop: ThinkerLoop | TalkerLoop) -> None:
+        """A request is done with `loop`; a loop of a length above `keep_up_to` that no request holds
+        any more is freed (its caches and graphs)."""
         with self._loops:
-            for length in [n for n, loop in self._thinkers.items() if n > self.keep_up_to and loop.idle]:
-                self._thinkers.pop(length).close()
-            for key in [k for k, loop in self._frames.items() if k[0] > 2 * self.keep_up_to and loop.idle]:
-                self._frames.pop(key).close()
+            loop.users -= 1
+            if loop.users > 0 or loop.length <= self.keep_up_to:
+                return
+            for loops in (self._thinkers, self._frames):
+                for key in [k for k, held in loops.items() if held is loop]:
+                    del loops[key]  # type: ignore[attr-defined]
+        loop.close()
+
+    def close(self) -> None:
+        """End every loop's thread (the engine falls back to generate(): their memory goes)."""
+        with self._loops:
+            loops = [*self._thinkers.values(), *self._frames.values()]
+            self._thinkers.clear()
+            self._frames.clear()
+        for loop in loops:
+            loop.close()
 
     # -- one request ----------------------------------------------------------------------------
 
@@ -148,13 +163,10 @@ class FastPath:
         text_tap: Any,
         cancel: threading.Event | None = None,
     ) -> None:
-        """Text only. Stop reaches the loop through `text_tap` (it raises); `cancel` also ends the reply
-        between two steps."""
-        try:
-            with self._own_stream():
-                self._think(inputs, decoding, use_audio_in_video, text_tap, cancel or threading.Event())
-        finally:
-            self.release_large()
+        """Text only. Stop reaches a decoding reply through `text_tap` (it raises); `cancel` ends one that
+        still waits for a free row."""
+        with self._own_stream():
+            self._think(inputs, decoding, use_audio_in_video, text_tap, cancel or threading.Event())
 
     def speak(
         self,
@@ -188,10 +200,7 @@ class FastPath:
             finally:
                 talker_ready.set()  # never leave the thinker waiting
 
-        try:
-            follow_thinker(think, talk, feed, cancel)
-        finally:
-            self.release_large()
+        follow_thinker(think, talk, feed, cancel)
 
     def _think(
         self,
@@ -204,8 +213,26 @@ class FastPath:
         talker_ready: threading.Event | None = None,
     ) -> None:
         ids = inputs["input_ids"]
-        started = time.perf_counter()
+        self._used.clear()
         loop = self.thinker_for(int(ids.shape[1]), decoding.max_new_tokens)
+        try:
+            self._think_in(loop, inputs, decoding, use_audio_in_video, text_tap, cancel, prompt, talker_ready)
+        finally:
+            self.release(loop)
+
+    def _think_in(
+        self,
+        loop: ThinkerLoop,
+        inputs: Any,
+        decoding: Decoding,
+        use_audio_in_video: bool,
+        text_tap: Any,
+        cancel: threading.Event,
+        prompt: PromptState | None,
+        talker_ready: threading.Event | None,
+    ) -> None:
+        ids = inputs["input_ids"]
+        started = time.perf_counter()
         marks = [("loop", time.perf_counter())]
         with self._thinker_prefill:
             prefilled = loop.decoder.prefill(inputs, use_audio_in_video, hidden_states=prompt is not None)
@@ -247,8 +274,6 @@ class FastPath:
         cancel: threading.Event,
         ready: threading.Event,
     ) -> None:
-        from transformers import DynamicCache
-
         model = self.model
         marks = [("start", time.perf_counter())]
         prefill = talker_prefill(
@@ -258,6 +283,27 @@ class FastPath:
         prefill.pop("eos_embed")
         length = int(prefill["inputs_embeds"].shape[1])
         loop = self.frames_for(length, speech.decoding.max_new_tokens, speech.decoding.do_sample)
+        try:
+            self._talk_in(loop, prefill, pad, length, speech, speech_tap, feed, cancel, ready, marks)
+        finally:
+            self.release(loop)
+
+    def _talk_in(
+        self,
+        loop: TalkerLoop,
+        prefill: dict[str, Any],
+        pad: Any,
+        length: int,
+        speech: SpeechSetup,
+        speech_tap: Any,
+        feed: TextFeed,
+        cancel: threading.Event,
+        ready: threading.Event,
+        marks: list[tuple[str, float]],
+    ) -> None:
+        from transformers import DynamicCache
+
+        model = self.model
         marks.append(("inputs", time.perf_counter()))
         cache = DynamicCache(config=model.talker.config.text_config)
         with self._talker_prefill:
