@@ -85,6 +85,7 @@ class Loop:
         self._closed = False
         self.owner: Any = None  # the decoder or frame step whose rows this loop fills (`move`, `kv`)
         self.users = 0  # requests holding this loop (FastPath frees an unused loop of a large size)
+        self.kept = True  # kept between requests (FastPath: the page's sizes); else freed when unused
 
     @property
     def idle(self) -> bool:

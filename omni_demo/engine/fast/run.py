@@ -6,13 +6,14 @@ helper thread, the talker here as soon as the first reply token exists, reading 
 the `TextFeed` exactly as `generate()`'s talker reads `trailing_text_hidden`; each frame's 16 codes
 go to the speech tap, which decodes audio chunks.
 
-A request prefills in its own thread and CUDA stream, then joins the batched loop (`batch.py`) of its
-cache length, which decodes it together with the other requests of that length: up to `max_batch` rows
-for the lengths a page request uses, one row for longer ones (a long video's cache is large). Each loop
-keeps one graph per batch size and attention window. Loops of lengths above `keep_up_to` are freed
-once idle. The default keeps what a page request decodes over (8192 new tokens after a prompt of up
-to 8191: 16,384 thinker positions, 8,192 talker positions), which the start-up warm-up captures, so
-such a request captures nothing.
+A request prefills in its own thread and CUDA stream, then joins a batched loop (`batch.py`), which
+decodes it together with the other requests there. Every request that fits the kept loops (what a page
+request decodes over: 8192 new tokens after a prompt of up to 8191, so 16,384 thinker positions and
+8,192 talker positions) joins them, `max_batch` rows each: a step costs what its attention window holds,
+not the cache's size, so a short request loses nothing there. A longer one (a long video's prompt) gets
+a one-row loop of its own size, freed when no request holds it. Each loop keeps one graph per batch
+size and window; the start-up warm-up captures the kept loops' graphs, so a page request captures
+nothing.
 """
 
 from __future__ import annotations
@@ -80,40 +81,38 @@ class FastPath:
     # -- loops, one per cache length -------------------------------------------------------------
 
     def thinker_for(self, prompt: int, new_tokens: int) -> ThinkerLoop:
-        """The thinker loop for a prompt of `prompt` tokens and up to `new_tokens` more."""
-        length = cache_length(prompt + new_tokens + 1)
+        """The thinker loop for a prompt of `prompt` tokens and up to `new_tokens` more: the kept loop
+        (`keep_up_to` positions, `max_batch` rows) for every request it holds, since a step costs what
+        its window holds, not the cache's size; else a one-row loop of the request's own size."""
+        length = max(cache_length(prompt + new_tokens + 1), self.keep_up_to)
         with self._loops:
             loop = self._thinkers.get(length)
             if loop is None:
-                decoder = ThinkerDecoder(
-                    self.model.thinker, length, self.compile, self.smallest_window, self._rows(length)
-                )
+                rows = self.max_batch if length == self.keep_up_to else 1
+                decoder = ThinkerDecoder(self.model.thinker, length, self.compile, self.smallest_window, rows)
                 loop = self._thinkers[length] = ThinkerLoop(decoder, self._rng)
+                loop.kept = length == self.keep_up_to
             loop.users += 1  # `release` never frees a loop a request holds (even before it joins)
         self._used["thinker_positions"] = length
         return loop
 
     def frames_for(self, prompt: int, frames: int, do_sample: bool) -> TalkerLoop:
-        """The speech loop for a talker prompt of `prompt` positions and up to `frames` frames."""
-        key = (cache_length(prompt + frames + 1, smallest=4096), do_sample)
+        """The speech loop for a talker prompt of `prompt` positions and up to `frames` frames: the kept
+        one (half the thinker's, `max_batch` rows) for every request it holds, else a one-row loop."""
+        kept = self.keep_up_to // 2
+        key = (max(cache_length(prompt + frames + 1, smallest=4096), kept), do_sample)
         with self._loops:
             loop = self._frames.get(key)
             if loop is None:
+                rows = self.max_batch if key[0] == kept else 1
                 step = FrameStep(
-                    self.model.talker,
-                    key[0],
-                    do_sample,
-                    self.compile,
-                    self.smallest_window,
-                    self._rows(key[0] // 2),
+                    self.model.talker, key[0], do_sample, self.compile, self.smallest_window, rows
                 )
                 loop = self._frames[key] = TalkerLoop(step, self._rng)
+                loop.kept = key[0] == kept
             loop.users += 1
         self._used["talker_positions"] = key[0]
         return loop
-
-    def _rows(self, length: int) -> int:
-        return self.max_batch if length <= self.keep_up_to else 1
 
     def capture_all(self) -> None:
         """Capture every batch size of the loops the latest request used (the warm-up: a page request's
@@ -137,7 +136,7 @@ class FastPath:
         any more is freed (its caches and graphs)."""
         with self._loops:
             loop.users -= 1
-            if loop.users > 0 or loop.length <= self.keep_up_to:
+            if loop.users > 0 or loop.kept:
                 return
             for loops in (self._thinkers, self._frames):
                 for key in [k for k, held in loops.items() if held is loop]:
