@@ -87,16 +87,6 @@ class Loop:
         self.users = 0  # requests holding this loop (FastPath frees an unused loop of a large size)
         self.kept = True  # kept between requests (FastPath: the page's sizes); else freed when unused
 
-    @property
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._joining and not self._lanes
-
-    @property
-    def serving(self) -> int:
-        """Lanes in rows now."""
-        return len(self._lanes)
-
     def run(self, lane: Lane) -> None:
         """Decode `lane` together with the others until it ends (called from the request's thread)."""
         if self.device.type == "cuda":
