@@ -42,6 +42,7 @@ class _Watch:
         self.thinker_rows: list[int] = []
         self.talker_rows: list[int] = []
         self.codes: dict[int, list[Any]] = {}
+        self.push_threads: set[str] = set()  # the threads that turned codes into audio
         decode, frame, push = ThinkerDecoder.decode, FrameStep.frame, StreamingDecoder.push
         lock = threading.Lock()
 
@@ -56,6 +57,7 @@ class _Watch:
         def kept_push(decoder: Any, codes: Any) -> Any:
             with lock:
                 self.codes.setdefault(id(decoder), []).append(codes.detach().clone())
+                self.push_threads.add(threading.current_thread().name)
             return push(decoder, codes)
 
         monkeypatch.setattr(ThinkerDecoder, "decode", counted_decode)
@@ -76,6 +78,15 @@ def _reply(engine: Any, request: Any) -> Result:
 
 
 def _all_at_once(engine: Any, requests: list[Any]) -> list[Result]:
+    results = _outcomes(engine, requests)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def _outcomes(engine: Any, requests: list[Any]) -> list[Any]:
+    """Send the requests at the same moment; each one's final Result or what it raised."""
     results: list[Any] = [None] * len(requests)
     start = threading.Barrier(len(requests))
 
@@ -91,9 +102,6 @@ def _all_at_once(engine: Any, requests: list[Any]) -> list[Result]:
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
     return results
 
 
@@ -128,6 +136,48 @@ def test_requests_decoded_together_equal_each_alone(preview_engine: Any, monkeyp
         assert float(np.abs(other.audio - one.audio).max()) == 0.0
     assert len(alone_codes) == 3  # three spoken requests
     assert together_codes == alone_codes
+    # Speech was decoded in the requests' own threads, never between the batched frames of the loop.
+    assert watch.push_threads
+    assert not [name for name in watch.push_threads if name.startswith("omni-talker")]
+
+
+def test_a_failing_speech_decoder_ends_its_request_only(preview_engine: Any, monkeypatch: Any) -> None:
+    """One request's speech decoder fails mid-answer while three are decoded together: that request ends
+    with an error, the other two end as they do alone."""
+    from integration.test_fast_engine import CASES
+    from omni_demo.engine.speech import StreamingDecoder
+
+    engine = _batched_engine(preview_engine, rows=3)
+    requests = [
+        CASES["text-speech"],
+        replace(CASES["text-speech"], voice="Ethan"),
+        replace(CASES["text-speech"], voice="Chelsie"),
+    ]
+    alone = [_reply(engine, request) for request in requests]
+    push, lock, first = StreamingDecoder.push, threading.Lock(), []
+
+    def failing_push(decoder: Any, codes: Any) -> Any:
+        with lock:
+            if not first:
+                first.append(decoder)  # the first decoder to get a frame breaks at its third
+        if decoder is first[0] and decoder.frames >= 2:
+            raise RuntimeError("the speech decoder broke")
+        return push(decoder, codes)
+
+    monkeypatch.setattr(StreamingDecoder, "push", failing_push)
+    outcomes = _outcomes(engine, requests)
+
+    failed = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)]
+    assert len(failed) == 1, outcomes
+    for index, one in enumerate(alone):
+        if index in failed:
+            continue
+        other = outcomes[index]
+        assert other.text == one.text
+        assert other.audio is not None
+        assert one.audio is not None
+        assert float(np.abs(other.audio - one.audio).max()) == 0.0
+    assert engine.fast_path is not None  # one request's fault did not take the fast engine down
 
 
 def test_the_thinking_shape_decodes_requests_together(thinking_engine: Any, monkeypatch: Any) -> None:
