@@ -25,10 +25,10 @@ import numpy as np
 
 from omni_demo import media
 from omni_demo.config import DEFAULTS
-from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.conversation import ModelInput
 from omni_demo.engine import budget, selfcheck
 from omni_demo.engine.admission import MAX_WAITING, Admission
-from omni_demo.engine.base import check_voice
+from omni_demo.engine.base import checked_input
 from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.engine.fast import FastPath
 from omni_demo.engine.fast.run import SpeechSetup
@@ -207,10 +207,8 @@ class LocalEngine:
     # -- before the line: cheap checks that fail fast with one sentence --------------------------
 
     def _checked_input(self, request: Request) -> ModelInput:
-        caps = self._info.capabilities
-        check_voice(request, caps)
-        model_input = build_model_input(request, caps, self.options.max_media_turns)
-        self._validate(model_input, request.use_audio_in_video)
+        turns, seconds = self.options.max_media_turns, self.options.max_clip_seconds
+        model_input = checked_input(request, self._info.capabilities, turns, seconds)
         self.estimate(model_input, request)
         note = self._captioner_note(model_input)
         return replace(model_input, notices=model_input.notices + note) if note else model_input
@@ -227,11 +225,6 @@ class LocalEngine:
         context = int(self.model.config.thinker_config.text_config.max_position_embeddings)
         budget.check_limit(found, min(context, self.options.max_input_tokens or context))
         return found
-
-    def _validate(self, model_input: ModelInput, audio_in_video: bool) -> None:
-        limit = self._clip_limit()
-        for item in model_input.media:
-            media.validate(item, max_seconds=limit, need_video_audio=audio_in_video)
 
     def _clip_limit(self) -> float:
         return self.options.max_clip_seconds
