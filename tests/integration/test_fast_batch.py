@@ -276,3 +276,64 @@ def test_a_large_loop_is_freed_when_no_request_holds_it(preview_engine: Any) -> 
     kept = fast.thinker_for(10, 100)
     fast.release(kept)
     assert fast._thinkers[kept.length] is kept  # a kept size stays
+
+
+def test_thinkers_sit_out_while_a_talker_prefills(preview_engine: Any, monkeypatch: Any) -> None:
+    """A talker prefill stands between a request and its first audio, and on a GPU it is three times
+    slower beside the thinker's steps: while one runs, the thinker lanes of the requests already
+    answering take no step, and their speech goes on."""
+    from integration.test_fast_engine import CASES
+    from omni_demo.engine.fast.talker import FrameStep
+    from omni_demo.engine.fast.thinker import ThinkerDecoder
+    from omni_demo.types import AudioChunk
+
+    engine = _batched_engine(preview_engine, rows=2)
+    first = replace(CASES["text-speech"], sampling=replace(CASES["text-speech"].sampling, max_new_tokens=400))
+    second = replace(CASES["text-speech"], voice="Ethan")
+    talker = type(engine.model.talker)
+    forward, decode, frame = talker.forward, ThinkerDecoder.decode, FrameStep.frame
+    prefills: list[tuple[float, float]] = []
+    steps: list[float] = []
+    frames: list[float] = []
+
+    def slow_prefill(module: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        out = forward(module, *args, **kwargs)
+        time.sleep(0.3)  # a prefill as slow as the other requests' steps are many
+        prefills.append((started, time.perf_counter()))
+        return out
+
+    def timed_decode(decoder: Any, tokens: Any, active: Any = None) -> Any:
+        steps.append(time.perf_counter())
+        return decode(decoder, tokens, active)
+
+    def timed_frame(step: Any, tokens: Any, text: Any, active: Any = None) -> Any:
+        frames.append(time.perf_counter())
+        return frame(step, tokens, text, active)
+
+    monkeypatch.setattr(talker, "forward", slow_prefill)
+    monkeypatch.setattr(ThinkerDecoder, "decode", timed_decode)
+    monkeypatch.setattr(FrameStep, "frame", timed_frame)
+    outcome: dict[str, Any] = {}
+    speaking = threading.Event()
+
+    def answer_first() -> None:
+        for event in engine.stream(first):
+            if isinstance(event, AudioChunk):
+                speaking.set()
+            if isinstance(event, Result):
+                outcome["first"] = event
+
+    thread = threading.Thread(target=answer_first)
+    thread.start()
+    assert speaking.wait(60)
+    outcome["second"] = _reply(engine, second)
+    thread.join(120)
+
+    assert len(prefills) == 2
+    start, end = prefills[1]  # the second request's, while the first one's thinker was still writing
+    assert any(t > end for t in steps), "the first request's text had ended: nothing was held"
+    assert len([t for t in steps if start < t < end]) <= 1  # a step already under way, at most
+    assert [t for t in frames if start < t < end]  # the first request's speech went on
+    assert outcome["first"].audio is not None
+    assert outcome["second"].audio is not None

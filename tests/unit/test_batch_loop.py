@@ -172,3 +172,23 @@ def test_stop_while_waiting_for_a_free_row_ends_at_once() -> None:
     assert isinstance(ended[0], GenerationCancelled)
     assert 1 not in loop.counts
     _end(running)  # let the loop's thread go
+
+
+def test_a_hold_is_on_while_held_and_never_longer_than_its_bound() -> None:
+    from omni_demo.engine.fast.batch import Hold
+
+    hold = Hold(0.2)
+    assert not hold.on()
+    with hold.held():
+        assert hold.on()
+        with hold.held():
+            time.sleep(0.12)
+            with hold.held():  # begun later: it keeps the hold on past the first two's bound
+                time.sleep(0.12)
+                assert hold.on()  # the first two began 0.24 s ago, this one 0.12 s ago
+            time.sleep(0.1)
+            assert not hold.on()  # two still held, both begun more than 0.2 s ago
+    assert not hold.on()
+    with hold.held():
+        pass
+    assert not hold.on()

@@ -263,6 +263,32 @@ class Loop:
         self.owner.kv.free(row)
 
 
+class Hold:
+    """On while some work that should have the GPU to itself runs (`held()`), but for at most `most_s`
+    seconds from when each began, so a long one never stalls a loop for long."""
+
+    def __init__(self, most_s: float) -> None:
+        self.most_s = most_s
+        self._since: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        key = object()
+        with self._lock:
+            self._since[id(key)] = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._since[id(key)]
+
+    def on(self) -> bool:
+        now = time.perf_counter()
+        with self._lock:
+            return any(now - since < self.most_s for since in self._since.values())
+
+
 def _end(lane: Lane, error: BaseException | None = None) -> None:
     """Mark the lane ended (the loop takes it out of its row before waking its request)."""
     if not lane.done:
@@ -282,13 +308,18 @@ class ThinkerLane(Lane):
 
 
 class ThinkerLoop(Loop):
-    """Batched thinker decode steps over one `ThinkerDecoder` (one row per request)."""
+    """Batched thinker decode steps over one `ThinkerDecoder` (one row per request); while `hold` is on,
+    every lane sits out."""
 
-    def __init__(self, decoder: Any, rng: threading.Lock) -> None:
+    def __init__(self, decoder: Any, rng: threading.Lock, hold: Hold | None = None) -> None:
         super().__init__(f"omni-thinker-{decoder.length}", decoder.rows, decoder.device, rng)
         self.decoder = self.owner = decoder
         self.length = decoder.length
         self.step = decoder.step  # its graphs, one per batch size and window
+        self.hold = hold or Hold(0.0)
+
+    def _ready(self, lane: Lane) -> bool:
+        return not self.hold.on() and super()._ready(lane)
 
     def _admit(self, lane: Lane, row: int) -> None:
         with self._rng, self._timed(f"{row + 1} rows"):

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from omni_demo.engine.fast.batch import TalkerLane, TalkerLoop, ThinkerLane, ThinkerLoop
+from omni_demo.engine.fast.batch import Hold, TalkerLane, TalkerLoop, ThinkerLane, ThinkerLoop
 from omni_demo.engine.fast.sampling import Decoding, Picker
 from omni_demo.engine.fast.talker import FrameStep
 from omni_demo.engine.fast.thinker import ThinkerDecoder, cache_length
@@ -71,6 +71,12 @@ class FastPath:
         # of each model at a time, read right after it.
         self._thinker_prefill = threading.Lock()
         self._talker_prefill = threading.Lock()
+        # A talker prefill runs eagerly (hundreds of kernel launches); measured on an H100 it took ~0.3 s
+        # beside the thinker's graph replays against well under 0.1 s alone, and it stands between a
+        # request and its first audio. So while one runs, every thinker lane sits out (at most
+        # TALKER_HEAD_START_S): the thinkers write their text far ahead of the speech that reads it, and
+        # the talker loop (the speech being played) goes on.
+        self._talker_prefills = Hold(TALKER_HEAD_START_S)
         self._streams = threading.local()  # each request thread's own CUDA stream
         # Capturing a graph that samples (the frame step) puts the CUDA random generator in capture
         # mode for every thread: host-side sampling meanwhile fails with "Offset increment outside
@@ -90,7 +96,7 @@ class FastPath:
             if loop is None:
                 rows = self.max_batch if length == self.keep_up_to else 1
                 decoder = ThinkerDecoder(self.model.thinker, length, self.compile, self.smallest_window, rows)
-                loop = self._thinkers[length] = ThinkerLoop(decoder, self._rng)
+                loop = self._thinkers[length] = ThinkerLoop(decoder, self._rng, self._talker_prefills)
                 loop.kept = length == self.keep_up_to
             loop.users += 1  # `release` never frees a loop a request holds (even before it joins)
         self._used["thinker_positions"] = length
@@ -181,9 +187,10 @@ class FastPath:
         """Text and speech, the talker following the thinker.
 
         After its first token the thinker's lane sits out (at most `TALKER_HEAD_START_S`) until the
-        talker's prefill is done: that prefill runs eagerly (hundreds of kernel launches) and, measured
-        on an H100, took ~0.3 s while the thinker's graphs replayed beside it against well under 0.1 s
-        alone; the thinker's next tokens come a moment later, the first audio much sooner.
+        talker's prefill is done (and while it runs, so do the other requests' thinker lanes): that
+        prefill runs eagerly (hundreds of kernel launches) and, measured on an H100, took ~0.3 s while
+        the thinker's graphs replayed beside it against well under 0.1 s alone; the thinker's next
+        tokens come a moment later, the first audio much sooner.
         """
         prompt = PromptState()
         talker_ready = threading.Event()
@@ -305,17 +312,17 @@ class FastPath:
         model = self.model
         marks.append(("inputs", time.perf_counter()))
         cache = DynamicCache(config=model.talker.config.text_config)
-        with self._talker_prefill:
-            out = model.talker(
-                **prefill, **speech.position_kwargs, cache=cache, use_cache=True, output_hidden_states=True
-            )
-            rope_delta = model.talker.rope_deltas.reshape(-1)[:1].clone()
-        past_hidden = out.hidden_states[0][-1][:, -1:]
-        picker = Picker(speech.decoding, prefill["talker_input_ids"].new_zeros((1, 0)))
-        with self._rng:
-            token = picker.pick(out.logits[:, -1])
-        del out
-        first = int(token)  # waits for the prefill
+        with self._talker_prefills.held():  # the thinkers' lanes sit out meanwhile
+            with self._talker_prefill:
+                kwargs = {**prefill, **speech.position_kwargs}
+                out = model.talker(**kwargs, cache=cache, use_cache=True, output_hidden_states=True)
+                rope_delta = model.talker.rope_deltas.reshape(-1)[:1].clone()
+            past_hidden = out.hidden_states[0][-1][:, -1:]
+            picker = Picker(speech.decoding, prefill["talker_input_ids"].new_zeros((1, 0)))
+            with self._rng:
+                token = picker.pick(out.logits[:, -1])
+            del out
+            first = int(token)  # waits for the prefill
         ready.set()  # the thinker goes on
         marks.append(("prefill", time.perf_counter()))
         _log_marks(f"talker prompt of {length} positions", marks)
