@@ -81,9 +81,8 @@ class SpeechTap:
             raise GenerationCancelled
         self._emit(self._decoder.push(codes))
 
-    def over_budget(self, frames: int) -> bool:
-        """Whether `frames` speech frames reach the budget (counted by whoever makes them)."""
-        return frames >= self._budget()
+    def over_budget(self) -> bool:
+        return self._decoder.frames >= self._budget()
 
     def _emit(self, chunks: list[Any]) -> None:
         for chunk in chunks:

@@ -15,18 +15,14 @@ per request (`StaticKV` rows) and a thread that runs its steps on its own CUDA s
   batch size holding them. Ending one lane never stops the others.
 
 The thinker's loop (`ThinkerLoop`) hands tokens to the request's text tap; the talker's
-(`TalkerLoop`) reads the text through the request's `TextFeed` and hands each frame's codes to the
-request's own thread, which turns them into audio with its speech tap. Decoding the speech (code2wav,
-eager kernels launched from Python) in the loop's thread would put every request's share of it between
-two batched frames, so the frames of four requests would wait for four speech decoders; in the requests'
-threads (and CUDA streams) it runs beside the loop's steps.
+(`TalkerLoop`) reads the text through the request's `TextFeed` and hands each frame's codes to its
+speech tap.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -67,9 +63,6 @@ class Lane:
             torch.cuda.current_stream().wait_event(self.finished)
         if self.error is not None:
             raise self.error
-
-    def over(self) -> None:
-        """Called by the loop's thread once the lane is out of its row (after `ended` is set)."""
 
 
 class Loop:
@@ -200,7 +193,6 @@ class Loop:
         if self._stream is not None:
             lane.finished = self._stream.record_event()
         lane.ended.set()
-        lane.over()
 
     def _takes_part(self, lane: Lane) -> bool:
         """Whether the lane takes part in the next step. A lane that sits the step out ends here on
@@ -355,28 +347,8 @@ class ThinkerLoop(Loop):
 class TalkerLane(Lane):
     feed: Any = None  # TextFeed: the reply's text, as the talker reads it
     pad: Any = None  # the <tts_pad> embedding the talker reads once the text is done
-    speech_tap: Any = None  # SpeechTap: each frame's codes in, audio chunks out (in the request's thread)
-    generation_step: int = 0  # frames made so far
-    # Frames from the loop to the request's thread: (codes [1, 16], the CUDA event after which they are
-    # ready, None on a CPU); None once the lane is out of its row.
-    frames: queue.SimpleQueue[tuple[Any, Any] | None] = field(default_factory=queue.SimpleQueue)
-    failed: BaseException | None = None  # the speech tap raised (Stop, a fault): the loop ends the lane
-
-    def wait(self) -> None:
-        """Turn the frames into audio as they come, in this (the request's) thread and CUDA stream,
-        until the loop is done with the lane; then as `Lane.wait`."""
-        for codes, ready in iter(self.frames.get, None):
-            if self.failed is None:
-                try:
-                    self.speech_tap.push(_arrived(codes, ready))  # raises on Stop
-                except BaseException as exc:  # the loop ends the lane at its next step
-                    self.failed = exc
-        super().wait()
-        if self.failed is not None:
-            raise self.failed
-
-    def over(self) -> None:
-        self.frames.put(None)
+    speech_tap: Any = None  # SpeechTap: each frame's codes in, audio chunks out
+    generation_step: int = 0
 
 
 class TalkerLoop(Loop):
@@ -393,13 +365,6 @@ class TalkerLoop(Loop):
             self.step.prepare(lane.prompt, row + 1)
         lane.load(row)
         lane.load = _loaded
-
-    def _takes_part(self, lane: Lane) -> bool:
-        assert isinstance(lane, TalkerLane)
-        if lane.failed is not None:  # its speech tap raised: out now, even while it waits for text
-            _end(lane, lane.failed)
-            return False
-        return super()._takes_part(lane)
 
     def _ready(self, lane: Lane) -> bool:
         assert isinstance(lane, TalkerLane)
@@ -422,22 +387,19 @@ class TalkerLoop(Loop):
         if not picked:
             return
         chosen = torch.cat([token for _, token in picked]).reshape(-1).cpu()
-        made = []
         for (lane, token), token_id in zip(picked, chosen.tolist(), strict=True):
             assert isinstance(lane, TalkerLane)
-            if lane.failed is not None or lane.cancel.is_set():  # its speech tap raised, or Stop
-                _end(lane, lane.failed or GenerationCancelled())
-                continue
             row = self._lanes.index(lane)
-            made.append((lane, torch.cat([lane.token, codes[row : row + 1]], dim=-1)))
-            lane.token = token
-            lane.generation_step += 1
-            over = lane.speech_tap.over_budget(lane.generation_step) or self.frames.room(row) <= 0
-            if lane.picker.finished(token_id) or over:
-                _end(lane)
-        ready = None if self._stream is None else self._stream.record_event()
-        for lane, frame in made:
-            lane.frames.put((frame, ready))
+            frame = torch.cat([lane.token, codes[row : row + 1]], dim=-1)
+            try:
+                lane.speech_tap.push(frame)  # raises on Stop
+                lane.token = token
+                lane.generation_step += 1
+                over = lane.speech_tap.over_budget() or self.frames.room(row) <= 0
+                if lane.picker.finished(token_id) or over:
+                    _end(lane)
+            except BaseException as exc:
+                _end(lane, exc)
 
     def _text(self, lane: Lane) -> Any:
         """The lane's text input for this frame [1, H] (None: it failed, and the lane has ended)."""
@@ -447,18 +409,6 @@ class TalkerLoop(Loop):
         except BaseException as exc:
             _end(lane, exc)
             return None
-
-
-def _arrived(codes: Any, ready: Any) -> Any:
-    """`codes` made on a loop's CUDA stream, usable on the current one (a no-op on a CPU)."""
-    if ready is None:
-        return codes
-    import torch
-
-    stream = torch.cuda.current_stream(codes.device)
-    stream.wait_event(ready)
-    codes.record_stream(stream)  # its memory is not reused before this stream has read it
-    return codes
 
 
 def _picks(
