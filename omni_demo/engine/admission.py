@@ -110,10 +110,11 @@ class Admission:
         with self._moved:
             return len(self._line) >= self.max_waiting
 
-    def enter(self) -> Generator[Queued, None, Ticket]:
-        """Wait for a place in arrival order, yielding `Queued` meanwhile (nothing when a place is free
-        and nobody waits); returns the ticket. Raises `QueueFullError` when the line is full."""
-        return (yield from self._wait_for(1, bounded=True))
+    def enter(self, places: int = 1) -> Generator[Queued, None, Ticket]:
+        """Wait for `places` places (at most `slots`: all of them, to run alone) in arrival order,
+        yielding `Queued` meanwhile (nothing when they are free and nobody waits); returns the ticket.
+        Raises `QueueFullError` when the line is full."""
+        return (yield from self._wait_for(min(places, self._slots), bounded=True))
 
     def exclusive(self) -> Ticket:
         """Every place, for work that needs the GPU alone (the start-up self-check, tests): blocks while

@@ -186,7 +186,7 @@ class LocalEngine:
         inputs = yield from _in_background(lambda: self._processed(model_input, request))
         log.debug("media and processor: %.0f ms", 1000 * (time.perf_counter() - progress.started))
         # Waits for a place, yielding `Queued` with its place in the line; a Stop leaves the line.
-        ticket = yield from self.admission.enter()
+        ticket = yield from self.admission.enter(self._places(inputs, request))
         finished = False
         try:
             with ticket:
@@ -285,6 +285,19 @@ class LocalEngine:
             log.exception("processor failed")
             raise InputError("engine.unreadable_file") from exc
         return inputs
+
+    def _places(self, inputs: Any, request: Request) -> int:
+        """Places in the line the request takes: one, or all of them (it runs alone) when its prompt
+        needs fast loops of its own size. Their graphs are captured when it joins, and captures and
+        sampling take turns, so the requests decoded beside it would stop speaking meanwhile (measured
+        on an H100: 6.5 s of gaps in the other request's speech)."""
+        fast = self.fast_path
+        if fast is None:
+            return 1
+        plan = self._plan(request)
+        frames = plan.talker.max_new_tokens if plan.talker is not None else None
+        prompt = int(inputs["input_ids"].shape[1])
+        return 1 if fast.fits_kept(prompt, plan.thinker.max_new_tokens, frames) else self.admission.slots
 
     def _plan(self, request: Request) -> Plan:
         caps = self._info.capabilities

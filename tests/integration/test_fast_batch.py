@@ -332,3 +332,45 @@ def test_thinkers_sit_out_while_a_talker_prefills(preview_engine: Any, monkeypat
     assert [t for t in frames if start < t < end]  # the first request's speech went on
     assert outcome["first"].audio is not None
     assert outcome["second"].audio is not None
+
+
+def test_a_request_needing_loops_of_its_own_size_runs_alone(preview_engine: Any) -> None:
+    """A request whose caches do not fit the kept loops gets loops of its own size, whose graphs are
+    captured when it joins; captures and sampling take turns, so it waits in line (told so) until the
+    running request is done, rather than stop that one's speech."""
+    from integration.test_fast_engine import CASES
+    from omni_demo.types import Queued, TextDelta
+
+    engine = _batched_engine(preview_engine, rows=2)
+    spoken = CASES["text-speech"]
+    running = replace(spoken, sampling=replace(spoken.sampling, max_new_tokens=200))
+    large = replace(CASES["text"], sampling=replace(CASES["text"].sampling, max_new_tokens=20000))
+    assert engine.fast_path is not None
+    assert not engine.fast_path.fits_kept(100, 20000, None)
+    assert engine.fast_path.fits_kept(4000, 8192, 4096)
+    assert not engine.fast_path.fits_kept(4090, 8192, 4096)  # its talker would need 16,384 positions
+    assert engine.fast_path.fits_kept(4090, 8192, None)  # a written answer: the thinker's loop holds it
+    times: dict[str, float] = {}
+    events: list[Any] = []
+    started = threading.Event()
+
+    def run_first() -> None:
+        for event in engine.stream(running):
+            started.set()
+            if isinstance(event, Result):
+                times["first ended"] = time.perf_counter()
+
+    thread = threading.Thread(target=run_first)
+    thread.start()
+    assert started.wait(60)
+    stream = engine.stream(large)
+    for event in stream:
+        events.append(event)
+        if isinstance(event, TextDelta):
+            times["large began"] = time.perf_counter()
+            break
+    stream.close()  # Stop: its first words are enough
+    thread.join(120)
+
+    assert any(isinstance(event, Queued) for event in events)  # told it waits ...
+    assert times["large began"] > times["first ended"]  # ... and it waited for the other to end

@@ -281,3 +281,28 @@ def test_the_waiting_sentence_counts_the_people_ahead() -> None:
 def test_an_admission_needs_a_place() -> None:
     with pytest.raises(ValueError, match="at least one place"):
         Admission(0)
+
+
+def test_a_request_taking_every_place_runs_alone() -> None:
+    """`enter(slots)` (a request that must have the GPU to itself) waits for the running requests, and
+    the ones that come after it wait until it is done, however many places are free."""
+    admission = _admission(slots=3)
+    running = _drive(admission.enter(), [])
+    alone: list[Ticket] = []
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: alone.append(_drive(admission.enter(3), seen)), daemon=True)
+    thread.start()
+    time.sleep(5 * TICK_S)
+    assert not alone  # one request still runs
+    assert seen  # ... and it was told it waits
+    later: list[Ticket] = []
+    behind = threading.Thread(target=lambda: later.append(_drive(admission.enter(), [])), daemon=True)
+    behind.start()
+    running.release()
+    thread.join(WAIT_S)
+    assert alone
+    time.sleep(5 * TICK_S)
+    assert not later  # two places are free, but the one before it runs alone
+    alone[0].release()
+    behind.join(WAIT_S)
+    assert later

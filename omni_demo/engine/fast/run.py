@@ -35,6 +35,7 @@ from omni_demo.engine.interleaved import PromptState, TextFeed, follow_thinker, 
 
 log = logging.getLogger(__name__)
 TALKER_HEAD_START_S = 1.0  # the longest the thinker waits for the talker's prefill (see `speak`)
+TALKER_PROMPT_MARGIN = 16  # positions the talker's prompt may have beyond the thinker's (`fits_kept`)
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,29 @@ class FastPath:
 
     # -- loops, one per cache length -------------------------------------------------------------
 
+    def thinker_length(self, prompt: int, new_tokens: int) -> int:
+        """The thinker cache a prompt of `prompt` tokens and up to `new_tokens` more decodes over."""
+        return max(cache_length(prompt + new_tokens + 1), self.keep_up_to)
+
+    def talker_length(self, prompt: int, frames: int) -> int:
+        """The talker cache a talker prompt of `prompt` positions and up to `frames` frames decodes over."""
+        return max(cache_length(prompt + frames + 1, smallest=4096), self.keep_up_to // 2)
+
+    def fits_kept(self, prompt: int, new_tokens: int, frames: int | None) -> bool:
+        """Whether a request (a prompt of `prompt` tokens, up to `new_tokens` more and, when it speaks,
+        up to `frames` speech frames) decodes in the kept loops, whose graphs the warm-up captured. The
+        talker's prompt is the thinker's and the start of the reply (6 positions more, as logged on the
+        GPU), so a margin of `TALKER_PROMPT_MARGIN` is allowed for."""
+        if self.thinker_length(prompt, new_tokens) > self.keep_up_to:
+            return False
+        talker = 0 if frames is None else self.talker_length(prompt + TALKER_PROMPT_MARGIN, frames)
+        return talker <= self.keep_up_to // 2
+
     def thinker_for(self, prompt: int, new_tokens: int) -> ThinkerLoop:
         """The thinker loop for a prompt of `prompt` tokens and up to `new_tokens` more: the kept loop
         (`keep_up_to` positions, `max_batch` rows) for every request it holds, since a step costs what
         its window holds, not the cache's size; else a one-row loop of the request's own size."""
-        length = max(cache_length(prompt + new_tokens + 1), self.keep_up_to)
+        length = self.thinker_length(prompt, new_tokens)
         with self._loops:
             loop = self._thinkers.get(length)
             if loop is None:
@@ -106,7 +125,7 @@ class FastPath:
         """The speech loop for a talker prompt of `prompt` positions and up to `frames` frames: the kept
         one (half the thinker's, `max_batch` rows) for every request it holds, else a one-row loop."""
         kept = self.keep_up_to // 2
-        key = (max(cache_length(prompt + frames + 1, smallest=4096), kept), do_sample)
+        key = (self.talker_length(prompt, frames), do_sample)
         with self._loops:
             loop = self._frames.get(key)
             if loop is None:
