@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from omni_demo.feedback import FeedbackStore
 
 log = logging.getLogger("omni_demo")
+GRADIO_THREADS = 40  # Gradio's own default for the threads that run sync handlers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,12 +89,21 @@ def main(argv: list[str] | None = None) -> int:
         max_file_size=settings.max_file_size,
         state_session_capacity=settings.max_sessions,  # bounds the memory that sessions hold
         i18n=translations(),  # English and Simplified Chinese, after the page made its keys
+        max_threads=GRADIO_THREADS + _in_line(engine),
         prevent_thread_lock=True,
     )
     start_cache_sweeper(demo, settings.temp_max_age_s)
     print(f"Ready in {time.perf_counter() - started:.1f} s at {demo.local_url}", flush=True)
     demo.block_thread()
     return 0
+
+
+def _in_line(engine: LocalEngine | RemoteEngine) -> int:
+    """Requests the local engine holds at once, running or waiting in its line. Each spends most of
+    its wait in one of Gradio's worker threads (it waits a tick at a time, so that Stop can end it),
+    so the page gets that many threads beside Gradio's own."""
+    admission = getattr(engine, "admission", None)
+    return 0 if admission is None else admission.slots + admission.max_waiting
 
 
 def _feedback(settings: Settings) -> FeedbackStore | None:

@@ -51,7 +51,10 @@ class Settings:
     api_base: str | None = None  # the remote service's OpenAI-compatible base URL; None: its default
     api_key: str | None = field(default=None, repr=False)  # never logged or shown
     remote_model: str | None = None  # the served model name; None: the only one served, or the default
-    concurrency: int = 4  # remote back-ends: generations the page runs at once (local: always 1)
+    concurrency: int = 4  # remote back-ends: generations the page runs at once (local: `max_batch`)
+    # The local fast engine: requests decoded together (beyond it they wait in order); None: what the
+    # GPU's memory holds, at most 8 (4 on a CPU). The plain engine makes one answer at a time.
+    max_batch: int | None = None
     read_timeout_s: float = 60.0  # remote back-ends: a stream silent this long counts as stalled
     # Uploads, replies and Gradio's cached files older than this go; a reply stays playable (and in the
     # take-away zip) this long.
@@ -185,7 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency",
         type=int,
         default=os.environ.get("OMNI_CONCURRENCY", DEFAULTS.concurrency),
-        help="remote back-ends: answers generated at once (the local model always makes one at a time)",
+        help="remote back-ends: answers generated at once (the local model: --max-batch)",
+    )
+    p.add_argument(
+        "--max-batch",
+        type=int,
+        default=os.environ.get("OMNI_MAX_BATCH") or None,
+        help="local fast engine: requests decoded together; more wait in order (default: what the GPU holds, "
+        "at most 8)",
     )
     p.add_argument(
         "--read-timeout",
@@ -245,6 +255,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         api_key=a.api_key or None,
         remote_model=a.remote_model,
         concurrency=_at_least_one(a.concurrency, "--concurrency"),
+        max_batch=None if a.max_batch is None else _at_least_one(int(a.max_batch), "--max-batch"),
         read_timeout_s=a.read_timeout_s,
         temp_max_age_s=_above_zero(a.temp_max_age_s, "--temp-max-age"),
         max_sessions=_at_least_one(a.max_sessions, "--max-sessions"),

@@ -33,6 +33,10 @@ class InputError(OmniError):
     """The request itself is unusable (bad media, empty message, wrong type)."""
 
 
+class QueueFullError(OmniError):
+    """Too many requests already wait for the GPU: this one is not taken (the user may send it again)."""
+
+
 class ModelLoadError(OmniError):
     """The checkpoint cannot be found, downloaded or loaded."""
 

@@ -129,6 +129,19 @@ class Preparing:
 
 
 @dataclass(frozen=True)
+class Queued:
+    """Sent while the request waits for the GPU behind others: at once, whenever its place in the line
+    changes, and a few times a second in between (so that a Stop ends a waiting request at once, as
+    with `Preparing`). `ahead`: requests waiting before this one (0: it runs next).
+
+    A consumer shows the place when it changes (`omni_demo.engine.admission.waiting_sentence`); the
+    stream's first text or audio means the answer has started.
+    """
+
+    ahead: int
+
+
+@dataclass(frozen=True)
 class AudioChunk:
     samples: np.ndarray  # float32 mono in [-1, 1]
     sample_rate: int = SAMPLE_RATE
@@ -232,4 +245,4 @@ class Result:
     ] = ()  # `omni_demo.i18n.Sentence`s, e.g. "The media of 2 older turns was left out…"
 
 
-Event = TextDelta | AudioChunk | Preparing | Result
+Event = TextDelta | AudioChunk | Preparing | Queued | Result

@@ -6,7 +6,8 @@ so every step compares like with like, with no drift from a different choice ear
 - talker and code predictor: the fast frame step (greedy) vs the plain modules fed the fast path's
   own codes: the talker's next-code scores, and the predictor's 15 residual-code scores per frame.
 For each: max |Δ| of the float32 scores, top-1 agreement, and agreement where the plain path's top-1
-leads its runner-up by more than 0.1 (there they must agree; closer calls may flip in bf16).
+leads its runner-up by more than 0.1 (there they must agree; closer calls may flip in bf16). With
+`--batch N` the same holds for N different sequences decoded together (one cache row each).
 """
 
 from __future__ import annotations
@@ -39,31 +40,42 @@ def compare(fast: Any, plain: Any) -> dict[str, float | int]:
     }
 
 
-def thinker(model: Any, steps: int, prompt_length: int = 54) -> dict[str, Any]:
+def thinker(model: Any, steps: int, rows: int = 1, prompt_length: int = 54) -> dict[str, Any]:
+    """`rows` different random sequences decoded together (one row each), each against its own plain
+    forward; the scores of every row are compared together."""
     import torch
 
     from omni_demo.engine.fast.thinker import ThinkerDecoder, cache_length
 
     device = model.thinker.lm_head.weight.device
     generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, 150_000, (1, prompt_length + steps), generator=generator).to(device)
-    plain = model.thinker(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[
-        0, prompt_length - 1 : -1
+    ids = torch.randint(0, 150_000, (rows, prompt_length + steps), generator=generator).to(device)
+    plain = [
+        model.thinker(input_ids=ids[r : r + 1], attention_mask=torch.ones_like(ids[r : r + 1])).logits[
+            0, prompt_length - 1 : -1
+        ]
+        for r in range(rows)
     ]
-    decoder = ThinkerDecoder(model.thinker, cache_length(prompt_length + steps + 1))
+    decoder = ThinkerDecoder(model.thinker, cache_length(prompt_length + steps + 1), rows=rows)
     decoder.capture()
-    prompt = ids[:, :prompt_length]
-    logits, _ = decoder.prefill(
-        {"input_ids": prompt, "attention_mask": torch.ones_like(prompt)}, False, False
-    )
-    rows = [logits[0].clone()]
+    fast: list[list[Any]] = []
+    for r in range(rows):
+        prompt = ids[r : r + 1, :prompt_length]
+        prefilled = decoder.prefill(
+            {"input_ids": prompt, "attention_mask": torch.ones_like(prompt)}, False, False
+        )
+        decoder.load(prefilled, r)
+        fast.append([prefilled.logits[0].clone()])
     for index in range(prompt_length, prompt_length + steps - 1):
-        rows.append(decoder.decode(ids[:, index : index + 1])[0].clone())
-    return compare(torch.stack(rows), plain.float())
+        logits = decoder.decode(ids[:, index : index + 1])
+        for r in range(rows):
+            fast[r].append(logits[r].clone())
+    return compare(torch.cat([torch.stack(f) for f in fast]), torch.cat(plain).float())
 
 
-def talker(model: Any, steps: int, prompt_length: int = 60) -> dict[str, Any]:
-    """Teacher-forced frames: the same first codes and text embeddings on both paths."""
+def talker(model: Any, steps: int, rows: int = 1, prompt_length: int = 60) -> dict[str, Any]:
+    """Teacher-forced frames: the same first codes and text embeddings on both paths; `rows` different
+    random prompts decoded together, each against its own plain run."""
     import torch
     from transformers import DynamicCache
 
@@ -73,38 +85,54 @@ def talker(model: Any, steps: int, prompt_length: int = 60) -> dict[str, Any]:
     device, dtype = t.codec_head.weight.device, t.codec_head.weight.dtype
     hidden = t.config.text_config.hidden_size
     generator = torch.Generator().manual_seed(1)
-    embeds = (torch.randn(1, prompt_length, hidden, generator=generator) * 0.05).to(device, dtype)
-    tokens = torch.randint(0, 2048, (steps, 1, 1), generator=generator).to(device)
-    texts = (torch.randn(steps, 1, 1, hidden, generator=generator) * 0.05).to(device, dtype)
+    embeds = (torch.randn(rows, 1, prompt_length, hidden, generator=generator) * 0.05).to(device, dtype)
+    tokens = torch.randint(0, 2048, (steps, rows, 1), generator=generator).to(device)
+    texts = (torch.randn(steps, rows, 1, hidden, generator=generator) * 0.05).to(device, dtype)
 
-    cache = DynamicCache(config=t.config.text_config)
-    out = t(inputs_embeds=embeds, cache=cache, use_cache=True, output_hidden_states=True)
-    step = FrameStep(t, 4096, do_sample=False)
+    step = FrameStep(t, 4096, do_sample=False, rows=rows)
     step.capture()
-    fast_cache = DynamicCache(config=t.config.text_config)
-    fast_out = t(inputs_embeds=embeds, cache=fast_cache, use_cache=True, output_hidden_states=True)
-    step.start(fast_cache, prompt_length, t.rope_deltas, fast_out.hidden_states[0][-1][:, -1:])
-    past = out.hidden_states[0][-1][:, -1:]
+    caches, pasts, deltas = [], [], []
+    for r in range(rows):
+        cache = DynamicCache(config=t.config.text_config)
+        out = t(inputs_embeds=embeds[r], cache=cache, use_cache=True, output_hidden_states=True)
+        delta = t.rope_deltas.reshape(-1)[:1].clone()
+        fast_cache = DynamicCache(config=t.config.text_config)
+        fast_out = t(inputs_embeds=embeds[r], cache=fast_cache, use_cache=True, output_hidden_states=True)
+        step.start(fast_cache, prompt_length, delta, fast_out.hidden_states[0][-1][:, -1:], row=r)
+        caches.append(cache)
+        pasts.append(out.hidden_states[0][-1][:, -1:])
+        deltas.append(delta)
     fast_talker, plain_talker, fast_predictor, plain_predictor = [], [], [], []
     for index in range(steps):
         codes, logits = step.frame(tokens[index], texts[index])
-        fast_talker.append(logits[0].clone())
-        fast_predictor.append(step.predictor_logits.clone())
-        plain_predictor.append(_predictor_scores(t, past, tokens[index], codes))
-        first = t.get_input_embeddings()(tokens[index])
-        residual = sum(
-            t.code_predictor.model.codec_embedding[g](codes[:, g : g + 1]) for g in range(codes.shape[1])
-        )
-        position = torch.full((3, 1, 1), prompt_length + index, device=device) + t.rope_deltas.reshape(
-            1, 1, 1
-        )
-        o = t.model(
-            inputs_embeds=first + residual + texts[index], position_ids=position, cache=cache, use_cache=True
-        )
-        past = o.last_hidden_state[:, -1:]
-        plain_talker.append(t.codec_head(past)[0, -1].float())
+        fast_talker.append(logits.clone())
+        fast_predictor.append(step.predictor_logits.clone())  # row 0's
+        for r in range(rows):
+            token, row_codes = tokens[index, r : r + 1], codes[r : r + 1]
+            if r == 0:
+                plain_predictor.append(_predictor_scores(t, pasts[r], token, row_codes))
+            first = t.get_input_embeddings()(token)
+            residual = sum(
+                t.code_predictor.model.codec_embedding[g](row_codes[:, g : g + 1])
+                for g in range(row_codes.shape[1])
+            )
+            position = torch.full((3, 1, 1), prompt_length + index, device=device) + deltas[r].reshape(
+                1, 1, 1
+            )
+            o = t.model(
+                inputs_embeds=first + residual + texts[index, r : r + 1],
+                position_ids=position,
+                cache=caches[r],
+                use_cache=True,
+            )
+            pasts[r] = o.last_hidden_state[:, -1:]
+            plain_talker.append(t.codec_head(pasts[r])[0, -1].float())
+    fast_rows = torch.stack(fast_talker).transpose(0, 1).reshape(-1, fast_talker[0].shape[-1])
+    plain_rows = (
+        torch.stack(plain_talker).reshape(steps, rows, -1).transpose(0, 1).reshape(-1, fast_rows.shape[-1])
+    )
     return {
-        "talker": compare(torch.stack(fast_talker), torch.stack(plain_talker)),
+        "talker": compare(fast_rows, plain_rows),
         "code_predictor": compare(torch.cat(fast_predictor), torch.cat(plain_predictor)),
     }
 
@@ -129,12 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m omni_demo.bench.fidelity")
     p.add_argument("--steps", type=int, default=64)
     p.add_argument("--out", type=Path, default=Path("."))
+    p.add_argument("--batch", type=int, default=4, help="also check this many rows decoded together")
     args = p.parse_args(argv)
     model = build_full_model()
     with torch.inference_mode():
         result = {"gpu": torch.cuda.get_device_name(), "steps": args.steps, "margin": MARGIN}
         result["thinker"] = thinker(model, args.steps)
         result |= talker(model, args.steps)
+        if args.batch > 1:
+            result[f"thinker_batch_{args.batch}"] = thinker(model, args.steps, args.batch)
+            together = talker(model, args.steps, args.batch)
+            result[f"talker_batch_{args.batch}"] = together["talker"]
     text = json.dumps(result, indent=1)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,7 @@ class Outcome:
     case: str
     status: str  # answered | refused | cancel asked (settled by the server's counts) | error
     latency_s: float
-    queue_wait_s: float | None
+    queue_wait_s: float | None  # until Gradio starts it; a wait in the local engine's line comes after
     detail: str = ""
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from omni_demo.config import Settings
-from omni_demo.engine import facts, loading, preview
+from omni_demo.engine import budget, facts, loading, preview
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.types import ModelInfo
 
@@ -103,7 +103,9 @@ def load_full() -> Loaded:
     # As the loader reads them; a model built from config.json alone has no talker_* generation settings,
     # so the talker's are the published ones.
     read = facts.of_model(model)
-    options = EngineOptions(max_speech_frames=read.talker.max_new_tokens)  # the app's, for a real checkpoint
+    options = EngineOptions(  # the app's, for a real checkpoint
+        max_speech_frames=read.talker.max_new_tokens, max_batch=budget.default_batch(model, speaks=True)
+    )
     engine = LocalEngine(model, processor, info, options, facts=read)
     return Loaded(engine, time.perf_counter() - started, _params_b(model))
 

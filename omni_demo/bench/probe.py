@@ -39,16 +39,24 @@ def step_times(model: Any, compile: bool) -> dict[str, float]:
 
     from omni_demo.engine.fast import FastPath
 
-    fast = FastPath(model, compile=compile)
+    fast = FastPath(model, compile=compile, max_batch=8)
     out: dict[str, float] = {}
     started = time.perf_counter()
-    thinker = fast.thinker_for(0, 999)
+    thinker = fast.thinker_for(0, 999).decoder
+    thinker.capture()
     out["thinker_ready_s"] = round(time.perf_counter() - started, 1)
-    out["thinker_step_ms"] = _timed(lambda: (thinker.step(101), thinker.kv.position.fill_(100)), 50)
     started = time.perf_counter()
-    frames = fast.frames_for(0, 999, do_sample=True)
+    frames = fast.frames_for(0, 999, do_sample=True).frames
+    frames.capture()
     out["frame_ready_s"] = round(time.perf_counter() - started, 1)
-    out["frame_ms"] = _timed(lambda: (frames.step(101), frames.kv.position.fill_(100)), 50)
+    for rows in (1, 4, 8):  # one step for that many requests decoded together
+        suffix = "" if rows == 1 else f"_batch_{rows}"
+        out[f"thinker_step_ms{suffix}"] = _timed(
+            lambda rows=rows: (thinker.step(101, rows), thinker.kv.position.fill_(100)), 50
+        )
+        out[f"frame_ms{suffix}"] = _timed(
+            lambda rows=rows: (frames.step(101, rows), frames.kv.position.fill_(100)), 50
+        )
     if not compile:
         codes = torch.randint(0, 2048, (1, 16, 85), device=fast.device)
         out["code2wav_85_frames_ms"] = _timed(lambda: model.code2wav(codes), 10)

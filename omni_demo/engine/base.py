@@ -3,7 +3,7 @@
 A back-end takes a `Request` and yields events: `TextDelta`s and `AudioChunk`s as they are made,
 then exactly one `Result`. It raises `OmniError` (before or during the stream) for problems the user
 can fix. The local transformers engine and the remote back-ends implement it; what both check the
-same way (the voice) is written here once.
+same way (the voice, the media) is written here once.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from omni_demo import media
+from omni_demo.conversation import ModelInput, build_model_input
 from omni_demo.errors import InputError
 from omni_demo.types import Capabilities, Event, ModelInfo, Request
 
@@ -52,3 +54,16 @@ def check_voice(request: Request, caps: Capabilities) -> None:
         return
     names = ", ".join(caps.voices)
     raise InputError("engine.no_voice", voice=voice, names=names)
+
+
+def checked_input(
+    request: Request, caps: Capabilities, max_media_turns: int, max_clip_seconds: float
+) -> ModelInput:
+    """What the model will read for `request`, after the checks every back-end makes before any work:
+    the voice, the turns that keep their media, and each clip (readable, at most `max_clip_seconds`,
+    a video's sound track where the request hears it)."""
+    check_voice(request, caps)
+    model_input = build_model_input(request, caps, max_media_turns)
+    for item in model_input.media:
+        media.validate(item, max_seconds=max_clip_seconds, need_video_audio=request.use_audio_in_video)
+    return model_input

@@ -24,6 +24,13 @@ AUDIO_HOP = 160  # the feature extractor's hop: one mel frame per 10 ms at 16 kH
 GIB_PER_TOKEN_TEXT = 0.42 / 1024
 GIB_PER_TOKEN_SPEECH = 0.60 / 1024
 HEADROOM_GIB = 2.0  # activations of the first decode steps, allocator fragmentation
+# Requests decoded together by default: a share of the memory left after loading goes to their caches
+# (one row each, `row_gib`), the rest to prompts (the input-token limit). 8 rows on an H200, 3 on an
+# 80 GB card (full-size model, bf16).
+BATCH_SHARE = 0.3
+MOST_BATCH = 8
+CPU_BATCH = 4  # the preview model on a CPU: small caches, and tests of the batched path
+ROW_POSITIONS = 16384  # a page request's thinker cache: 8,192 new tokens after a prompt of up to 8,191
 
 
 @dataclass(frozen=True)
@@ -141,17 +148,50 @@ def check_limit(found: Estimate, limit: int) -> None:
     raise InputError("budget.over_video", total=total, cap=cap, width=width, height=height, seconds=seconds)
 
 
-def default_limit(model: Any, speaks: bool) -> int:
-    """The thinker's context, and on a GPU what its memory left after loading holds."""
+def default_limit(model: Any, speaks: bool, batch: int = 1) -> int:
+    """The thinker's context, and on a GPU what its memory holds after loading and after the caches of
+    the other `batch - 1` requests the fast engine decodes together (so admitting one never starves
+    another; the per-token figures already hold one request's own cache)."""
+    context = int(model.config.thinker_config.text_config.max_position_embeddings)
+    free = _free_gib()
+    if free is None:
+        return context
+    per_token = GIB_PER_TOKEN_SPEECH if speaks else GIB_PER_TOKEN_TEXT
+    fits = int((free - (batch - 1) * row_gib(model, speaks) - HEADROOM_GIB) / per_token)
+    return max(1024, min(context, fits))
+
+
+def default_batch(model: Any, speaks: bool, most: int = MOST_BATCH) -> int:
+    """Requests the fast engine decodes together: on a CPU `CPU_BATCH`; on a GPU as many rows as
+    `BATCH_SHARE` of the memory left after loading holds, between 1 and `most`."""
+    free = _free_gib()
+    if free is None:
+        return min(CPU_BATCH, most)
+    return max(1, min(most, int(BATCH_SHARE * free / row_gib(model, speaks))))
+
+
+def row_gib(model: Any, speaks: bool) -> float:
+    """GPU memory of one batch row at a page request's sizes: the thinker's cache for 16,384 positions
+    and, when it speaks, the talker's for 8,192 (bf16 keys and values of every layer)."""
+    total = _cache_bytes(model.config.thinker_config.text_config, ROW_POSITIONS)
+    if speaks:
+        total += _cache_bytes(model.config.talker_config.text_config, ROW_POSITIONS // 2)
+    return total / 2**30
+
+
+def _cache_bytes(config: Any, positions: int) -> int:
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    return 2 * 2 * config.num_hidden_layers * config.num_key_value_heads * head_dim * positions
+
+
+def _free_gib() -> float | None:
+    """GPU memory not allocated (all devices), or None without a GPU."""
     import torch
 
-    context = int(model.config.thinker_config.text_config.max_position_embeddings)
     if not torch.cuda.is_available():
-        return context
+        return None
     free = sum(
         torch.cuda.get_device_properties(d).total_memory - torch.cuda.memory_allocated(d)
         for d in range(torch.cuda.device_count())
     )
-    per_token = GIB_PER_TOKEN_SPEECH if speaks else GIB_PER_TOKEN_TEXT
-    fits = int((free / 2**30 - HEADROOM_GIB) / per_token)
-    return max(1024, min(context, fits))
+    return free / 2**30

@@ -76,6 +76,11 @@ class TextFeed:
                 self._cond.wait(_POLL_S)
             return len(self._entries) >= count
 
+    def known(self, step: int) -> bool:
+        """Whether `talker_input(step, ...)` can answer without waiting (a batched talker asks first)."""
+        with self._cond:
+            return len(self._entries) >= step + 3 or self._finished
+
     def has(self, step: int) -> bool:
         if self.wait_for_tokens(step + 3):  # entry `step` is reply token step + 1, known before the next
             return True
@@ -171,34 +176,35 @@ def talker_prefill(
     }
 
 
-def talker_generate_kwargs(model: Any, inputs: Any, speak: dict[str, Any]) -> dict[str, Any]:
-    """generate()'s talker settings: sampling (the checkpoint's, in `speak`), end code, suppressed ids,
-    media positions."""
-    talker_cfg = model.config.talker_config
-    vocab = talker_cfg.text_config.vocab_size
-    kwargs: dict[str, Any] = {
-        "max_new_tokens": speak["max_new_tokens"],
-        "do_sample": speak["do_sample"],
-        "top_k": speak["top_k"],
-        "top_p": speak["top_p"],
-        "temperature": speak["temperature"],
-        "repetition_penalty": speak["repetition_penalty"],
-        "eos_token_id": talker_cfg.codec_eos_token_id,
-        "suppress_tokens": [i for i in range(vocab - 1024, vocab) if i != talker_cfg.codec_eos_token_id],
+def talker_positions(inputs: Any) -> dict[str, Any]:
+    """The media layout the talker's 3-D positions need, as generate() hands it to the talker.
+
+    Stock generate() hands the talker these and never `use_audio_in_video` (transformers 5.24, the
+    talker call in Qwen3OmniMoeForConditionalGeneration.generate): the talker's positions are those of
+    separate audio and video even when the sound came from the video. Same here, so that the speech
+    equals generate()'s.
+    """
+    out = {
+        key: inputs[key]
+        for key in ("image_grid_thw", "video_grid_thw", "video_second_per_grid")
+        if key in inputs
+    }
+    if "feature_attention_mask" in inputs:
+        out["audio_feature_lengths"] = inputs["feature_attention_mask"].sum(dim=1)
+    return out
+
+
+def talker_generate_kwargs(inputs: Any, decoding: Any, stopping_criteria: Any) -> dict[str, Any]:
+    """generate()'s talker call: its decoding, what the interleaved loop reads back, media positions."""
+    from omni_demo.engine.plan import generate_kwargs
+
+    return {
+        **generate_kwargs(decoding, sampling=True),
         "output_hidden_states": True,
         "return_dict_in_generate": True,
-        "stopping_criteria": speak["stopping_criteria"],
+        "stopping_criteria": stopping_criteria,
+        **talker_positions(inputs),
     }
-    # Stock generate() hands the talker these three and never `use_audio_in_video` (transformers 5.24,
-    # the talker call in Qwen3OmniMoeForConditionalGeneration.generate): the talker's 3-D positions are
-    # those of separate audio and video even when the sound came from the video. Same here, so that the
-    # speech equals generate()'s.
-    for key in ("image_grid_thw", "video_grid_thw", "video_second_per_grid"):
-        if key in inputs:
-            kwargs[key] = inputs[key]
-    if "feature_attention_mask" in inputs:
-        kwargs["audio_feature_lengths"] = inputs["feature_attention_mask"].sum(dim=1)
-    return kwargs
 
 
 def tts_embeds(model: Any, device: Any) -> tuple[Any, Any, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from omni_demo.config import DEFAULT_GPU_MODEL, PREVIEW, Settings
 from omni_demo.engine import facts
-from omni_demo.engine.budget import default_limit
+from omni_demo.engine.budget import default_batch, default_limit
 from omni_demo.engine.local import EngineOptions, LocalEngine
 from omni_demo.engine.preview import VARIANTS, ensure_preview
 from omni_demo.errors import ModelLoadError
@@ -245,8 +245,10 @@ def load_engine(settings: Settings) -> LocalEngine:
             caps = replace(caps, voices=())
     read = facts.of_model(model)
     options = _options(settings, is_preview, model, read)
+    batch = 1 if options.engine != "fast" else settings.max_batch or default_batch(model, caps.speech_output)
+    options = replace(options, max_batch=batch)
     if options.max_input_tokens is None:
-        options = replace(options, max_input_tokens=default_limit(model, caps.speech_output))
+        options = replace(options, max_input_tokens=default_limit(model, caps.speech_output, batch))
     info = ModelInfo(
         name=name,
         capabilities=caps,
@@ -257,7 +259,11 @@ def load_engine(settings: Settings) -> LocalEngine:
         speech_freed_gib=freed,
         sampling=checkpoint_sampling(model) if caps.kind is ModelKind.THINKING else None,
     )
-    log.info("input tokens per request: at most %d", options.max_input_tokens)
+    log.info(
+        "input tokens per request: at most %d; requests decoded together: %d",
+        options.max_input_tokens,
+        options.max_batch,
+    )
     return LocalEngine(model, processor, info, options, facts=read)
 
 

@@ -3,9 +3,10 @@
 generate() runs in a long-lived worker thread. Text reaches us through a streamer, speech through a forward
 pre-hook on the talker that sees each frame's 16 codes (`residual_codes`) and feeds a StreamingDecoder.
 Both push events into one queue that `stream()` drains, so the caller sees text deltas and ~1 s
-audio chunks in the order they were made. Closing the stream sets a flag that the streamer and the
-hook check on every step: generation stops at the next token, and the lock is released only once
-the worker has really finished, so the next request never shares the GPU with a dying one.
+audio chunks in the order they were made. Requests beyond what the GPU runs at once wait in line
+(`admission`), told their place as it changes. Closing the stream sets a flag that the streamer and the
+hook check on every step: generation stops at the next token, and the place in the line is given back
+only once the worker has really finished, so the next request never shares the GPU with a dying one.
 """
 
 from __future__ import annotations
@@ -24,18 +25,26 @@ import numpy as np
 
 from omni_demo import media
 from omni_demo.config import DEFAULTS
-from omni_demo.conversation import ModelInput, build_model_input
+from omni_demo.conversation import ModelInput
 from omni_demo.engine import budget, selfcheck
-from omni_demo.engine.base import check_voice
+from omni_demo.engine.admission import MAX_WAITING, Admission
+from omni_demo.engine.base import checked_input
 from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.engine.fast import FastPath
-from omni_demo.engine.fast.run import speech_setup, thinker_decoding
+from omni_demo.engine.fast.run import SpeechSetup
 from omni_demo.engine.hooks import SpeechTap, StopAfter, TextTap
-from omni_demo.engine.interleaved import TextFeed, speak_while_thinking, talker_generate_kwargs, tts_embeds
+from omni_demo.engine.interleaved import (
+    TextFeed,
+    speak_while_thinking,
+    talker_generate_kwargs,
+    talker_positions,
+    tts_embeds,
+)
+from omni_demo.engine.plan import Plan, generate_kwargs, model_generate_kwargs, plan_for, talker_suppressed
 from omni_demo.engine.served import Served
 from omni_demo.engine.speech import StreamingDecoder
 from omni_demo.engine.workers import in_worker, worker
-from omni_demo.errors import GenerationCancelled, InputError, OmniError
+from omni_demo.errors import GenerationCancelled, InputError, OmniError, QueueFullError
 from omni_demo.i18n import Sentence
 from omni_demo.presets import reply_sampling
 from omni_demo.types import (
@@ -80,6 +89,7 @@ class EngineOptions:
     # transformers' generate() as it ships, kept as a fallback and for comparison.
     engine: str = DEFAULTS.engine
     compile: bool = False  # fast engine: torch.compile each step before capturing it (slow start-up)
+    max_batch: int = 1  # fast engine: requests decoded together (the loader sizes it to the GPU's memory)
     # Extra generate() kwargs applied last, e.g. the benchmark's suppressed end tokens
     # ({"thinker_min_new_tokens": 64, "talker_min_new_tokens": 126}).
     generate_overrides: tuple[tuple[str, Any], ...] = ()
@@ -113,7 +123,7 @@ class LocalEngine:
         processor: Any,
         info: ModelInfo,
         options: EngineOptions | None = None,
-        lock: threading.Lock | None = None,
+        admission: Admission | None = None,
         fast: FastPath | None = None,
         facts: ModelFacts = QWEN3_OMNI,
     ) -> None:
@@ -122,7 +132,9 @@ class LocalEngine:
         self._info = info
         self.options = options or EngineOptions()
         self.facts = facts  # what the checkpoint's files say (the loader reads them; else the published)
-        self._lock = lock or threading.Lock()  # one generation at a time on the GPU
+        # The line in front of the GPU, shared by every `with_options` copy (they share the model): the
+        # fast engine decodes `max_batch` requests together, generate() one at a time.
+        self.admission = admission or Admission(self.concurrency, MAX_WAITING)
         self._fast = fast  # made on first use; shared with `with_options` copies (its graphs are costly)
         self.served = Served()  # how this engine's streams ended
 
@@ -132,7 +144,14 @@ class LocalEngine:
 
     @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        """A generation is running (or the self-check holds the GPU)."""
+        return self.admission.busy
+
+    @property
+    def concurrency(self) -> int:
+        """Generations the GPU runs at once (the fast engine decodes them together); further requests
+        wait in line for a place."""
+        return self.options.max_batch if self.options.engine == "fast" else 1
 
     def check(self, request: Request) -> None:
         self._checked_input(request)
@@ -149,7 +168,7 @@ class LocalEngine:
         except GeneratorExit:  # closed early (Stop): cancelled, unless the model had finished anyway
             self.served.add("answered" if progress.completed else "cancelled")
             raise
-        except InputError:
+        except (InputError, QueueFullError):
             self.served.add("refused")
             raise
         except BaseException:
@@ -159,14 +178,18 @@ class LocalEngine:
 
     def _stream(self, request: Request, progress: _Progress) -> Iterator[Event]:
         model_input = self._checked_input(request)
-        # Media decoding and the processor are CPU work: they run before the GPU lock (other users'
-        # generations go on meanwhile), in a thread, while this generator yields `Preparing` so that
-        # closing it (Stop) ends the request before the prefill.
+        if self.admission.full:  # refused before its media is decoded for nothing
+            raise QueueFullError("queue.full")
+        # Media decoding and the processor are CPU work: they run before the request takes its place
+        # in line (other users' generations go on meanwhile), in a thread, while this generator yields
+        # `Preparing` so that closing it (Stop) ends the request before the prefill.
         inputs = yield from _in_background(lambda: self._processed(model_input, request))
         log.debug("media and processor: %.0f ms", 1000 * (time.perf_counter() - progress.started))
+        # Waits for a place, yielding `Queued` with its place in the line; a Stop leaves the line.
+        ticket = yield from self.admission.enter(self._places(inputs, request))
         finished = False
         try:
-            with self._lock:
+            with ticket:
                 inputs = _to_device(inputs, self.model)
                 yield from self._run(inputs, request, progress)
                 result = self._result(progress, inputs, model_input.notices)
@@ -181,13 +204,11 @@ class LocalEngine:
         log.info("reply: %s", result.timings.summary())
         yield result
 
-    # -- before the lock: cheap checks that fail fast with one sentence --------------------------
+    # -- before the line: cheap checks that fail fast with one sentence --------------------------
 
     def _checked_input(self, request: Request) -> ModelInput:
-        caps = self._info.capabilities
-        check_voice(request, caps)
-        model_input = build_model_input(request, caps, self.options.max_media_turns)
-        self._validate(model_input, request.use_audio_in_video)
+        turns, seconds = self.options.max_media_turns, self.options.max_clip_seconds
+        model_input = checked_input(request, self._info.capabilities, turns, seconds)
         self.estimate(model_input, request)
         note = self._captioner_note(model_input)
         return replace(model_input, notices=model_input.notices + note) if note else model_input
@@ -205,11 +226,6 @@ class LocalEngine:
         budget.check_limit(found, min(context, self.options.max_input_tokens or context))
         return found
 
-    def _validate(self, model_input: ModelInput, audio_in_video: bool) -> None:
-        limit = self._clip_limit()
-        for item in model_input.media:
-            media.validate(item, max_seconds=limit, need_video_audio=audio_in_video)
-
     def _clip_limit(self) -> float:
         return self.options.max_clip_seconds
 
@@ -224,14 +240,14 @@ class LocalEngine:
             Sentence("engine.captioner_long", seconds=f"{seconds:.0f}", limit=f"{CAPTIONER_MAX_SECONDS:.0f}"),
         )
 
-    # -- media and processor (before the lock), then the GPU (under it) ----------------------------
+    # -- media and processor (before the line), then the GPU (with a place) ------------------------
 
     def _prepare(self, model_input: ModelInput, request: Request) -> Any:
         """Decode the media and run the processor; returns tensors on the model's device."""
         return _to_device(self._processed(model_input, request), self.model)
 
     def _processed(self, model_input: ModelInput, request: Request) -> Any:
-        """Decode the media and run the processor (CPU work, no lock needed); tensors stay on the CPU."""
+        """Decode the media and run the processor (CPU work, no place needed); tensors stay on the CPU."""
         limit = self._clip_limit()
         audio = [
             media.load_audio(s.path, limit)
@@ -270,29 +286,32 @@ class LocalEngine:
             raise InputError("engine.unreadable_file") from exc
         return inputs
 
-    def _generate_kwargs(self, request: Request) -> dict[str, Any]:
-        s = request.sampling
-        kwargs: dict[str, Any] = {
-            "use_audio_in_video": request.use_audio_in_video,
-            "thinker_max_new_tokens": s.max_new_tokens,
-            "thinker_do_sample": not s.greedy,
-        }
-        if not s.greedy:
-            kwargs |= {
-                "thinker_temperature": s.temperature,
-                "thinker_top_p": s.top_p,
-                "thinker_top_k": s.top_k,
-            }
-        speak = request.return_audio and self._info.capabilities.speech_output
-        kwargs["return_audio"] = speak
-        if speak:
-            kwargs |= {
-                "speaker": request.voice or self._info.capabilities.default_voice,
-                "talker_max_new_tokens": self.options.max_speech_frames,
-                "talker_do_sample": self.options.talker_do_sample and not request.talker_greedy,
-                **{f"talker_{k}": v for k, v in self.facts.talker.sampling().items()},
-            }
-        return kwargs | dict(self.options.generate_overrides)
+    def _places(self, inputs: Any, request: Request) -> int:
+        """Places in the line the request takes: one, or all of them (it runs alone) when its prompt
+        needs fast loops of its own size. Their graphs are captured when it joins, and captures and
+        sampling take turns, so the requests decoded beside it would stop speaking meanwhile (measured
+        on an H100: 6.5 s of gaps in the other request's speech)."""
+        fast = self.fast_path
+        if fast is None:
+            return 1
+        plan = self._plan(request)
+        frames = plan.talker.max_new_tokens if plan.talker is not None else None
+        prompt = int(inputs["input_ids"].shape[1])
+        return 1 if fast.fits_kept(prompt, plan.thinker.max_new_tokens, frames) else self.admission.slots
+
+    def _plan(self, request: Request) -> Plan:
+        caps = self._info.capabilities
+        speaks = request.return_audio and caps.speech_output
+        return plan_for(
+            request,
+            self.facts,
+            speaks=speaks,
+            voice=request.voice or caps.default_voice,
+            talker_do_sample=self.options.talker_do_sample,
+            max_speech_frames=self.options.max_speech_frames,
+            overrides=self.options.generate_overrides,
+            stop_after=self.options.stop_after_tokens,
+        )
 
     def _run(self, inputs: Any, request: Request, progress: _Progress) -> Iterator[Event]:
         events: queue.Queue[Any] = queue.Queue()
@@ -320,22 +339,20 @@ class LocalEngine:
     ) -> None:
         import torch
 
-        kwargs = self._generate_kwargs(request)
-        if self.options.stop_after_tokens is not None:  # generate()'s end; the fast loops read the option
-            kwargs["thinker_stopping_criteria"] = StopAfter(self.options.stop_after_tokens).as_list()
+        plan = self._plan(request)
         try:
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
             with torch.inference_mode():
-                if kwargs["return_audio"]:
-                    self._speak(inputs, kwargs, progress, events, cancel)
+                if plan.speaks:
+                    self._speak(inputs, plan, progress, events, cancel)
                 else:
                     text_tap = TextTap(self.processor.tokenizer, progress, events, cancel)
                     if self.fast_path is not None:
-                        decoding = self._thinker_decoding(kwargs)
-                        self.fast_path.write(inputs, decoding, kwargs["use_audio_in_video"], text_tap)
+                        thinker = plan.thinker.with_defaults(self.model.thinker.generation_config)
+                        self.fast_path.write(inputs, thinker, plan.use_audio_in_video, text_tap, cancel)
                     else:
-                        self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
+                        self.model.generate(**inputs, thinker_streamer=text_tap, **self._stock_kwargs(plan))
             progress.completed = True
         except GenerationCancelled:
             log.info("generation cancelled")
@@ -347,10 +364,17 @@ class LocalEngine:
         finally:
             events.put(_DONE)
 
+    def _stock_kwargs(self, plan: Plan, **extra: Any) -> dict[str, Any]:
+        """The plan for the stock generate(); the benchmark's fixed end as its stopping criterion."""
+        kwargs = model_generate_kwargs(plan) | extra
+        if plan.thinker.stop_after is not None:  # the fast loops read it from the plan
+            kwargs["thinker_stopping_criteria"] = StopAfter(plan.thinker.stop_after).as_list()
+        return kwargs
+
     def _speak(
         self,
         inputs: Any,
-        kwargs: dict[str, Any],
+        plan: Plan,
         progress: _Progress,
         events: queue.Queue[Any],
         cancel: threading.Event,
@@ -375,49 +399,35 @@ class LocalEngine:
         text_tap = TextTap(self.processor.tokenizer, progress, events, cancel, feed)
         try:
             if feed is None:
-                kwargs["talker_stopping_criteria"] = tap.stopping_criteria()
+                kwargs = self._stock_kwargs(plan, talker_stopping_criteria=tap.stopping_criteria())
                 self.model.generate(**inputs, thinker_streamer=text_tap, **kwargs)
             else:
-                self._interleaved(inputs, kwargs, text_tap, tap, feed, cancel)
+                self._interleaved(inputs, plan, text_tap, tap, feed, cancel)
             tap.flush()
         finally:
             tap.remove()
 
     def _interleaved(
-        self, inputs: Any, kwargs: dict[str, Any], text_tap: Any, tap: Any, feed: Any, cancel: threading.Event
+        self, inputs: Any, plan: Plan, text_tap: Any, tap: Any, feed: Any, cancel: threading.Event
     ) -> None:
-        thinker_kwargs = {
-            k.removeprefix("thinker_"): v for k, v in kwargs.items() if k.startswith("thinker_")
-        }
-        thinker_kwargs.setdefault("eos_token_id", self.facts.im_end_token_id)  # generate()'s default
-        thinker_kwargs |= {"streamer": text_tap, "use_audio_in_video": kwargs["use_audio_in_video"]}
-        talker_kwargs = talker_generate_kwargs(
-            self.model,
-            inputs,
-            {
-                "max_new_tokens": kwargs["talker_max_new_tokens"],
-                "do_sample": kwargs["talker_do_sample"],
-                **self.facts.talker.sampling(),
-                "stopping_criteria": tap.stopping_criteria(),
-            },
-        )
-        talker_kwargs |= {
-            k.removeprefix("talker_"): v
-            for k, v in self.options.generate_overrides
-            if k.startswith("talker_")
-        }
-        speaker_id = self.model.config.talker_config.speaker_id[kwargs["speaker"].lower()]
+        assert plan.talker is not None  # _interleaved runs only for a spoken plan
+        assert plan.speaker is not None
+        config = self.model.config.talker_config
+        speaker_id = config.speaker_id[plan.speaker]
+        talker = talker_suppressed(plan.talker, config.text_config.vocab_size)
         if self.fast_path is not None:
-            speech = speech_setup(talker_kwargs, speaker_id)
-            decoding = self._thinker_decoding(kwargs)
+            speech = SpeechSetup(talker, speaker_id, talker_positions(inputs))
+            thinker = plan.thinker.with_defaults(self.model.thinker.generation_config)
             self.fast_path.speak(
-                inputs, decoding, kwargs["use_audio_in_video"], speech, text_tap, tap, feed, cancel
+                inputs, thinker, plan.use_audio_in_video, speech, text_tap, tap, feed, cancel
             )
             return
+        thinker_kwargs = generate_kwargs(plan.thinker)
+        if plan.thinker.stop_after is not None:
+            thinker_kwargs["stopping_criteria"] = StopAfter(plan.thinker.stop_after).as_list()
+        thinker_kwargs |= {"streamer": text_tap, "use_audio_in_video": plan.use_audio_in_video}
+        talker_kwargs = talker_generate_kwargs(inputs, talker, tap.stopping_criteria())
         speak_while_thinking(self.model, inputs, thinker_kwargs, talker_kwargs, speaker_id, feed, cancel)
-
-    def _thinker_decoding(self, kwargs: dict[str, Any]) -> Any:
-        return replace(thinker_decoding(self.model, kwargs), stop_after=self.options.stop_after_tokens)
 
     def _project_text(self, token_ids: Any) -> Any:
         """Reply tokens -> the talker's text embeddings (what generate() feeds it per step)."""
@@ -480,6 +490,8 @@ class LocalEngine:
         started = time.perf_counter()
         for _ in self.with_options(stop_after_tokens=2, stop_after_frames=4).stream(request):
             pass
+        if self.fast_path is not None:
+            self.fast_path.capture_all()  # the graphs of several requests decoded together
         log.info("warm-up (%s engine) took %.1f s", self.options.engine, time.perf_counter() - started)
 
     def self_check(self) -> bool:
@@ -515,7 +527,11 @@ class LocalEngine:
 
     def _fall_back(self) -> None:
         self.options = replace(self.options, engine="plain", interleave=False)
-        self._fast = None  # its caches and graphs hold GPU memory the plain engine never uses
+        if self._fast is not None:
+            self._fast.close()  # its loops' caches and graphs hold GPU memory the plain engine never uses
+        self._fast = None
+        # Start-up, before any request: the plain engine's line has one place.
+        self.admission = Admission(self.concurrency, MAX_WAITING)
 
     @property
     def fast_path(self) -> FastPath | None:
@@ -523,16 +539,18 @@ class LocalEngine:
         if self.options.engine != "fast":
             return None
         if self._fast is None:
-            self._fast = FastPath(self.model, compile=self.options.compile)
+            self._fast = FastPath(self.model, compile=self.options.compile, max_batch=self.options.max_batch)
         return self._fast
 
     def with_options(self, **changes: Any) -> LocalEngine:
         """A second engine over the same model with other options (tests and the benchmark use it)."""
         options = replace(self.options, **changes)
         if options.engine == "fast" and self._fast is None:
-            self._fast = FastPath(self.model, compile=options.compile)  # every copy shares its graphs
+            self._fast = FastPath(  # every copy shares its loops and graphs
+                self.model, compile=options.compile, max_batch=options.max_batch
+            )
         return LocalEngine(
-            self.model, self.processor, self._info, options, self._lock, self._fast, self.facts
+            self.model, self.processor, self._info, options, self.admission, self._fast, self.facts
         )
 
 

@@ -64,7 +64,8 @@ def _compare(engine: Any) -> str | None:
     frames = math.ceil(len(ours.audio) / engine.facts.samples_per_frame)
     model_input = build_model_input(request, caps, engine.options.max_media_turns)
     inputs = engine._prepare(model_input, request)  # the engine's own processor inputs
-    with engine._lock, torch.inference_mode(), _quiet():
+    # generate() runs outside the engine's stream: it takes every place, so nothing shares the GPU.
+    with engine.admission.exclusive(), torch.inference_mode(), _quiet():
         # generate() makes one frame fewer than its talker steps.
         sequences, wav = engine.model.generate(
             **inputs,

@@ -1,9 +1,11 @@
-"""Long-lived threads for the model's work: one for each generation, one for the thinker beside the talker.
+"""Long-lived threads for the model's work: generations, and the thinker beside the talker.
 
 Each request used to start fresh threads. A thread's first CUDA work pays per-thread set-up (library
 handles and their workspaces are per thread), which on an H200 made a 435-token prefill take ~0.26 s
 in a new thread against ~0.09 s in a thread that had run it before. These threads live as long as the
 process, run one task at a time, and say whether a task is still running (tests check that Stop ends it).
+Requests run at once (the fast engine decodes several together), so each name is a pool that hands a
+task to an idle thread, starting one only when all are busy.
 """
 
 from __future__ import annotations
@@ -63,7 +65,29 @@ class Worker:
             self._running -= 1
 
 
+class Pool:
+    """Workers of one name: a task goes to an idle one (the same threads serve request after request)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._workers: list[Worker] = []
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return any(w.busy for w in self._workers)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        with self._lock:
+            idle = next((w for w in self._workers if not w.busy), None)
+            if idle is None:
+                idle = Worker(f"{self._name}-{len(self._workers)}")
+                self._workers.append(idle)
+            return idle.submit(fn, *args)  # counted busy at once: the next submit picks another
+
+
 @functools.cache
-def worker(name: str) -> Worker:
-    """The process-wide worker of that name ("omni-generate", "omni-thinker")."""
-    return Worker(name)
+def worker(name: str) -> Pool:
+    """The process-wide pool of that name ("omni-generate", "omni-thinker")."""
+    return Pool(name)

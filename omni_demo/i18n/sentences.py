@@ -314,6 +314,17 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "{limit} s, so its caption may miss details of a longer one.",
         "这段音频长 {seconds} 秒；Captioner 适用于不超过 {limit} 秒的音频，对更长的音频，描述可能遗漏细节。",
     ),
+    # The line in front of the GPU (`omni_demo.engine.admission`): what a waiting user is told.
+    "queue.next": ("Waiting for the GPU: you're next.", "正在等待 GPU：下一个就轮到你。"),
+    "queue.one_ahead": ("Waiting for the GPU: 1 person ahead of you.", "正在等待 GPU：你前面还有 1 人。"),
+    "queue.ahead": (
+        "Waiting for the GPU: {ahead} people ahead of you.",
+        "正在等待 GPU：你前面还有 {ahead} 人。",
+    ),
+    "queue.full": (
+        "Too many people are waiting for the GPU; try again in a minute.",
+        "等待 GPU 的人太多了；请过一分钟再试。",
+    ),
     "budget.over": (
         "This request needs about {total} input tokens, over this server's limit of {cap}; "
         "use shorter clips, fewer attachments, or press Clear to start over.",

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from omni_demo.engine.admission import waiting_sentence
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.realtime import protocol
 from omni_demo.realtime.protocol import OUTPUT_RATE, event, new_id
-from omni_demo.types import AudioChunk, Media, Request, Result, TextDelta, Turn
+from omni_demo.types import AudioChunk, Media, Queued, Request, Result, TextDelta, Turn
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Answer:
         self.first_audio_at: float | None = None  # when its first audio delta was emitted (monotonic)
         self._emit = emit
         self._held: list[dict[str, Any]] | None = [] if hold else None
+        self._ahead: int | None = None  # the place in the GPU's line last told, while it waits
         self._usage: dict[str, Any] | None = None  # the tokens it read and wrote, once completed
         self._loop = asyncio.get_running_loop()
         self._ids = {"response_id": self.id, "item_id": self.item.id, "output_index": 0, "content_index": 0}
@@ -80,9 +82,6 @@ class Answer:
             item=self.item.as_dict("in_progress"),
         )
         self._send(added)
-        if getattr(engine, "busy", False):
-            waiting = "Another answer is being made; yours starts next."
-            self._send(event("omni.waiting", response_id=self.id, message=waiting))
         threading.Thread(
             target=self._produce, args=(engine, request), daemon=True, name="live-answer"
         ).start()
@@ -129,7 +128,9 @@ class Answer:
     def _on_engine_event(self, item: Any) -> None:
         if self.cancelled.is_set():
             return
-        if isinstance(item, TextDelta):
+        if isinstance(item, Queued):
+            self._waiting(item.ahead)
+        elif isinstance(item, TextDelta):
             self.item.text += item.text
             kind = "response.output_audio_transcript.delta" if self.speak else "response.output_text.delta"
             self._send(event(kind, delta=item.text, **self._ids))
@@ -145,6 +146,23 @@ class Answer:
             self._usage = usage(item)
             self._finish("completed")
             self.done = True
+
+    def _waiting(self, ahead: int) -> None:
+        """Tell the client the answer waits for the GPU, and its place in line, whenever that changes
+        (the engine also repeats it a few times a second)."""
+        if ahead == self._ahead:
+            return
+        self._ahead = ahead
+        sentence = waiting_sentence(ahead)
+        self._send(
+            event(
+                "omni.waiting",
+                response_id=self.id,
+                ahead=ahead,
+                message=str(sentence),
+                sentence=sentence.as_dict(),
+            )
+        )
 
     def _finish(self, status: str) -> None:
         if status == "completed" and self.speak:

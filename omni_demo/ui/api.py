@@ -21,7 +21,7 @@ import gradio as gr
 from omni_demo.engine.base import Engine, engine_name
 from omni_demo.housekeeping.tempfiles import reply_files
 from omni_demo.presets import default_system_prompt
-from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, TextDelta, Turn
+from omni_demo.types import AudioChunk, Media, Preparing, Queued, Request, Result, TextDelta, Turn
 from omni_demo.ui.chat import GPU, chat_defaults, max_new_tokens_limit
 from omni_demo.ui.handlers import ChatOptions, save_wav, shown_to_user
 
@@ -209,7 +209,8 @@ def _stream(engine: Engine, request: Request) -> Iterator[Any]:
             # chunk's own file is removed at once: no file per chunk is left behind.
             with reply_files().transient(event.samples, event.sample_rate) as path:
                 yield text, str(path), {}
-        elif isinstance(event, Preparing):
-            yield text, None, {}  # lets a cancelled client end the request while media is decoded
+        elif isinstance(event, Preparing | Queued):
+            # Lets a cancelled client end the request while media is decoded or it waits for the GPU.
+            yield text, None, {}
         elif isinstance(event, Result):
             yield _final(event)

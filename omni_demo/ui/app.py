@@ -75,8 +75,21 @@ def build_demo(
         _page_style()
     hide_internal_endpoints(demo)
     demo.queue(default_concurrency_limit=1)
-    _share_generations(demo, getattr(engine, "concurrency", 1))
+    _share_generations(demo, generations_let_through(engine))
     return demo
+
+
+def generations_let_through(engine: Engine) -> int | None:
+    """How many requests the page lets reach the engine at once (None: all).
+
+    The local engine keeps its own line (`admission`): it runs what the GPU holds, tells the others
+    their place as it changes, and refuses in one sentence past its longest line, so every request goes
+    through; Gradio's queue would keep them where their place is unknown. A remote back-end runs its
+    `concurrency` at once and the rest wait in Gradio's queue.
+    """
+    if getattr(engine, "admission", None) is not None:
+        return None
+    return getattr(engine, "concurrency", 1)
 
 
 def _page_style() -> None:
@@ -98,13 +111,13 @@ def start_cache_sweeper(demo: gr.Blocks, temp_max_age_s: float = DEFAULTS.temp_m
     return sweeper
 
 
-def _share_generations(demo: gr.Blocks, limit: int) -> None:
-    """A remote back-end serves `limit` answers at once: widen the one generation slot to that.
+def _share_generations(demo: gr.Blocks, limit: int | None) -> None:
+    """Let `limit` generations run at once (None: any number): widen the one generation slot to that.
 
     Every event that runs the model shares the concurrency id GPU; Gradio makes that id's queue on
-    first use, from the events' limits, so changing them before launch is enough.
+    first use, from the events' limits (the lowest wins), so changing them all before launch is enough.
     """
-    if limit <= 1:
+    if limit == 1:
         return
     for fn in demo.fns.values():
         if fn.concurrency_id == GPU:

@@ -17,9 +17,12 @@ from omni_demo.types import Capabilities, Media, Turn
 from omni_demo.ui import feedback, handlers, takeaway
 from omni_demo.ui.handlers import ChatOptions
 from omni_demo.ui.i18n import LANG_JS, lang_box, named, t
+from omni_demo.ui.render import without_waiting
 
 PRIVATE = "private"  # internal events stay out of the API
-GPU = "gpu"  # one concurrency id for every event that runs the model: one generation at a time
+# One concurrency id for every event that runs the model; ui/app.py sets how many of them run at once
+# (`generations_let_through`: all for the local engine, which keeps its own line).
+GPU = "gpu"
 # Upstream's web demo lets a reply run this long with transformers (long Thinking traces). The default
 # stays lower: the fast engine sizes its caches from the request's limit.
 MAX_NEW_TOKENS = 32_768
@@ -221,7 +224,14 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
         api_visibility=PRIVATE,
     )
     running.then(lambda: _open_box(caps), None, box, queue=False, api_visibility=PRIVATE)
-    stop.click(lambda: _open_box(caps), None, box, cancels=[running], queue=False, api_visibility=PRIVATE)
+    stop.click(
+        lambda shown: (_open_box(caps), _stopped(shown)),
+        chatbot,
+        [box, chatbot],
+        cancels=[running],
+        queue=False,
+        api_visibility=PRIVATE,
+    )
     cleared = [chatbot, pending, locked_aiv, speech, box, exchanges]
     if comments is not None:
         feedback.wire_chat(store, engine, chatbot, exchanges, comments)
@@ -269,6 +279,13 @@ def _reply(engine: Engine, log: list[Exchange], pending: Exchange | None, *value
         return
     with handlers.shown_to_user(lang_now):
         yield from handlers.respond(engine, log, pending, _options(options), lang_now)
+
+
+def _stopped(shown: list) -> Any:
+    """The chat after a Stop: a request stopped while it waited for the GPU leaves no place in line on
+    show; anything else (the answer so far) stays as it was."""
+    kept = without_waiting(shown)
+    return gr.skip() if kept is None else kept
 
 
 def _feedback_box() -> feedback.CommentBox:

@@ -3,7 +3,8 @@
 One tab per category; in it, a radio picks the case and one generic panel per case, built from the
 `Case` data, shows its description, its inputs (prefilled with the shipped example), its prompt presets
 and task controls, and its answer. The panels run on the chat tab's engine singleton and share its
-"gpu" concurrency slot, so the page still runs one generation at a time.
+"gpu" concurrency id, so they wait for the GPU in the same line as the chat (the status line under
+the answer shows the place in it).
 
 Stable element ids for browser tests: tabs `tab-<category>`, case pickers `cases-<category>`, and per
 case `run-<case.id>`, `example-<case.id>`, `stop-<case.id>`, `answer-<case.id>`.
@@ -39,13 +40,14 @@ from omni_demo.cookbook.cases import (
     translation_prompt,
 )
 from omni_demo.cookbook.requests import Rendered, build_request, kind_note, render_answer, runs_on
+from omni_demo.engine.admission import waiting_sentence
 from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n import EN, render, text, timings_line
 from omni_demo.presets import DEFAULT_SAMPLING, PREVIEW_MAX_TOKENS
 from omni_demo.transcript import Exchange
-from omni_demo.types import AudioChunk, MediaKind, ModelKind, Preparing, Request, Result, TextDelta
+from omni_demo.types import AudioChunk, MediaKind, ModelKind, Preparing, Queued, Request, Result, TextDelta
 from omni_demo.ui import feedback, handlers
 from omni_demo.ui.chat import GPU, PRIVATE
 from omni_demo.ui.i18n import LANG_JS, in_every_language, lang_box, named, pair, t
@@ -604,22 +606,34 @@ def _stream(
 ) -> Iterator[dict[Component, Any]]:
     caps = engine.info.capabilities
     answer = ""
+    ahead: int | None = None  # the place in the line on show, in the status line (where Stop writes)
     for event in engine.stream(request):
+        if isinstance(event, Queued | Preparing):
+            shown: dict[Component, Any] = {}
+            if isinstance(event, Queued) and event.ahead != ahead:
+                ahead = event.ahead
+                shown[outputs.timings] = render(waiting_sentence(ahead), lang)
+            yield shown  # shown or not, each event gives Stop its chance before the GPU
+            continue
+        # The answer has started: the status line, which showed the place in line, says so again.
+        updates: dict[Component, Any] = {}
+        if ahead is not None:
+            updates[outputs.timings] = text("cb.running", lang)
+        ahead = None
         if isinstance(event, TextDelta):
             answer += event.text
-            yield outputs.shown(render_answer(case, caps, answer, paths, done=False), done=False, lang=lang)
+            rendered = render_answer(case, caps, answer, paths, done=False)
+            updates |= outputs.shown(rendered, done=False, lang=lang)
         elif isinstance(event, AudioChunk) and outputs.speech is not None:
-            yield {outputs.speech: (event.sample_rate, media.to_int16(event.samples))}
-        elif isinstance(event, Preparing):
-            yield {}  # gives Stop its chance before the GPU
+            updates[outputs.speech] = (event.sample_rate, media.to_int16(event.samples))
         elif isinstance(event, Result):
             rendered = render_answer(case, caps, event.text, paths, done=True)
-            updates = outputs.shown(rendered, done=True, lang=lang)
+            updates |= outputs.shown(rendered, done=True, lang=lang)
             notes = [n for n in (rendered.note, *event.notices) if n]
             updates[outputs.notes] = "\n\n".join(text("cb.note", lang, note=render(n, lang)) for n in notes)
             updates[outputs.timings] = text("cb.timings", lang, line=timings_line(event.timings, lang))
             updates[outputs.last] = _exchange(case, request, event)
-            yield updates
+        yield updates
 
 
 def _exchange(case: Case, request: Request, result: Result) -> Exchange:

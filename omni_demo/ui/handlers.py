@@ -23,8 +23,15 @@ from omni_demo.errors import OmniError
 from omni_demo.housekeeping.tempfiles import reply_files
 from omni_demo.i18n import EN, text
 from omni_demo.transcript import Exchange
-from omni_demo.types import AudioChunk, Media, Preparing, Request, Result, Sampling, TextDelta, Turn
-from omni_demo.ui.render import Message, history_of, notice_message, reply_messages, user_messages
+from omni_demo.types import AudioChunk, Media, Preparing, Queued, Request, Result, Sampling, TextDelta, Turn
+from omni_demo.ui.render import (
+    Message,
+    history_of,
+    notice_message,
+    reply_messages,
+    user_messages,
+    waiting_message,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -157,16 +164,23 @@ def respond(
     caps = engine.info.capabilities
     earlier = history_of(exchanges, caps, lang)
     base, reply = [*earlier, *user_messages(pending.user)], ""
+    ahead: int | None = None  # the place in the line on show while the request waits for the GPU
     try:
         for event in engine.stream(options.request([*turns_of(exchanges), pending.user])):
-            if isinstance(event, TextDelta):
-                reply += event.text
+            if isinstance(event, Queued) and event.ahead != ahead:
+                ahead = event.ahead
+                yield [*base, waiting_message(ahead, lang)], gr.skip(), gr.skip(), gr.skip()
+            elif isinstance(event, Preparing | Queued):
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # gives Stop its chance before the GPU
+            elif isinstance(event, TextDelta):
+                reply, ahead = reply + event.text, None
                 messages = reply_messages(reply, caps, done=False, lang=lang)
                 yield [*base, *messages], replace(pending, answer=reply), gr.skip(), gr.skip()
             elif isinstance(event, AudioChunk):
-                yield gr.skip(), gr.skip(), (event.sample_rate, media.to_int16(event.samples)), gr.skip()
-            elif isinstance(event, Preparing):
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # gives Stop its chance before the GPU
+                # Speech before any text (not seen so far) also ends the wait on the page.
+                started = [*base, *reply_messages(reply, caps, done=False, lang=lang)]
+                chat, ahead = (gr.skip() if ahead is None else started), None
+                yield chat, gr.skip(), (event.sample_rate, media.to_int16(event.samples)), gr.skip()
             elif isinstance(event, Result):
                 exchange = _exchange(pending.user, event, options)
                 final = _final(base, event, caps, exchange.speech, lang)

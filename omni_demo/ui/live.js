@@ -206,6 +206,7 @@ registerProcessor('omni-player', OmniPlayer);
     pendingUser: null, // the bubble of the turn being spoken, before the server names its item
     response: null, // the answer being made: {id, itemId}
     waiting: false,
+    queue: null, // {key, fields}: the server's sentence with the answer's place in the GPU's line
     hearing: false,
     sounding: false, // the player is producing sound
     playingItem: null, // the item the player holds
@@ -233,7 +234,7 @@ registerProcessor('omni-player', OmniPlayer);
     root.classList.toggle('no-camera', !SETUP.camera);
     $('.live-insecure').hidden = supported;
     root.classList.toggle('unsupported', !supported);
-    stateText.textContent = tr(`live.state.${live.state}`);
+    stateText.textContent = stateLabel();
     root.dataset.state = live.state;
     if (live.error) {
       errorBox.hidden = false;
@@ -251,6 +252,13 @@ registerProcessor('omni-player', OmniPlayer);
     position.textContent = item && live.state === 'speaking' ? tr('live.played', { seconds: seconds(item.playedMs) }) : '';
   }
 
+  // Waiting for the GPU: the server's sentence with the place in line, once it has sent one.
+  function stateLabel() {
+    const queue = live.queue;
+    if (live.state === 'waiting' && queue && TEXTS[queue.key]) return tr(queue.key, queue.fields);
+    return tr(`live.state.${live.state}`);
+  }
+
   function setState() {
     let state;
     if (live.connecting) state = 'connecting';
@@ -263,9 +271,9 @@ registerProcessor('omni-player', OmniPlayer);
     if (state !== live.state) {
       live.state = state;
       live.states.push(state);
-      stateText.textContent = tr(`live.state.${state}`);
       root.dataset.state = state;
     }
+    stateText.textContent = stateLabel(); // also when only the place in line moved
     paintPosition();
   }
 
@@ -404,8 +412,10 @@ registerProcessor('omni-player', OmniPlayer);
     } else if (kind === 'response.created') {
       live.response = { id: event.response.id, itemId: null };
       live.waiting = false;
+      live.queue = null;
     } else if (kind === 'omni.waiting') {
       live.waiting = true;
+      live.queue = event.sentence || null;
     } else if (kind === 'response.output_audio_transcript.delta' || kind === 'response.output_text.delta') {
       const item = answerItem(event);
       if (item && !item.cut) {

@@ -16,6 +16,7 @@ import gradio as gr
 
 from omni_demo.engine.base import Engine
 from omni_demo.i18n import EN, LANGUAGES, render, sentence_from, text
+from omni_demo.i18n.sentences import SENTENCES
 from omni_demo.i18n.ui import UI
 from omni_demo.presets import SYSTEM_PROMPTS, default_system_prompt, preset_name, reply_sampling
 from omni_demo.types import ModelKind
@@ -119,6 +120,8 @@ def _html() -> str:
 
 def _script(setup: dict[str, Any]) -> str:
     live = {key: value for key, value in UI.items() if key.startswith("live.")}
+    # The place in the GPU's line comes from the server as a sentence's key and fields.
+    live |= {key: value for key, value in SENTENCES.items() if key.startswith("queue.")}
     texts = {key: dict(zip(LANGUAGES, value, strict=True)) for key, value in live.items()}
     source = SCRIPT.read_text(encoding="utf-8")
     return source.replace("__TEXTS__", json.dumps(texts, ensure_ascii=False)).replace(

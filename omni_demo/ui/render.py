@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from omni_demo import i18n
 from omni_demo.answers import split_reply
+from omni_demo.engine.admission import waiting_sentence
 from omni_demo.i18n import EN, render, timings_headline, timings_line
 from omni_demo.transcript import Exchange, timings_from_dict
 from omni_demo.types import Capabilities, Timings, Turn
 
 Message = dict[str, object]
+WAITING_ID = "waiting"  # marks the bubble that holds a waiting request's place in the line
 
 
 def user_messages(turn: Turn) -> list[Message]:
@@ -63,6 +65,25 @@ def reply_messages(
             }
         )
     return messages
+
+
+def waiting_message(ahead: int, lang: str = EN) -> Message:
+    """The pending answer while the request waits for the GPU: its place in the line. The answer's
+    first text takes its place; `without_waiting` takes it away after a Stop."""
+    return {
+        "role": "assistant",
+        "content": render(waiting_sentence(ahead), lang),
+        "metadata": {"id": WAITING_ID},  # an id without a title: shown as a plain bubble
+    }
+
+
+def without_waiting(messages: Sequence[Message]) -> list[Message] | None:
+    """The chat without its waiting bubble (the last message); None when there is none."""
+    last = messages[-1] if messages else None
+    metadata = last.get("metadata") if last else None
+    if not (isinstance(metadata, dict) and metadata.get("id") == WAITING_ID):
+        return None
+    return list(messages[:-1])
 
 
 def history_of(exchanges: Sequence[Exchange], caps: Capabilities, lang: str) -> list[Message]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -50,35 +51,21 @@ def app_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("app-tmp")
 
 
-@pytest.fixture(scope="session")
-def app_url(cache_dir: Path, feedback_dir: Path, app_temp_dir: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def running_app(cache_dir: Path, temp_dir: Path, log_name: str, *flags: str) -> Iterator[str]:
+    """`python app.py --model preview` with `flags` on a free port; yields its URL, stops it after."""
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
-    log = ARTIFACTS / "app.log"
+    log = ARTIFACTS / log_name
     env = {
         **os.environ,
         "OMNI_CACHE_DIR": str(cache_dir),
         "GRADIO_ANALYTICS_ENABLED": "False",
-        "TMPDIR": str(app_temp_dir),
+        "TMPDIR": str(temp_dir),
     }
+    command = [sys.executable, "app.py", "--model", "preview", "--server-port", str(port), *flags]
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "app.py",
-                "--model",
-                "preview",
-                "--server-port",
-                str(port),
-                "--feedback-dir",
-                str(feedback_dir),
-                "--feedback-keep-media",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, process, log)
@@ -89,3 +76,12 @@ def app_url(cache_dir: Path, feedback_dir: Path, app_temp_dir: Path) -> Iterator
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(cache_dir: Path, feedback_dir: Path, app_temp_dir: Path) -> Iterator[str]:
+    """The app most end-to-end tests share. `--max-batch 1`: one answer at a time, so a second request
+    waits in line (several testers served together have their own app: `batch_app_url`)."""
+    flags = ("--feedback-dir", str(feedback_dir), "--feedback-keep-media", "--max-batch", "1")
+    with running_app(cache_dir, app_temp_dir, "app.log", *flags) as url:
+        yield url

@@ -231,6 +231,44 @@ def test_stop_ends_text_and_speech_and_the_chat_goes_on(page: Page) -> None:
     page.screenshot(path=str(ARTIFACTS / "chat-after-stop.png"), full_page=True)
 
 
+def test_a_second_tester_sees_the_queue_then_gets_the_answer(browser: Browser, app_url: str) -> None:
+    """Page B sends while page A's answer is being made: B's pending answer says B is next; a Stop
+    while waiting takes that off B's chat; sent again, B waits again, and is answered once A ends."""
+    pages = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1400, "height": 1100})
+        page = context.new_page()
+        page.goto(app_url)
+        expect(page.locator("#banner")).to_contain_text("Preview model")
+        pages.append(page)
+    first, second = pages
+    _set_max_tokens(first, 2000)
+    _send(first, "Tell me a very long story.")
+    expect(first.locator(".message-row.bot-row").first).not_to_be_empty(timeout=90_000)  # it runs
+
+    _set_max_tokens(second, 16)
+    _send(second, "Am I in line?")
+    waiting = second.locator("#chatbot").get_by_text("Waiting for the GPU: you're next.")
+    expect(waiting).to_be_visible(timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    second.screenshot(path=str(ARTIFACTS / "chat-waiting.png"), full_page=True)
+    second.locator("#stop-button").click()  # leaves the line: the chat no longer says it waits
+    expect(waiting).to_have_count(0, timeout=10_000)
+    second.wait_for_timeout(1000)  # no late update of the stopped request brings it back
+    expect(waiting).to_have_count(0)
+    expect(second.locator("#chat-input textarea")).to_be_editable(timeout=10_000)
+
+    _send(second, "Now?")
+    expect(waiting).to_be_visible(timeout=30_000)
+    assert "Timings" not in first.locator("#chatbot").inner_text()  # A is still being answered
+    first.locator("#stop-button").click()
+    expect(second.locator("#chatbot").get_by_text("Timings")).to_be_visible(timeout=60_000)
+    expect(waiting).to_have_count(0)
+    second.screenshot(path=str(ARTIFACTS / "chat-after-waiting.png"), full_page=True)
+    for page in pages:
+        page.context.close()
+
+
 # --------------------------------------------------------------------------------------------------
 # For the testers: two languages, feedback, and the conversation to take away
 # --------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the answer to start playing, the sentence again (which speaks over that answer),
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from playwright.sync_api import Browser, Page, Playwright, WebSocket, expect, sync_playwright
+from websockets.sync.client import ClientConnection, connect
 
 from omni_demo.i18n import ZH, text
 
@@ -224,6 +226,40 @@ def _screenshots(page: Page) -> None:
         assert 0 <= box["x"] <= box["x"] + box["width"] <= 390, (selector, box)
     page.screenshot(path=str(ARTIFACTS / "live-phone.png"))
     page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def _hold_the_gpu(ws: ClientConnection) -> None:
+    """Another live user's long answer, asked push-to-talk over `ws`, is being made."""
+    speech, _ = sf.read(ROOT / "assets" / "speech_en.wav", dtype="int16")  # 16 kHz
+    audio = {"input": {"format": {"type": "audio/pcm", "rate": 16000}, "turn_detection": None}}
+    ws.send(json.dumps({"type": "session.update", "session": {"audio": audio, "max_output_tokens": 4096}}))
+    for start in range(0, len(speech), 3200):
+        chunk = base64.b64encode(speech[start : start + 3200].tobytes()).decode()
+        ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": chunk}))
+    ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
+    ws.send(json.dumps({"type": "response.create"}))
+    while json.loads(ws.recv(timeout=60))["type"] != "response.output_audio_transcript.delta":
+        pass
+
+
+def test_a_live_answer_waiting_for_the_gpu_shows_its_place(browser: Browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"])
+    page = context.new_page()
+    _open_live(page, app_url)
+    with connect(app_url.replace("http", "ws", 1) + "v1/realtime", max_size=None) as other:
+        _hold_the_gpu(other)
+        page.locator("#live-start").click()
+        state = page.locator("#live-state")
+        expect(state).to_have_text("Waiting for the GPU: you're next.", timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "live-waiting.png"))
+        other.send(json.dumps({"type": "response.cancel"}))  # the other answer ends: this one starts
+        expect(page.locator(".live-turn.assistant").first).not_to_be_empty(timeout=60_000)
+        expect(state).not_to_have_text("Waiting for the GPU: you're next.")
+    states = page.evaluate("() => window.omniLive.states")
+    assert _in_order(states, ["listening", "hearing", "waiting"]), states
+    page.locator("#live-start").click()
+    expect(page.locator("#live-start")).to_have_text("Start")
+    context.close()
 
 
 def test_camera_pictures_go_with_the_next_turn(browser: Browser, app_url: str) -> None:

@@ -161,6 +161,41 @@ def test_cancel_stops_the_answer_and_nothing_of_it_arrives_after(live: Live, spe
     assert live.until("error")["error"]["code"] == "response_cancel_not_active"
 
 
+def _asked(live: Live, speech16k: np.ndarray, tokens: int) -> str:
+    """Push-to-talk: one spoken turn, then an answer asked for; its response id."""
+    _at_16k(
+        live,
+        max_output_tokens=tokens,
+        audio={"input": {"format": {"type": "audio/pcm", "rate": 16000}, "turn_detection": None}},
+    )
+    live.append(speech16k, chunk=3200)
+    live.send("input_audio_buffer.commit")
+    live.send("response.create")
+    return live.until("response.created")["response"]["id"]
+
+
+def test_an_answer_that_waits_for_the_gpu_is_told_its_place(
+    live: Live, app_url: str, speech16k: np.ndarray
+) -> None:
+    first = _asked(live, speech16k, tokens=4096)
+    live.until("response.output_audio_transcript.delta")  # the first session's answer holds the GPU
+    with connect(app_url.replace("http", "ws", 1) + "v1/realtime", max_size=None) as ws:
+        other = Live(ws)
+        waiting_id = _asked(other, speech16k, tokens=16)
+        waiting = other.until("omni.waiting")
+        assert (waiting["response_id"], waiting["ahead"]) == (waiting_id, 0)
+        assert waiting["message"] == "Waiting for the GPU: you're next."
+        assert waiting["sentence"] == {"key": "queue.next", "fields": {}}
+        with pytest.raises(TimeoutError):  # while its place stays, nothing more: no repeat, no answer
+            other.next(timeout=0.6)
+        live.send("response.cancel")
+        assert live.until("response.done")["response"]["id"] == first
+        done = other.until("response.done")
+        assert (done["response"]["id"], done["response"]["status"]) == (waiting_id, "completed")
+        assert other.of("response.output_audio_transcript.delta", waiting_id)
+        assert len(other.of("omni.waiting")) == 1  # told once: its place never moved
+
+
 def test_speaking_over_an_answer_interrupts_it(live: Live, speech16k: np.ndarray) -> None:
     _at_16k(live, max_output_tokens=400)
     silence = np.zeros(16000, dtype=np.int16)

@@ -135,13 +135,13 @@ def check_kept_then_ended(ids: list[int], tokens: int) -> None:
 
 
 def _replayed(watch: Watch) -> list[bool]:
-    """For each decoder used: whether its latest step was a graph replay (its window captured)."""
-    return [d.step.by_window[d.step.last_window].captured for _, _, d, _, _ in watch.used]
+    """For each loop used: whether its latest step was a graph replay (its batch size and window captured)."""
+    return [d.step.by_shape[d.step.last_shape].captured for _, _, d, _, _ in watch.used]
 
 
 def _captured_steps(watch: Watch, decoder: Any) -> list[tuple[float, float]]:
-    """(started, finished) of each capture of one of `decoder`'s window graphs during the test."""
-    own = {id(step) for step in decoder.step.by_window.values()}
+    """(started, finished) of each capture of one of a loop's graphs during the test."""
+    own = {id(step) for step in decoder.step.by_shape.values()}
     return [(started, finished) for step, started, finished in watch.captures if id(step) in own]
 
 
@@ -218,17 +218,18 @@ def _b_while_a_speaks(engine_a: Any, request_a: Request, engine_b: Any, request_
 def test_new_capture_while_another_request_streams(full_engine: Any, watch: Watch) -> None:
     """(b) Request A streams; request B, which needs cache sizes never captured, is sent meanwhile.
 
-    The engine runs one generation at a time (its lock), so B's prefill and captures start once A is
-    done. What overlaps on the GPU is inside each request: the talker (its own thread and CUDA stream)
-    captures a frame step of a new size, which samples on the device, while the thinker is sampling its
-    next tokens. Both requests end with a result, and each one's tokens obey its sampling settings.
+    B runs beside A (the engine serves several requests at once), in loops of its own sizes: their
+    captures happen while A's loops replay. Within A, its talker's loop captures a frame step of a new
+    size, which samples on the device, while A's thinker is sampling its next tokens. Both requests end
+    with a result, and each one's tokens obey its sampling settings.
     """
     fast = full_engine.fast_path
     new_frames = _absent([16384, 32768, 65536], {length for length, sample in fast._frames if sample})
     frames_a, frames_b = new_frames[:2]
     # B asks for half its cache size in new tokens: with its ~1,300-token prompt that lands in the size
-    # itself (not the next one up) from 4,096 positions on.
-    thinker_b = _absent([4096, 8192, 16384], set(fast._thinkers))[0]
+    # itself (not the next one up). Every size up to the kept 16,384 is served by the kept loop, so B's
+    # is one above it: a one-row loop of its own, captured while A's loops replay.
+    thinker_b = _absent([32768, 65536], set(fast._thinkers))[0]
     tokens_a, tokens_b = 160, 48
     engine_a = ending_after(full_engine, tokens_a, max_speech_frames=frames_a // 2)
     engine_b = ending_after(full_engine, tokens_b, max_speech_frames=frames_b // 2)
@@ -362,3 +363,58 @@ def test_back_to_back_requests_reuse_graphs(full_engine: Any, watch: Watch) -> N
     audio_first, audio_second = check_speech(first), check_speech(second)
     assert len(audio_second) == len(audio_first)
     assert float(np.abs(audio_second - audio_first).max()) < 1e-3
+
+
+def test_four_requests_decoded_together(full_engine: Any, watch: Watch) -> None:
+    """(e) Four page requests sent at once (or as many as the GPU's memory lets the engine decode
+    together, at least two): they are decoded together (batched steps of that many rows, replayed from
+    the warm-up's graphs), each speaks before any has finished, and each one's tokens obey its own
+    sampling settings."""
+    from omni_demo.engine.fast.thinker import ThinkerDecoder
+
+    count = min(4, full_engine.concurrency)
+    log.info("%d requests at once (the engine decodes up to %d together)", count, full_engine.concurrency)
+    assert count >= 2, "the GPU's memory holds one row only (see budget.default_batch)"
+    engine = ending_after(full_engine, 48)
+    rows: list[int] = []
+    decode = ThinkerDecoder.decode
+
+    def counted(decoder: Any, tokens: Any, active: Any = None) -> Any:
+        rows.append(int(tokens.shape[0]))
+        return decode(decoder, tokens, active)
+
+    replies: list[Any] = [None] * count
+    first_audio: list[float | None] = [None] * count
+    start = threading.Barrier(count)
+
+    def run(index: int) -> None:
+        def on_event(event: Any) -> None:
+            if isinstance(event, AudioChunk) and first_audio[index] is None:
+                first_audio[index] = time.perf_counter()
+
+        start.wait()
+        try:
+            replies[index] = consume(engine.stream(page_request(full_engine)), on_event)
+        except BaseException as exc:  # reported below
+            replies[index] = exc
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ThinkerDecoder, "decode", counted)
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+    errors = [r for r in replies if isinstance(r, BaseException)]
+    assert not errors, f"failed: {errors}"
+    for index, reply in enumerate(replies):
+        assert reply.result is not None
+        log.info("request %d of %d at once: %s", index + 1, count, reply.result.timings.summary())
+        assert reply.result.timings.engine == "fast"
+        check_speech(reply, math.ceil(FRAMES_PER_TOKEN * reply.result.timings.text_tokens))
+        check_kept_then_ended(watch.token_ids(index), 48)
+    assert max(rows) == count, f"never decoded {count} together: {sorted(set(rows))}"
+    assert all(a is not None for a in first_audio)
+    assert max(a for a in first_audio if a is not None) < min(r.finished_at for r in replies)
+    assert all(_replayed(watch)), "a step ran without its CUDA graph"
+    assert watch.captures == [], "the warm-up should have captured every batch size"

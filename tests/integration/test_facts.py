@@ -43,7 +43,9 @@ def test_the_talker_decodes_with_the_facts_it_was_given(preview_engine, monkeypa
     monkeypatch.setattr(local, "talker_generate_kwargs", spy)
     request = Request(turns=(Turn("user", "Hi"),), sampling=Sampling(temperature=0, max_new_tokens=3))
 
-    plain = engine._generate_kwargs(request)
+    from omni_demo.engine.plan import model_generate_kwargs
+
+    plain = model_generate_kwargs(engine._plan(request))
     assert {k: plain[f"talker_{k}"] for k in talker.sampling()} == talker.sampling()
     results = [e for e in engine.stream(request) if isinstance(e, Result)]
     assert results[-1].audio is not None  # it spoke, through the interleaved talker

@@ -144,7 +144,7 @@ def test_small_windows_equal_generate(preview_engine: Any, case: str, windows_us
 
     shared = preview_engine.with_options(engine="fast", talker_do_sample=False)
     fast = FastPath(shared.model, smallest_window=16)
-    engine = LocalEngine(shared.model, shared.processor, shared.info, shared.options, shared._lock, fast)
+    engine = LocalEngine(shared.model, shared.processor, shared.info, shared.options, shared.admission, fast)
 
     with grouped_calls() as grouped:
         assert_equals_generate(engine, CASES[case])
@@ -169,3 +169,40 @@ def test_generate_keeps_transformers_attention(preview_engine: Any) -> None:
     assert config._attn_implementation == "sdpa"
     assert calls
     assert not [c for c in calls if c[2] and c[3]], "generate() called sdpa with a mask and enable_gqa"
+
+
+def test_a_prefill_beside_a_decode_step_keeps_sdpa(preview_engine: Any) -> None:
+    """Requests are decoded together: one request's prefill may run while another's decode step has
+    switched the shared config to the grouped decode attention. The prefill's result stays exactly
+    what sdpa gives, its mask included (a padded prompt: without sdpa's mask it would attend to the
+    padding)."""
+    import torch
+
+    from omni_demo.engine.fast.attention import decode_attention
+
+    thinker = preview_engine.model.thinker
+    ids = torch.randint(0, 1000, (1, 37), generator=torch.Generator().manual_seed(3))
+    mask = torch.ones_like(ids)
+    mask[:, :5] = 0  # left padding
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    with torch.inference_mode():
+        alone = thinker.model(**inputs).last_hidden_state
+        with decode_attention(thinker.model.language_model.layers):
+            beside = thinker.model(**inputs).last_hidden_state
+    assert torch.equal(alone[:, 5:], beside[:, 5:])
+
+
+def test_overlapping_decode_steps_keep_the_switch_until_the_last_ends(preview_engine: Any) -> None:
+    """Two loops over one config (two cache lengths) step at once: when the first one's step ends, the
+    other's is still inside the grouped decode attention; the config returns to sdpa after the last."""
+    from omni_demo.engine.fast.attention import NAME, decode_attention
+
+    layers = preview_engine.model.thinker.model.language_model.layers
+    config = layers[0].self_attn.config
+    first, second = decode_attention(layers), decode_attention(layers)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert config._attn_implementation == NAME
+    second.__exit__(None, None, None)
+    assert config._attn_implementation == "sdpa"

@@ -170,3 +170,27 @@ def test_fast_engine_reuses_its_decoders_across_requests(preview_engine) -> None
     list(engine.stream(CASES["text-speech"]))
     assert fast._thinkers == thinkers
     assert fast._frames == frames
+
+
+def test_thinker_waits_for_the_talkers_prefill(preview_engine, monkeypatch) -> None:
+    """The talker's prefill runs before the thinker's second token: the first audio does not wait for
+    the prefill to share the GPU with the thinker's steps."""
+    from omni_demo.engine.fast.talker import FrameStep
+    from omni_demo.engine.fast.thinker import ThinkerDecoder
+
+    order: list[str] = []
+    for owner, name, label in ((ThinkerDecoder, "decode", "thinker step"), (FrameStep, "start", "talker")):
+        original = getattr(owner, name)
+
+        def noted(*args, _original=original, _label=label, **kwargs):
+            order.append(_label)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, noted)
+
+    result = list(preview_engine.with_options(engine="fast").stream(CASES["text-speech"]))[-1]
+
+    assert isinstance(result, Result)
+    assert result.audio is not None
+    assert "thinker step" in order
+    assert order.index("talker") < order.index("thinker step")

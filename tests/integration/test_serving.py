@@ -21,7 +21,7 @@ from omni_demo.engine import selfcheck
 from omni_demo.engine.loading import _IGNORED_FLAGS, _thinking_template, quiet_library_notes
 from omni_demo.engine.workers import worker
 from omni_demo.errors import OmniError
-from omni_demo.types import Media, Preparing, Request, Result, Sampling, Turn
+from omni_demo.types import Media, Preparing, Queued, Request, Result, Sampling, Turn
 
 pytestmark = pytest.mark.integration
 ENGINES = ("fast", "plain")
@@ -123,14 +123,15 @@ def test_media_is_decoded_outside_the_gpu_lock(preview_engine, long_video: Path)
     media.CACHE.clear()
     request = _ask("Describe the video.", Media("video", str(long_video)))
     events: list = []
-    with preview_engine._lock:  # another user's generation holds the GPU
+    with preview_engine.admission.exclusive():  # another user's generation holds the GPU
         worker = threading.Thread(target=lambda: events.extend(preview_engine.stream(request)))
         worker.start()
         deadline = time.monotonic() + 120
         while media.CACHE.decodes < 3 and time.monotonic() < deadline:  # probe, frame count, frames
             time.sleep(0.05)
         decoded_while_locked = media.CACHE.decodes
-        assert not [e for e in events if not isinstance(e, Preparing)]  # nothing reached the model yet
+        # Nothing reached the model yet: the request prepared, then waited in line.
+        assert not [e for e in events if not isinstance(e, Preparing | Queued)]
     worker.join()
     assert decoded_while_locked >= 3
     assert isinstance(events[-1], Result)

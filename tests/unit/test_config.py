@@ -218,6 +218,15 @@ def test_engine_defaults_to_fast_and_refuses_unknown_names(monkeypatch: pytest.M
         parse_settings(["--engine", "turbo"])
 
 
+def test_max_batch_from_the_flag_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parse_settings([]).max_batch is None  # the loader sizes it to the GPU's memory
+    assert parse_settings(["--max-batch", "2"]).max_batch == 2
+    monkeypatch.setenv("OMNI_MAX_BATCH", "6")
+    assert parse_settings([]).max_batch == 6
+    with pytest.raises(SystemExit, match="--max-batch"):
+        parse_settings(["--max-batch", "0"])
+
+
 def test_live_sessions_are_bounded_in_minutes() -> None:
     assert parse_settings([]).live_max_minutes == 15
     assert parse_settings(["--live-max-minutes", "2.5"]).live_max_minutes == 2.5

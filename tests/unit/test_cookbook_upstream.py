@@ -197,6 +197,13 @@ def _engine(caps: Capabilities, sampling: Sampling | None = None) -> LocalEngine
     return LocalEngine(None, None, info, EngineOptions())
 
 
+def _stock_kwargs(engine: LocalEngine, request: Request) -> dict[str, Any]:
+    """What the engine hands the stock generate() for `request`."""
+    from omni_demo.engine.plan import model_generate_kwargs
+
+    return model_generate_kwargs(engine._plan(request))
+
+
 def _panel(
     engine: LocalEngine, case_id: str, paths: dict[str, str], prompt: str = "", **options: Any
 ) -> Request:
@@ -253,7 +260,7 @@ def test_image_math_decodes_greedily_with_the_thinking_model_loaded() -> None:
     engine = _engine(THINKING, Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192))
     paths = {"image": _asset(case.preset_examples[0])}
     request = _panel(engine, "image-math", paths, case.prompts[0], before=case.prompts_before[0])
-    kwargs = engine._generate_kwargs(request)
+    kwargs = _stock_kwargs(engine, request)
     assert kwargs["thinker_do_sample"] is upstream["thinker_do_sample"]
     assert kwargs["thinker_max_new_tokens"] == upstream["thinker_max_new_tokens"]
     assert not {"thinker_temperature", "thinker_top_p", "thinker_top_k"} & set(kwargs)
@@ -267,7 +274,7 @@ def test_other_cases_stay_greedy_with_the_thinking_model_loaded(case_id: str) ->
     engine = _engine(THINKING, Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192))
     paths = {kind: _asset(name) for kind, name in case.example.items()}
     request = _panel(engine, case_id, paths, case.prompts[0])
-    assert engine._generate_kwargs(request)["thinker_do_sample"] is False
+    assert _stock_kwargs(engine, request)["thinker_do_sample"] is False
 
 
 # ------------------------------------------------------------------------ Audio-Visual Interaction
@@ -322,13 +329,13 @@ def test_dialogue_talker_decodes_greedily_as_upstream() -> None:
     upstream = generate_kwargs(DIALOGUE_GENERATE)
     engine = _engine(INSTRUCT)
     video = {"video": _asset(case_by_id("audio-visual-dialogue").example["video"])}
-    kwargs = engine._generate_kwargs(_panel(engine, "audio-visual-dialogue", video, voice="Ethan"))
+    kwargs = _stock_kwargs(engine, _panel(engine, "audio-visual-dialogue", video, voice="Ethan"))
     assert kwargs["return_audio"] is True
     assert kwargs["talker_do_sample"] is upstream["talker_do_sample"]
     assert kwargs["thinker_do_sample"] is upstream["thinker_do_sample"]
     # Other spoken answers keep the engine's own (sampled) talker.
     spoken = _panel(engine, "speech-translation", {"audio": _asset("speech_zh.wav")}, "x", speak=True)
-    assert engine._generate_kwargs(spoken)["talker_do_sample"] is True
+    assert _stock_kwargs(engine, spoken)["talker_do_sample"] is True
 
 
 def test_dialogue_talker_is_greedy_on_vllm_omni_too() -> None:

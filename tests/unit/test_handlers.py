@@ -21,8 +21,22 @@ from sentences import assert_one_sentence
 from omni_demo.engine.workers import worker
 from omni_demo.errors import InputError, OmniError
 from omni_demo.transcript import Exchange
-from omni_demo.types import Media, Request, Sampling, Turn
-from omni_demo.ui import handlers
+from omni_demo.types import (
+    AudioChunk,
+    Capabilities,
+    Media,
+    ModelInfo,
+    ModelKind,
+    Preparing,
+    Queued,
+    Request,
+    Result,
+    Sampling,
+    TextDelta,
+    Timings,
+    Turn,
+)
+from omni_demo.ui import chat, handlers
 from omni_demo.ui.handlers import ChatOptions
 from omni_demo.ui.render import user_messages
 
@@ -406,3 +420,71 @@ def test_an_answer_cut_by_stop_stays_in_the_conversation(preview_engine) -> None
     final = list(handlers.respond(preview_engine, log2, pending2, options))[-1][3]
     assert [e.user.text for e in final] == ["Tell me a story.", "Go on."]
     assert final[0].answer == cut.answer
+
+
+# ----------------------------------------------------------------------------- waiting for the GPU
+
+
+class _Scripted:
+    """An engine whose stream is a fixed list of events (what the local engine yields in line)."""
+
+    def __init__(self, *events: object) -> None:
+        caps = Capabilities(ModelKind.INSTRUCT, voices=("Ethan",))
+        self.info = ModelInfo("preview", caps, "cpu", "float32", is_preview=True, load_seconds=0.0)
+        self.events = events
+
+    def stream(self, request: Request):
+        yield from self.events
+
+
+def _chats(engine: _Scripted, lang: str = "en") -> list[list[dict]]:
+    """Each chat the page is sent while the answer streams (the updates that leave it are skipped)."""
+    pending = Exchange(Turn("user", "Hi"), "")
+    updates = handlers.respond(engine, [], pending, _options(speak=False), lang)
+    return [update[0] for update in updates if update[0] != gr.skip()]
+
+
+def _last_bubble(shown: list[dict]) -> object:
+    return shown[-1]["content"]
+
+
+def test_a_waiting_request_shows_its_place_in_line_as_it_moves_up() -> None:
+    result = Result("Hello", None, Timings(total_s=1.0))
+    engine = _Scripted(
+        Preparing(), Queued(2), Queued(2), Queued(2), Queued(1), Queued(0), Queued(0), TextDelta("Hel"),
+        TextDelta("lo"), result,
+    )  # fmt: skip
+    shown = _chats(engine)
+    # One update per place (the ticks in between change nothing on the page), then the answer.
+    assert [_last_bubble(s) for s in shown[:3]] == [
+        "Waiting for the GPU: 2 people ahead of you.",
+        "Waiting for the GPU: 1 person ahead of you.",
+        "Waiting for the GPU: you're next.",
+    ]
+    assert _last_bubble(shown[3]) == "Hel"  # the answer takes the waiting bubble's place
+    assert not [m for s in shown[3:] for m in s if "Waiting" in str(m["content"])]
+    assert shown[3][:-1] == shown[0][:-1] == user_messages(Turn("user", "Hi"))
+
+
+def test_the_place_in_line_is_shown_in_the_page_language() -> None:
+    shown = _chats(_Scripted(Queued(3), TextDelta("你好"), Result("你好", None, Timings())), "zh-CN")
+    assert _last_bubble(shown[0]) == "正在等待 GPU：你前面还有 3 人。"
+
+
+def test_speech_before_any_text_also_ends_the_wait_on_the_page() -> None:
+    chunk = AudioChunk(np.zeros(240, dtype=np.float32))
+    engine = _Scripted(Queued(0), chunk, Result("", None, Timings()))
+    updates = list(handlers.respond(engine, [], Exchange(Turn("user", "Hi"), ""), _options()))
+    assert "Waiting" in _last_bubble(updates[0][0])
+    shown, _, speech, _ = updates[1]  # the chunk's own update also takes the waiting bubble away
+    assert speech != gr.skip()
+    assert shown != gr.skip()
+    assert not [m for m in shown if "Waiting" in str(m["content"])]
+
+
+def test_stop_while_waiting_takes_the_place_in_line_off_the_chat() -> None:
+    shown = _chats(_Scripted(Queued(1), TextDelta("Hi"), Result("Hi", None, Timings())))
+    waiting, answering = shown[0], shown[1]
+    assert chat._stopped(waiting) == waiting[:-1]
+    assert chat._stopped(answering) == gr.skip()  # the answer so far stays as it was
+    assert chat._stopped([]) == gr.skip()

@@ -45,7 +45,7 @@ from omni_demo.ui import handlers
 
 PACKAGE = Path(__file__).resolve().parents[2] / "omni_demo"
 # What makes a sentence for the user: the errors (their first argument is a key) and `Sentence`.
-MAKERS = {"OmniError", "InputError", "ModelLoadError", "FeedbackError", "Sentence"}
+MAKERS = {"OmniError", "InputError", "QueueFullError", "ModelLoadError", "FeedbackError", "Sentence"}
 CATALOG = {**UI, **SENTENCES}
 ENGLISH_WORDS = re.compile(r"\b(the|and|or|is|was|could|choose|attach|try|with|file|not|this)\b", re.I)
 

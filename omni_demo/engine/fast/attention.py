@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -72,22 +73,43 @@ def grouped_decode(query: Any, key: Any, value: Any, mask: Any, scaling: float |
 
 @functools.lru_cache(maxsize=1)
 def _register() -> str:
+    """Register the attention function, and sdpa's own mask function under the same name: a prefill that
+    runs in another thread while a decode step has switched the config (requests are decoded together)
+    then gets sdpa's mask and, through `_decode_attention`, sdpa's attention, exactly as under "sdpa"."""
     from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
     AttentionInterface.register(NAME, _decode_attention)
+    AttentionMaskInterface.register(NAME, sdpa_mask)
     return NAME
+
+
+_switched: dict[int, list[Any]] = {}  # id(config) -> [steps inside, the implementation before]
+_switching = threading.Lock()
 
 
 @contextlib.contextmanager
 def decode_attention(layers: Sequence[Any]) -> Iterator[None]:
-    """Within the `with`, `layers` (decoder layers of one model) use `grouped_decode` for decode steps."""
+    """Within the `with`, `layers` (decoder layers of one model) use `grouped_decode` for decode steps.
+    Loops of several cache lengths share a config and may step at once: the first one in switches it,
+    the last one out switches it back."""
     config = layers[0].self_attn.config
-    before = config._attn_implementation
-    if before != "sdpa":
-        yield
-        return
-    config._attn_implementation = _register()
+    with _switching:
+        entry = _switched.get(id(config))
+        if entry is None:
+            if config._attn_implementation != "sdpa":
+                entry = None
+            else:
+                entry = _switched[id(config)] = [0, config._attn_implementation]
+                config._attn_implementation = _register()
+        if entry is not None:
+            entry[0] += 1
     try:
         yield
     finally:
-        config._attn_implementation = before
+        if entry is not None:
+            with _switching:
+                entry[0] -= 1
+                if entry[0] == 0:
+                    config._attn_implementation = entry[1]
+                    del _switched[id(config)]

@@ -47,11 +47,18 @@ class Step:
 
     def capture(self, warmups: int = 3) -> None:
         """Record `body` as a graph (CUDA only). Warm-up runs first, on a side stream, as torch asks."""
-        import torch
 
         if self._device.type != "cuda" or self._graph is not None:
             return
         self._reset()
+        try:  # the state is put back however capturing ends (other requests' rows depend on it)
+            self._graph = self._record(warmups)
+        finally:
+            self._reset()
+
+    def _record(self, warmups: int) -> Any:
+        import torch
+
         side = torch.cuda.Stream(self._device)
         side.wait_stream(torch.cuda.current_stream(self._device))
         with torch.cuda.stream(side), self._around():
@@ -68,8 +75,7 @@ class Step:
             self._around(),
         ):
             self._body()
-        self._graph = graph
-        self._reset()
+        return graph
 
     @property
     def captured(self) -> bool:
@@ -84,12 +90,16 @@ class Step:
 
 
 class WindowedStep:
-    """One `Step` per attention window of `kv` (see `kv.windows`), run with that window set.
+    """One `Step` per batch size and attention window of `kv` (see `kv.windows`, `batch_sizes`), run
+    with that batch and window set.
 
-    `prepare(filled)` captures, before a request's prefill, every window its decode steps may use
-    (capturing overwrites the cache's first slots, so never in the middle of a request); calling it
-    with `filled` runs the smallest window holding `filled` slots. The windows' graphs share one memory
-    pool: they run one at a time, on one stream.
+    `prepare(filled, rows)` captures every window that decode steps after a prompt of `filled`
+    positions may use, for the batch sizes up to `rows` rows; calling it with `(filled, rows)` runs the
+    smallest batch size holding `rows` rows and the smallest window holding `filled` slots. Capturing
+    runs the body a few times: the rows' positions are put back afterwards, and what those runs wrote
+    lies at or beyond each row's position, where the row's next real step writes anyway, so a capture
+    between two steps of running requests leaves them intact. The graphs share one memory pool: they
+    run one at a time, on one stream.
     """
 
     def __init__(
@@ -110,35 +120,59 @@ class WindowedStep:
             pool = torch.cuda.graph_pool_handle()
         self.kv = kv
         self.sizes = windows(kv.length, smallest)
+        self.batches = batch_sizes(kv.rows)
+        saved: list[Any] = []
 
-        def reset() -> None:
-            kv.position.fill_(0)
+        def reset() -> None:  # called before and after the capture's runs
+            if saved:
+                kv.position.copy_(saved.pop())
+            else:
+                saved.append(kv.position.clone())
 
-        self.by_window = {
-            size: Step(functools.partial(self._run, body, size), device, reset, compile, around, pool)
+        self.by_shape = {
+            (batch, size): Step(
+                functools.partial(self._run, body, batch, size), device, reset, compile, around, pool
+            )
+            for batch in self.batches
             for size in self.sizes
         }
-        self.last_window = 0  # the window of the latest step
+        self.last_shape = (0, 0)  # the (batch size, window) of the latest step
 
-    def _run(self, body: Callable[[], None], window: int) -> None:
-        self.kv.window = window
+    def _run(self, body: Callable[[], None], batch: int, window: int) -> None:
+        self.kv.window, self.kv.batch = window, batch
         try:
             body()
         finally:
-            self.kv.window = self.kv.length
+            self.kv.window, self.kv.batch = self.kv.length, self.kv.rows
 
-    def prepare(self, filled: int) -> None:
-        """Capture the windows that decode steps after a prompt of `filled` positions can use."""
+    def prepare(self, filled: int, rows: int | None = None) -> None:
+        """Capture the windows that decode steps after a prompt of `filled` positions can use, for the
+        batch sizes up to the one holding `rows` rows (None: every batch size)."""
         from omni_demo.engine.fast.kv import window_for
 
         first = window_for(filled + 1, self.sizes)
-        for size in self.sizes:
-            if size >= first:
-                self.by_window[size].capture()
+        most = self.kv.rows if rows is None else self.batch_for(rows)
+        for (batch, size), step in self.by_shape.items():
+            if size >= first and batch <= most:
+                step.capture()
 
-    def __call__(self, filled: int) -> None:
-        """One step whose query sees `filled` slots (the new position included)."""
+    def batch_for(self, rows: int) -> int:
+        """The batch size a step over `rows` rows runs with (its graph covers that many)."""
+        return next(size for size in self.batches if size >= rows)
+
+    def __call__(self, filled: int, rows: int = 1) -> None:
+        """One step over the first `rows` rows whose longest query sees `filled` slots (itself included)."""
         from omni_demo.engine.fast.kv import window_for
 
-        self.last_window = window_for(filled, self.sizes)
-        self.by_window[self.last_window]()
+        self.last_shape = (self.batch_for(rows), window_for(filled, self.sizes))
+        self.by_shape[self.last_shape]()
+
+
+def batch_sizes(rows: int) -> list[int]:
+    """The batch sizes a cache of `rows` rows keeps graphs for: powers of two below `rows`, and `rows`."""
+    sizes = []
+    size = 1
+    while size < rows:
+        sizes.append(size)
+        size *= 2
+    return [*sizes, rows]

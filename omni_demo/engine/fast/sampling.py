@@ -12,16 +12,17 @@ predictor's 15 steps per speech frame): every shape is fixed and nothing leaves 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Decoding:
-    """How one stage picks its tokens; the fields mirror `generate()`'s keyword arguments."""
+    """How one stage picks its tokens; the fields mirror `generate()`'s keyword arguments. None leaves a
+    setting to the checkpoint's generation config (see `with_defaults`), as `generate()` does."""
 
     do_sample: bool = False
-    temperature: float = 1.0
+    temperature: float | None = None
     top_k: int | None = None
     top_p: float | None = None
     repetition_penalty: float | None = None
@@ -32,6 +33,18 @@ class Decoding:
     # End after this many new tokens whatever `max_new_tokens` says (the benchmark's fixed lengths, as
     # a stopping criterion does in `generate()`); None: no such end.
     stop_after: int | None = None
+
+    def with_defaults(self, config: Any) -> Decoding:
+        """The settings left to the checkpoint, taken from its generation config as generate() merges it."""
+        return replace(
+            self,
+            temperature=self.temperature if self.temperature is not None else (config.temperature or 1.0),
+            top_k=self.top_k if self.top_k is not None else config.top_k,
+            top_p=self.top_p if self.top_p is not None else config.top_p,
+            repetition_penalty=(
+                self.repetition_penalty if self.repetition_penalty is not None else config.repetition_penalty
+            ),
+        )
 
 
 class Picker:

@@ -19,7 +19,7 @@ from typing import Any
 
 from omni_demo.engine.fast.attention import decode_attention
 from omni_demo.engine.fast.graphs import WindowedStep
-from omni_demo.engine.fast.kv import StaticKV, decode_layers
+from omni_demo.engine.fast.kv import StaticKV, decode_layers, set_active
 from omni_demo.engine.fast.sampling import device_sample
 
 # The code predictor's sampling when the talker samples (generate() passes top_k=50, top_p=0.8).
@@ -37,10 +37,12 @@ class FrameStep:
         do_sample: bool,
         compile: bool = False,
         smallest_window: int = 2048,
+        rows: int = 1,
     ) -> None:
         import torch
 
         self.talker = talker
+        self.rows = rows
         self.do_sample = do_sample
         self.length = length
         predictor = talker.code_predictor
@@ -48,18 +50,19 @@ class FrameStep:
         self.device, dtype = weight.device, weight.dtype
         hidden = talker.config.text_config.hidden_size
         self.groups = predictor.config.num_code_groups - 1  # 15 residual codes
-        self.kv = StaticKV.for_config(talker.config.text_config, length, dtype, self.device)
-        self.predictor_kv = StaticKV.for_config(predictor.config, self.groups + 1, dtype, self.device)
+        self.kv = StaticKV.for_config(talker.config.text_config, length, dtype, self.device, rows)
+        self.predictor_kv = StaticKV.for_config(predictor.config, self.groups + 1, dtype, self.device, rows)
         self._predictor_rotary = self._predictor_positions(predictor, dtype)
         self._predictor_masks = self._predictor_causal_masks()
-        self.token = torch.zeros(1, 1, dtype=torch.long, device=self.device)
-        self.past_hidden = torch.zeros(1, 1, hidden, dtype=dtype, device=self.device)
-        self.text = torch.zeros(1, 1, hidden, dtype=dtype, device=self.device)
-        self.delta = torch.zeros(1, dtype=torch.long, device=self.device)
-        self.codes = torch.zeros(1, self.groups, dtype=torch.long, device=self.device)
-        self.logits = torch.zeros(1, talker.codec_head.out_features, dtype=torch.float32, device=self.device)
-        self.hidden = torch.zeros(1, 1, hidden, dtype=dtype, device=self.device)
-        # The predictor's scores per residual code, kept for the benchmark's fidelity check.
+        self.token = torch.zeros(rows, 1, dtype=torch.long, device=self.device)
+        self.past_hidden = torch.zeros(rows, 1, hidden, dtype=dtype, device=self.device)
+        self.text = torch.zeros(rows, 1, hidden, dtype=dtype, device=self.device)
+        self.delta = torch.zeros(rows, dtype=torch.long, device=self.device)
+        self.codes = torch.zeros(rows, self.groups, dtype=torch.long, device=self.device)
+        vocab = talker.codec_head.out_features
+        self.logits = torch.zeros(rows, vocab, dtype=torch.float32, device=self.device)
+        self.hidden = torch.zeros(rows, 1, hidden, dtype=dtype, device=self.device)
+        # The predictor's scores per residual code (row 0's), kept for the benchmark's fidelity check.
         vocab = predictor.config.vocab_size
         self.predictor_logits = torch.zeros(self.groups, vocab, dtype=torch.float32, device=self.device)
         self.step = WindowedStep(
@@ -74,26 +77,28 @@ class FrameStep:
     # -- the graph's body ------------------------------------------------------------------------
 
     def _body(self) -> None:
-        first = self.talker.get_input_embeddings()(self.token)  # [1, 1, H]
-        residual_sum = self._predict(self.past_hidden, first)
-        embeds = first + residual_sum + self.text
+        batch = self.kv.batch
+        first = self.talker.get_input_embeddings()(self.token[:batch])  # [batch, 1, H]
+        residual_sum = self._predict(self.past_hidden[:batch], first)
+        embeds = first + residual_sum + self.text[:batch]
         hidden = decode_layers(self.talker.model, embeds, self.kv, self.delta)
-        self.logits.copy_(self.talker.codec_head(hidden[:, -1]).float())
-        self.hidden.copy_(hidden)
+        self.logits[:batch].copy_(self.talker.codec_head(hidden[:, -1]).float())
+        self.hidden[:batch].copy_(hidden)
 
     def _predict(self, past_hidden: Any, first: Any) -> Any:
-        """The 15 residual codes into `self.codes`; returns the sum of their embeddings [1, 1, H]."""
+        """The 15 residual codes into `self.codes`; returns the sum of their embeddings [batch, 1, H]."""
         import torch
 
         predictor = self.talker.code_predictor
         tables = predictor.model.codec_embedding
         hidden = self._predictor_forward(torch.cat([past_hidden, first], dim=1), start=0)
         total = None
+        batch = first.shape[0]
         for group in range(self.groups):
             logits = predictor.lm_head[group](hidden[:, -1:])
             self.predictor_logits[group].copy_(logits[0, -1].float())
-            code = self._choose(logits)  # [1, 1]
-            self.codes[:, group : group + 1].copy_(code)
+            code = self._choose(logits)  # [batch, 1]
+            self.codes[:batch, group : group + 1].copy_(code)
             embed = tables[group](code)
             total = embed if total is None else total + embed
             if group + 1 < self.groups:
@@ -142,26 +147,40 @@ class FrameStep:
         """Capture the graphs frames after a talker prompt of `prompt` positions use (CUDA only)."""
         self.step.prepare(prompt)
 
-    def start(self, cache: Any, length: int, rope_delta: Any, past_hidden: Any) -> None:
-        """Take over after the talker's prefill (its DynamicCache of `length` positions)."""
+    def start(self, cache: Any, length: int, rope_delta: Any, past_hidden: Any, row: int = 0) -> None:
+        """Take over after the talker's prefill (its DynamicCache of `length` positions), in `row`."""
         self.kv.check_prompt(length, "a talker prompt")
-        self.kv.load(cache, length)
-        self.delta.copy_(rope_delta.reshape(-1)[:1])
-        self.past_hidden.copy_(past_hidden)
+        self.kv.load(cache, length, row)
+        self.delta[row : row + 1].copy_(rope_delta.reshape(-1)[:1])
+        self.past_hidden[row].copy_(past_hidden.reshape(self.past_hidden[row].shape))
 
-    @property
-    def room(self) -> int:
-        """Frames that still fit the cache."""
-        return self.length - self.kv.filled
+    def move(self, source: int, target: int) -> None:
+        self.kv.move(source, target)
+        for buffer in (self.delta, self.past_hidden, self.token):
+            buffer[target] = buffer[source]
 
-    def frame(self, token: Any, text: Any) -> tuple[Any, Any]:
-        """One frame: token [1, 1] and text embedding [1, 1, H] in; (residual codes [1, 15], logits) out.
+    def room(self, row: int = 0) -> int:
+        """Frames that still fit `row`'s cache."""
+        return self.length - self.kv.filled[row]
 
-        The returned tensors are buffers that the next call overwrites.
+    def frame(self, tokens: Any, text: Any, active: list[bool] | None = None) -> tuple[Any, Any]:
+        """One frame per row: tokens [rows, 1] and text embeddings [rows, 1, H] in; (residual codes
+        [rows, 15], logits [rows, vocab]) out. Rows whose `active` is False sit the frame out.
+
+        The returned tensors are views of buffers that the next call overwrites.
         """
-        seen = self.kv.claim("the speech")
-        self.token.copy_(token)
-        self.text.copy_(text.reshape(self.text.shape))
-        self.step(seen)
-        self.past_hidden.copy_(self.hidden)
-        return self.codes, self.logits
+        import torch
+
+        rows = int(tokens.shape[0])
+        active = [True] * rows if active is None else active
+        seen = max(self.kv.claim("the speech", r) for r in range(rows) if active[r])
+        set_active(self.kv, active)
+        self.token[:rows].copy_(tokens)
+        self.text[:rows].copy_(text.reshape(rows, *self.text.shape[1:]))
+        self.step(seen, rows)
+        if all(active):
+            self.past_hidden[:rows].copy_(self.hidden[:rows])
+        else:
+            moved = self.kv.active[:rows].bool().view(rows, 1, 1)
+            self.past_hidden[:rows].copy_(torch.where(moved, self.hidden[:rows], self.past_hidden[:rows]))
+        return self.codes[:rows], self.logits[:rows]

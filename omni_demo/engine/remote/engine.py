@@ -25,10 +25,9 @@ from urllib.parse import urlsplit
 import numpy as np
 import openai
 
-from omni_demo import media
 from omni_demo.config import DEFAULTS, Settings
-from omni_demo.conversation import ModelInput, build_model_input
-from omni_demo.engine.base import check_voice
+from omni_demo.conversation import ModelInput
+from omni_demo.engine.base import checked_input
 from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts, of_served
 from omni_demo.engine.remote import backends, wire
 from omni_demo.engine.remote.backends import Backend
@@ -144,13 +143,8 @@ class RemoteEngine:
     # ---------------------------------------------------------------------------------------------
 
     def _checked_input(self, request: Request) -> ModelInput:
-        caps = self._info.capabilities
-        check_voice(request, caps)
-        model_input = build_model_input(request, caps, self.options.max_media_turns)
-        for item in model_input.media:
-            media.validate(
-                item, max_seconds=self.options.max_clip_seconds, need_video_audio=request.use_audio_in_video
-            )
+        turns, seconds = self.options.max_media_turns, self.options.max_clip_seconds
+        model_input = checked_input(request, self._info.capabilities, turns, seconds)
         backends.check_request(self.backend, model_input, request)
         return model_input
 
