@@ -35,13 +35,12 @@ SYSTEM_PROMPTS: dict[Words, str] = {
     ): VOICE_ASSISTANT_PROMPT,
 }
 
-# Official web demo sliders for chat; the Captioner's card recommends the same sampling. Every upstream
-# cookbook generates up to 8192 new tokens (generate()'s own default, 1024, cuts long answers short).
-# A Thinking checkpoint's own generation_config.json, when it has one, replaces its row at load time.
+# Every upstream cookbook generates up to 8192 new tokens (generate()'s own default, 1024, cuts long
+# answers short); the sampling is the official web demo's sliders (`Sampling`'s defaults), for every
+# kind. A Thinking checkpoint's own generation_config.json, when it has one, replaces its row at load time.
+MAX_NEW_TOKENS = 8192
 DEFAULT_SAMPLING: dict[ModelKind, Sampling] = {
-    ModelKind.INSTRUCT: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
-    ModelKind.THINKING: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
-    ModelKind.CAPTIONER: Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=8192),
+    kind: Sampling(max_new_tokens=MAX_NEW_TOKENS) for kind in ModelKind
 }
 
 PREVIEW_MAX_TOKENS = 48  # the preview model's answers are noise; keep them short on a CPU

@@ -84,7 +84,8 @@ class Turn:
 
 @dataclass(frozen=True)
 class Sampling:
-    """Decoding settings. temperature 0 means greedy decoding (the cookbooks' setting)."""
+    """Decoding settings. temperature 0 means greedy decoding (the cookbooks' setting); the defaults
+    are the official web demo's sliders, which the Captioner's card also recommends."""
 
     temperature: float = 0.6
     top_p: float = 0.95

@@ -19,8 +19,10 @@ import av
 import numpy as np
 
 from omni_demo import media
+from omni_demo.engine.facts import QWEN3_OMNI
+from omni_demo.types import SAMPLE_RATE
 
-FRAMES_PER_SECOND = 12.5  # the talker's codec frame rate (one frame = 80 ms of 24 kHz speech)
+FRAMES_PER_SECOND = SAMPLE_RATE / QWEN3_OMNI.samples_per_frame  # the talker's codec frame rate (12.5)
 UPLOAD_AUDIO_RATE = 48_000
 VIDEO_SIZE = (640, 360)
 VIDEO_FPS = 30

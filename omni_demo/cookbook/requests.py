@@ -118,7 +118,7 @@ def _sampling(case: Case, max_new_tokens: int) -> Sampling:
     # checkpoint's generation_config is the upstream README's evaluation setting, for the chat only.
     if case.greedy:
         return Sampling(temperature=0.0, max_new_tokens=int(max_new_tokens))
-    return Sampling(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=int(max_new_tokens))
+    return Sampling(max_new_tokens=int(max_new_tokens))  # the web demo's sampling
 
 
 def build_request(

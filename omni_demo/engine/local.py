@@ -32,7 +32,7 @@ from omni_demo.engine.base import checked_input
 from omni_demo.engine.facts import QWEN3_OMNI, ModelFacts
 from omni_demo.engine.fast import FastPath
 from omni_demo.engine.fast.run import SpeechSetup
-from omni_demo.engine.hooks import SpeechTap, StopAfter, TextTap
+from omni_demo.engine.hooks import SpeechTap, TextTap
 from omni_demo.engine.interleaved import (
     TextFeed,
     speak_while_thinking,
@@ -366,10 +366,7 @@ class LocalEngine:
 
     def _stock_kwargs(self, plan: Plan, **extra: Any) -> dict[str, Any]:
         """The plan for the stock generate(); the benchmark's fixed end as its stopping criterion."""
-        kwargs = model_generate_kwargs(plan) | extra
-        if plan.thinker.stop_after is not None:  # the fast loops read it from the plan
-            kwargs["thinker_stopping_criteria"] = StopAfter(plan.thinker.stop_after).as_list()
-        return kwargs
+        return model_generate_kwargs(plan) | extra
 
     def _speak(
         self,
@@ -423,8 +420,6 @@ class LocalEngine:
             )
             return
         thinker_kwargs = generate_kwargs(plan.thinker)
-        if plan.thinker.stop_after is not None:
-            thinker_kwargs["stopping_criteria"] = StopAfter(plan.thinker.stop_after).as_list()
         thinker_kwargs |= {"streamer": text_tap, "use_audio_in_video": plan.use_audio_in_video}
         talker_kwargs = talker_generate_kwargs(inputs, talker, tap.stopping_criteria())
         speak_while_thinking(self.model, inputs, thinker_kwargs, talker_kwargs, speaker_id, feed, cancel)

@@ -107,6 +107,10 @@ def generate_kwargs(decoding: Decoding, sampling: bool | None = None) -> dict[st
         out |= {"temperature": decoding.temperature, "top_k": decoding.top_k, "top_p": decoding.top_p}
     if decoding.suppress_tokens:
         out["suppress_tokens"] = list(decoding.suppress_tokens)
+    if decoding.stop_after is not None:  # the benchmark's fixed end; the fast loops read the field
+        from omni_demo.engine.hooks import StopAfter  # transformers: only where generate() runs
+
+        out["stopping_criteria"] = StopAfter(decoding.stop_after).as_list()
     return {k: v for k, v in out.items() if v is not None}
 
 

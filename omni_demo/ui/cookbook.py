@@ -45,7 +45,7 @@ from omni_demo.engine.base import Engine
 from omni_demo.errors import OmniError
 from omni_demo.feedback import FeedbackStore
 from omni_demo.i18n import EN, render, text, timings_line
-from omni_demo.presets import DEFAULT_SAMPLING, PREVIEW_MAX_TOKENS
+from omni_demo.presets import DEFAULT_SAMPLING, MAX_NEW_TOKENS, PREVIEW_MAX_TOKENS
 from omni_demo.transcript import Exchange
 from omni_demo.types import AudioChunk, MediaKind, ModelKind, Preparing, Queued, Request, Result, TextDelta
 from omni_demo.ui import feedback, handlers
@@ -397,7 +397,7 @@ def _settings(engine: Engine, case: Case, tools: Component) -> tuple[Component, 
             if spoken
             else gr.State(None)
         )
-        max_tokens = gr.Slider(8, 8192, value=tokens, step=8, label=t("chat.max_tokens"))
+        max_tokens = gr.Slider(8, MAX_NEW_TOKENS, value=tokens, step=8, label=t("chat.max_tokens"))
     if case.renderer == "tools":
         _tools_prompt_preview(engine, tools, system)
     return system, speak, voice, max_tokens
