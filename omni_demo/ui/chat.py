@@ -152,7 +152,6 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
     # derived from it (see `handlers`).
     exchanges = gr.State([])  # list[Exchange]: each answer with its settings, timings and speech
     pending = gr.State(None)  # Exchange | None: the question being answered, with its answer so far
-    locked_aiv = gr.State(None)  # "audio in video" as fixed by the conversation's first turn
     lang = lang_box()
     with gr.Row():
         with gr.Column(scale=3):
@@ -206,8 +205,8 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
     gr.on(
         triggers,
         partial(_submit, engine),
-        [box, webcam, chatbot, exchanges, pending, locked_aiv, asked, *panel.inputs, lang],
-        [box, webcam, chatbot, exchanges, pending, locked_aiv, asked],
+        [box, webcam, chatbot, exchanges, pending, asked, *panel.inputs, lang],
+        [box, webcam, chatbot, exchanges, pending, asked],
         show_progress="hidden",
         concurrency_limit=None,
         js=LANG_JS,
@@ -232,19 +231,19 @@ def build_chat_tab(engine: Engine, store: FeedbackStore | None = None) -> None:
         queue=False,
         api_visibility=PRIVATE,
     )
-    cleared = [chatbot, pending, locked_aiv, speech, box, exchanges]
+    cleared = [chatbot, pending, speech, box, exchanges]
     if comments is not None:
         feedback.wire_chat(store, engine, chatbot, exchanges, comments)
         cleared += [comments.rated, comments.status]
     clear.click(
-        lambda: ([], None, None, None, _open_box(caps), [], *([None, ""] if comments else [])),
+        lambda: ([], None, None, _open_box(caps), [], *([None, ""] if comments else [])),
         None,
         cleared,
         cancels=[running],
         queue=False,
         api_visibility=PRIVATE,
     )
-    takeaway.wire(engine, away, [chatbot, pending, locked_aiv, exchanges], panel.inputs)
+    takeaway.wire(engine, away, [chatbot, pending, exchanges], panel.inputs)
 
 
 def _submit(
@@ -254,7 +253,6 @@ def _submit(
     shown: list,
     log: list[Exchange],
     pending: Exchange | None,
-    locked: bool | None,
     asked: int,
     *values: Any,
 ) -> Any:
@@ -262,15 +260,15 @@ def _submit(
     *options, lang_now = values
     caps = engine.info.capabilities
 
-    def added() -> tuple[list, list[Exchange], Exchange, bool]:
+    def added() -> tuple[list, list[Exchange], Exchange]:
         turn = _turn_from_inputs(message, cam, caps)
-        return handlers.add_user_turn(engine, turn, shown, log, pending, locked, _options(options), lang_now)
+        return handlers.add_user_turn(engine, turn, shown, log, pending, _options(options), lang_now)
 
     result = handlers.checked(lang_now, added)
     if result is None:
         return gr.skip()
-    messages, conversation, asked_now, aiv = result
-    return _locked_box(caps), None, messages, conversation, asked_now, aiv, asked + 1
+    messages, conversation, asked_now = result
+    return _locked_box(caps), None, messages, conversation, asked_now, asked + 1
 
 
 def _reply(engine: Engine, log: list[Exchange], pending: Exchange | None, *values: Any) -> Iterator[Any]:

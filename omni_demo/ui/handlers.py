@@ -122,29 +122,36 @@ def conversation_of(exchanges: Sequence[Exchange], pending: Exchange | None) -> 
     return [*exchanges, pending] if pending is not None else list(exchanges)
 
 
+def fixed_audio_in_video(conversation: Sequence[Exchange]) -> bool | None:
+    """ "Audio in video" as the conversation's answers were made with it (None: nothing fixes it yet).
+    A conversation keeps one setting: its earlier videos were read with it."""
+    made_with = (e.settings["audio_in_video"] for e in conversation if "audio_in_video" in e.settings)
+    return next((bool(value) for value in made_with), None)
+
+
 def add_user_turn(
     engine: Engine,
     turn: Turn,
     shown: Sequence[Message],
     exchanges: Sequence[Exchange],
     pending: Exchange | None,
-    locked_audio_in_video: bool | None,
     options: ChatOptions,
     lang: str = EN,
-) -> tuple[list[Message], list[Exchange], Exchange, bool]:
+) -> tuple[list[Message], list[Exchange], Exchange]:
     """Validate the new turn against the whole conversation; then (the chat's messages, the
-    conversation so far, the new pending exchange, audio in video as now fixed), all new lists."""
+    conversation so far, the new pending exchange), all new lists."""
     conversation = conversation_of(exchanges, pending)
     if shown and not conversation:
         # The page still shows a conversation the server no longer holds: its session was the one
         # unused longest when more sessions than `--max-sessions` were open.
         raise OmniError("chat.forgotten")
-    if locked_audio_in_video is not None and locked_audio_in_video != options.audio_in_video:
+    fixed = fixed_audio_in_video(conversation)
+    if fixed is not None and fixed != options.audio_in_video:
         raise OmniError("chat.aiv_locked")
     engine.check(options.request([*turns_of(conversation), turn]))
     asked = Exchange(turn, "", settings=asdict(options))
     messages = [*history_of(conversation, engine.info.capabilities, lang), *user_messages(turn)]
-    return messages, conversation, asked, options.audio_in_video
+    return messages, conversation, asked
 
 
 def respond(

@@ -66,10 +66,9 @@ def wire(
     chat: list[gr.components.Component],
     panel: list[gr.components.Component],
 ) -> None:
-    """`chat` = [chatbot, pending exchange, locked audio-in-video, exchanges]; `panel` in ChatOptions'
-    order."""
+    """`chat` = [chatbot, pending exchange, exchanges]; `panel` in ChatOptions' order."""
     caps = engine.info.capabilities
-    chatbot, pending, locked, exchanges = chat
+    chatbot, pending, exchanges = chat
 
     def download(log: list[Exchange], *values: Any) -> Any:
         *options, lang = values
@@ -93,7 +92,6 @@ def wire(
         return [
             history_of(log, caps, lang),
             None,  # nothing is being answered
-            aiv,
             log,
             *panel_values(settings, caps),
             " ".join(lines),
@@ -110,7 +108,7 @@ def wire(
     row.load.upload(
         load,
         [row.load, row.lang],
-        [chatbot, pending, locked, exchanges, *panel, row.status, row.file],
+        [chatbot, pending, exchanges, *panel, row.status, row.file],
         js=LANG_JS,
         api_visibility=PRIVATE,
     )

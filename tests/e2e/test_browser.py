@@ -387,6 +387,24 @@ def _check_zip(saved: Path, comment: dict) -> None:
     assert data["model"]["engine"] == "fast"
 
 
+def test_audio_in_video_stays_as_the_conversation_began_until_clear(page: Page) -> None:
+    """The conversation's answers fix "audio in video": changed mid-conversation, the message is
+    refused with one sentence and not shown; after Clear the new setting is taken."""
+    _set_max_tokens(page, 8)
+    _send(page, "Hi")
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
+    page.get_by_label("Audio in video").uncheck()
+    _send(page, "Again")
+    expect(page.get_by_text("can't change in the middle of a conversation")).to_be_visible(timeout=10_000)
+    expect(page.locator(".message-row.user-row")).to_have_count(1)
+    page.locator("#clear-button").click()
+    expect(page.locator(".message-row")).to_have_count(0, timeout=10_000)
+    _send(page, "Hi again")
+    expect(page.get_by_text("Timings")).to_be_visible(timeout=60_000)
+    expect(page.locator(".message-row.user-row")).to_have_count(1)
+    expect(page.get_by_text("Hi again")).to_be_visible()
+
+
 def test_webcam_recording_with_sound_reaches_the_model(page: Page) -> None:
     """Chromium's fake camera and microphone: the recording goes with the next message, sound included,
     with no box ticked: "audio in video" is on from the start for a video with a sound track."""

@@ -105,8 +105,8 @@ def test_a_silent_video_is_answered_with_the_box_ticked(preview_engine, assets: 
     """The chat's default (audio in video on) takes a silent video without a sentence about sound."""
     silent = Turn("user", "What is in the room?", media=(Media("video", str(assets / "video_room.mp4")),))
     options = _options(audio_in_video=True, speak=False, max_new_tokens=4)
-    _, log, pending, locked = handlers.add_user_turn(preview_engine, silent, [], [], None, None, options)
-    assert locked is True
+    _, log, pending = handlers.add_user_turn(preview_engine, silent, [], [], None, options)
+    assert handlers.fixed_audio_in_video([pending]) is True
     *_, last = handlers.respond(preview_engine, log, pending, options)
     _, _, _, exchanges = last
     assert exchanges[-1].timings["input_tokens"]["video"] > 0
@@ -191,7 +191,7 @@ def test_add_user_turn_refuses_changing_audio_in_video_mid_conversation(
     preview_engine, locked: bool, requested: bool
 ) -> None:
     history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
-    exchanges = [Exchange(Turn("user", "Hi"), "Hello")]
+    exchanges = [Exchange(Turn("user", "Hi"), "Hello", settings=asdict(_options(audio_in_video=locked)))]
     before = (copy.deepcopy(history), list(exchanges))
 
     with pytest.raises(OmniError) as info:
@@ -201,7 +201,6 @@ def test_add_user_turn_refuses_changing_audio_in_video_mid_conversation(
             history,
             exchanges,
             None,
-            locked,
             _options(audio_in_video=requested),
         )
     assert_one_sentence(str(info.value))
@@ -216,7 +215,7 @@ def test_a_conversation_the_server_dropped_is_not_answered_without_its_history(p
     # model forgot them.
     history = [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Hello Ada"}]
     with pytest.raises(OmniError) as info:
-        handlers.add_user_turn(preview_engine, Turn("user", "Who am I?"), history, [], None, None, _options())
+        handlers.add_user_turn(preview_engine, Turn("user", "Who am I?"), history, [], None, _options())
     assert_one_sentence(str(info.value))
     assert "Clear" in str(info.value)
 
@@ -229,28 +228,31 @@ def test_add_user_turn_returns_copies_and_locks_the_setting(
     exchanges: list[Exchange] = []
     first = Turn("user", "What do you hear?", media=(Media("audio", _speech_copy(assets, tmp_path)),))
 
-    history1, log1, pending1, locked = handlers.add_user_turn(
-        preview_engine, first, history, exchanges, None, None, _options()
+    history1, log1, pending1 = handlers.add_user_turn(
+        preview_engine, first, history, exchanges, None, _options()
     )
 
     assert (history, exchanges) == ([], [])  # the inputs are untouched
     assert (log1, pending1.user, pending1.answer) == ([], first, "")
     assert pending1.settings == asdict(_options())
     assert history1 == user_messages(first)
-    assert locked is False
+    assert handlers.fixed_audio_in_video([pending1]) is False
 
     history1_before = copy.deepcopy(history1)
     second = Turn("user", "And now?")
     conversation = [replace(pending1, answer="A voice.")]
     conversation_before = list(conversation)
-    history2, log2, pending2, locked2 = handlers.add_user_turn(
-        preview_engine, second, history1, conversation, None, locked, _options()
+    history2, log2, pending2 = handlers.add_user_turn(
+        preview_engine, second, history1, conversation, None, _options()
     )
     assert [*handlers.turns_of(log2), pending2.user] == [first, Turn("assistant", "A voice."), second]
     assert history2[: len(history1)] == history1
     assert history2[-1] == {"role": "user", "content": "And now?"}
     assert (conversation, history1) == (conversation_before, history1_before)
-    assert locked2 is False
+    with pytest.raises(OmniError):  # the first answer fixed it
+        handlers.add_user_turn(
+            preview_engine, second, history1, conversation, None, _options(audio_in_video=True)
+        )
     assert history2 is not history1
     assert log2 is not conversation
 
@@ -268,7 +270,6 @@ def test_add_user_turn_validates_the_file_before_anything_runs(preview_engine, t
             history,
             exchanges,
             None,
-            None,
             _options(),
         )
     assert_one_sentence(str(info.value))
@@ -281,7 +282,7 @@ def test_add_user_turn_validates_the_file_before_anything_runs(preview_engine, t
 def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: Path, tmp_path: Path) -> None:
     options = _options(max_new_tokens=12)
     turn = Turn("user", "Say something.", media=(Media("audio", _speech_copy(assets, tmp_path)),))
-    history, log, pending, _ = handlers.add_user_turn(preview_engine, turn, [], [], None, None, options)
+    history, log, pending = handlers.add_user_turn(preview_engine, turn, [], [], None, options)
     log_before, pending_before = list(log), copy.deepcopy(pending)
 
     updates = list(handlers.respond(preview_engine, log, pending, options))
@@ -331,9 +332,7 @@ def test_respond_streams_the_reply_and_ends_with_a_wav(preview_engine, assets: P
 @pytest.mark.integration
 def test_respond_writes_the_reply_in_the_page_language(preview_engine) -> None:
     options = _options(speak=False, max_new_tokens=8)
-    _, log, pending, _ = handlers.add_user_turn(
-        preview_engine, Turn("user", "Hi"), [], [], None, None, options
-    )
+    _, log, pending = handlers.add_user_turn(preview_engine, Turn("user", "Hi"), [], [], None, options)
     final_history = list(handlers.respond(preview_engine, log, pending, options, lang="zh-CN"))[-1][0]
     timings = final_history[-1]
     assert timings["metadata"]["title"] == "用时"
@@ -344,9 +343,7 @@ def test_respond_writes_the_reply_in_the_page_language(preview_engine) -> None:
 @pytest.mark.integration
 def test_respond_without_speech_has_no_wav(preview_engine) -> None:
     options = _options(speak=False)
-    _, log, pending, _ = handlers.add_user_turn(
-        preview_engine, Turn("user", "Hi"), [], [], None, None, options
-    )
+    _, log, pending = handlers.add_user_turn(preview_engine, Turn("user", "Hi"), [], [], None, options)
     updates = list(handlers.respond(preview_engine, log, pending, options))
     skip = gr.skip()
     assert all(u[2] == skip for u in updates)
@@ -361,8 +358,8 @@ def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tm
     earlier_history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
     clip = _speech_copy(assets, tmp_path)
     turn = Turn("user", "What is this?", media=(Media("audio", clip),))
-    history, log, pending, _ = handlers.add_user_turn(
-        preview_engine, turn, earlier_history, earlier, None, None, options
+    history, log, pending = handlers.add_user_turn(
+        preview_engine, turn, earlier_history, earlier, None, options
     )
     assert len(history) == 4
 
@@ -389,8 +386,8 @@ def test_respond_takes_the_failed_turn_back_out(preview_engine, assets: Path, tm
     assert not worker("omni-thinker").busy
 
     # The conversation goes on without the failed turn.
-    history, log, pending, _ = handlers.add_user_turn(
-        preview_engine, Turn("user", "Still there?"), restored_history, log, restored_pending, False, options
+    history, log, pending = handlers.add_user_turn(
+        preview_engine, Turn("user", "Still there?"), restored_history, log, restored_pending, options
     )
     final = list(handlers.respond(preview_engine, log, pending, _options(speak=False)))[-1][3]
     assert [t.role for t in handlers.turns_of(final)] == ["user", "assistant", "user", "assistant"]
@@ -402,16 +399,16 @@ def test_an_answer_cut_by_stop_stays_in_the_conversation(preview_engine) -> None
     """Stop cancels the reply mid-stream: the pending exchange keeps the answer so far, and the next
     question is asked after it (the model sees it, the chat shows it)."""
     options = _options(speak=False, max_new_tokens=16)
-    _, log, pending, locked = handlers.add_user_turn(
-        preview_engine, Turn("user", "Tell me a story."), [], [], None, None, options
+    _, log, pending = handlers.add_user_turn(
+        preview_engine, Turn("user", "Tell me a story."), [], [], None, options
     )
     stream = handlers.respond(preview_engine, log, pending, options)
     shown, cut = next(u[:2] for u in stream if u[1] != gr.skip())
     stream.close()  # what Stop does to the generator
     assert cut.answer
 
-    history, log2, pending2, _ = handlers.add_user_turn(
-        preview_engine, Turn("user", "Go on."), shown, log, cut, locked, options
+    history, log2, pending2 = handlers.add_user_turn(
+        preview_engine, Turn("user", "Go on."), shown, log, cut, options
     )
     assert log2 == [cut]
     turns = [*handlers.turns_of(log2), pending2.user]
