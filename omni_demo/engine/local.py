@@ -186,12 +186,13 @@ class LocalEngine:
         inputs = yield from _in_background(lambda: self._processed(model_input, request))
         log.debug("media and processor: %.0f ms", 1000 * (time.perf_counter() - progress.started))
         # Waits for a place, yielding `Queued` with its place in the line; a Stop leaves the line.
-        ticket = yield from self.admission.enter(self._places(inputs, request))
+        plan = self._plan(request)
+        ticket = yield from self.admission.enter(self._places(inputs, plan))
         finished = False
         try:
             with ticket:
                 inputs = _to_device(inputs, self.model)
-                yield from self._run(inputs, request, progress)
+                yield from self._run(inputs, plan, progress)
                 result = self._result(progress, inputs, model_input.notices)
             finished = True
         except _out_of_memory_types() as exc:
@@ -286,7 +287,7 @@ class LocalEngine:
             raise InputError("engine.unreadable_file") from exc
         return inputs
 
-    def _places(self, inputs: Any, request: Request) -> int:
+    def _places(self, inputs: Any, plan: Plan) -> int:
         """Places in the line the request takes: one, or all of them (it runs alone) when its prompt
         needs fast loops of its own size. Their graphs are captured when it joins, and captures and
         sampling take turns, so the requests decoded beside it would stop speaking meanwhile (measured
@@ -294,7 +295,6 @@ class LocalEngine:
         fast = self.fast_path
         if fast is None:
             return 1
-        plan = self._plan(request)
         frames = plan.talker.max_new_tokens if plan.talker is not None else None
         prompt = int(inputs["input_ids"].shape[1])
         return 1 if fast.fits_kept(prompt, plan.thinker.max_new_tokens, frames) else self.admission.slots
@@ -313,10 +313,10 @@ class LocalEngine:
             stop_after=self.options.stop_after_tokens,
         )
 
-    def _run(self, inputs: Any, request: Request, progress: _Progress) -> Iterator[Event]:
+    def _run(self, inputs: Any, plan: Plan, progress: _Progress) -> Iterator[Event]:
         events: queue.Queue[Any] = queue.Queue()
         cancel = threading.Event()
-        done = worker("omni-generate").submit(self._work, inputs, request, progress, events, cancel)
+        done = worker("omni-generate").submit(self._work, inputs, plan, progress, events, cancel)
         try:
             while (item := events.get()) is not _DONE:
                 if isinstance(item, BaseException):
@@ -332,14 +332,13 @@ class LocalEngine:
     def _work(
         self,
         inputs: Any,
-        request: Request,
+        plan: Plan,
         progress: _Progress,
         events: queue.Queue[Any],
         cancel: threading.Event,
     ) -> None:
         import torch
 
-        plan = self._plan(request)
         try:
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
@@ -365,7 +364,7 @@ class LocalEngine:
             events.put(_DONE)
 
     def _stock_kwargs(self, plan: Plan, **extra: Any) -> dict[str, Any]:
-        """The plan for the stock generate(); the benchmark's fixed end as its stopping criterion."""
+        """The plan as the stock generate()'s keyword arguments, with `extra` (the speech tap's stop)."""
         return model_generate_kwargs(plan) | extra
 
     def _speak(

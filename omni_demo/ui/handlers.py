@@ -123,8 +123,8 @@ def conversation_of(exchanges: Sequence[Exchange], pending: Exchange | None) -> 
 
 
 def fixed_audio_in_video(conversation: Sequence[Exchange]) -> bool | None:
-    """ "Audio in video" as the conversation's answers were made with it (None: nothing fixes it yet).
-    A conversation keeps one setting: its earlier videos were read with it."""
+    """The "audio in video" setting the conversation's answers were made with (None: nothing fixes it
+    yet). A conversation keeps one setting: its earlier videos were read with it."""
     made_with = (e.settings["audio_in_video"] for e in conversation if "audio_in_video" in e.settings)
     return next((bool(value) for value in made_with), None)
 

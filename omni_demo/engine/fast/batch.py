@@ -261,19 +261,19 @@ class Hold:
 
     def __init__(self, most_s: float) -> None:
         self.most_s = most_s
-        self._since: dict[int, float] = {}
+        self._since: dict[object, float] = {}  # each piece of work now held: when it began
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         key = object()
         with self._lock:
-            self._since[id(key)] = time.perf_counter()
+            self._since[key] = time.perf_counter()
         try:
             yield
         finally:
             with self._lock:
-                del self._since[id(key)]
+                del self._since[key]
 
     def on(self) -> bool:
         now = time.perf_counter()
