@@ -101,14 +101,19 @@ class HeapTrimmer:
     has passed since the last trim, or while busy once `max_wait_s` has passed (a server that is never
     idle is trimmed too). Trimming holds the allocator's locks for up to ~0.1 s, so idle moments come
     first.
+
+    Under steady load the engine is idle only between one request and the next, for well under a
+    second, so it is looked at often (a look takes a lock, microseconds). The longest wait is under a
+    minute: with 6 users on the preview model and 120 s, every trim came while busy, and a minute
+    without one ended ~100 MiB higher than a minute with one (1185 vs 1298 MiB at its lowest).
     """
 
     def __init__(
         self,
         busy: Callable[[], bool],
         interval_s: float = 30.0,
-        max_wait_s: float = 120.0,
-        poll_s: float = 1.0,
+        max_wait_s: float = 45.0,
+        poll_s: float = 0.1,
     ) -> None:
         self.busy = busy
         self.interval_s = interval_s
