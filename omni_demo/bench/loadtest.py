@@ -320,9 +320,10 @@ class _Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-# The server trims its heap under load every 45 s (omni_demo/housekeeping/heap.py); RSS then climbs back by
-# 80-200 MiB within 1-2 s as requests allocate again. A minute's lowest RSS is a leak's measure only if
-# the sampling catches that dip: sampled every second, it missed it by up to ~100 MiB, by chance.
+# Under load the server trims its heap whenever `HeapTrimmer`'s longest wait is over
+# (omni_demo/housekeeping/heap.py); RSS then climbs back by 80-200 MiB within 1-2 s as requests
+# allocate again. A minute's lowest RSS is a leak's measure only if the sampling catches that dip:
+# sampled every second, it missed it by up to ~100 MiB, by chance.
 RSS_EVERY_S = 0.1  # reading /proc/PID/status: microseconds
 TEMP_EVERY_S = 1.0  # walking the temporary folders: milliseconds
 

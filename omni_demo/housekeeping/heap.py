@@ -104,9 +104,9 @@ class HeapTrimmer:
 
     Under steady load the engine is never idle (the next request in line takes the place the moment
     one ends), so it is looked at often (a look takes a lock, microseconds) and the longest wait is
-    short: with 6 users on the preview model and 120 s, every trim came while busy, each took 11-36 ms
-    and gave back 100-180 MiB, which requests took again within 1-2 s; a minute without a trim ended
-    ~100 MiB higher at its lowest than a minute with one.
+    short. With 6 users on the preview model every trim came while busy, took 11-43 ms and gave back
+    100-230 MiB, which requests took again within 1-2 s; with 120 s as the longest wait, a minute
+    without a trim ended ~100 MiB higher at its lowest than a minute with one.
     """
 
     def __init__(

@@ -39,11 +39,11 @@ def test_the_server_stops_what_users_cancel(report) -> None:
 
 
 def test_server_memory_does_not_grow_with_the_requests(report) -> None:
-    # Decoded media is kept by content, freed heap is handed back (a trim at least every 30 s under
-    # load), sessions are bounded: after the first minute (the first request of each kind), the lowest
-    # RSS of each minute, sampled every 0.1 s so that it catches the dip after a trim, stays flat. It
-    # wanders by up to ~30 MiB under this load (1187, 1157, 1172 MiB with a busy core beside), so the
-    # bounds sit above that noise and far below the ~150 MiB a minute of a leak.
+    # Decoded media is kept by content, freed heap is handed back (under load too, see HeapTrimmer),
+    # sessions are bounded: after the first minute (the first request of each kind), the lowest RSS of
+    # each minute, sampled every 0.1 s so that it catches the dip after a trim, stays flat. It wanders
+    # by up to ~30 MiB under this load (1187, 1157, 1172 MiB with a busy core beside), so the bounds sit
+    # above that noise and far below the ~150 MiB a minute of a leak.
     minima = report.rss_mib_min_by_minute
     assert len(minima) == 4
     assert report.rss_slope_mib_per_min <= 30, minima
