@@ -60,6 +60,14 @@ def panel_values(settings: dict[str, Any], caps: Capabilities) -> list[Any]:
     return values
 
 
+def loaded_settings(conversation: SavedConversation) -> dict[str, Any]:
+    """The panel's settings for a loaded conversation: as saved, with "audio in video" as its answers
+    were made with (the chat keeps that one setting for the rest of the conversation)."""
+    fixed = handlers.fixed_audio_in_video(conversation.exchanges)
+    saved = bool(conversation.settings.get("audio_in_video", False))
+    return {**conversation.settings, "audio_in_video": saved if fixed is None else fixed}
+
+
 def wire(
     engine: Engine,
     row: TakeAway,
@@ -83,12 +91,11 @@ def wire(
         with handlers.shown_to_user(lang):
             conversation = transcript.read(path)
         log = list(conversation.exchanges)
-        aiv = bool(log[-1].settings.get("audio_in_video", conversation.settings.get("audio_in_video", False)))
         lines = [text("tr.loaded", lang, answers=len(log), name=name)]
         note = transcript.loaded_note(conversation, name)
         if note:
             lines.append(render(note, lang))
-        settings = {**conversation.settings, "audio_in_video": aiv}
+        settings = loaded_settings(conversation)
         return [
             history_of(log, caps, lang),
             None,  # nothing is being answered

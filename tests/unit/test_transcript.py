@@ -19,7 +19,7 @@ from omni_demo.transcript import Exchange, SavedConversation, loaded_note, timin
 from omni_demo.types import Capabilities, Media, ModelKind, Timings, Turn
 from omni_demo.ui.handlers import turns_of
 from omni_demo.ui.render import history_of
-from omni_demo.ui.takeaway import panel_values
+from omni_demo.ui.takeaway import loaded_settings, panel_values
 
 CAPS = Capabilities(ModelKind.INSTRUCT, voices=("Ethan", "Chelsie"))
 
@@ -193,3 +193,13 @@ def test_a_notice_this_version_lacks_loads_as_its_english(tmp_path: Path) -> Non
     path = tmp_path / "newer.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert transcript.read(str(path), tmp_path / "loaded").exchanges[0].notices == ("Newer.",)
+
+
+def test_a_loaded_conversation_keeps_audio_in_video_as_its_answers_were_made() -> None:
+    """The panel was saved with the box ticked, the answers were made without: the answers decide (the
+    next question would otherwise be refused for changing it); answers that do not say leave the panel's."""
+    made_without = Exchange(Turn("user", "Hi"), "Hello", settings={"audio_in_video": False, "voice": "Ethan"})
+    saved = SavedConversation((made_without,), settings={"audio_in_video": True, "voice": "Chelsie"})
+    assert loaded_settings(saved) == {"audio_in_video": False, "voice": "Chelsie"}
+    silent = SavedConversation((Exchange(Turn("user", "Hi"), "Hello"),), settings={"audio_in_video": True})
+    assert loaded_settings(silent) == {"audio_in_video": True}
